@@ -1,0 +1,146 @@
+// The engine's public, typed API. The UI (and the store) import only from `src/engine/index.ts`,
+// which re-exports these types and `createEngine`. Nothing here knows about React.
+
+export type BackendName = 'webgpu' | 'wasm';
+/** 'auto' = WebGPU on a real adapter, WASM when WebGPU is missing or the adapter is software. */
+export type BackendPreference = BackendName | 'auto';
+
+export type ExplainMethod = 'relevance' | 'rollout' | 'attention' | 'lrp';
+export type HeadFusion = 'mean' | 'max' | 'min';
+export type ColorMapName = 'jet' | 'viridis' | 'turbo';
+
+export interface ExplainOptions {
+  method: ExplainMethod;
+  /** Class index (logit order) to explain; undefined = the top predicted class. */
+  targetClass?: number;
+  /** First block included (rollout, relevance, lrp). Defaults: rollout 0, relevance 0, lrp 1. */
+  startLayer?: number;
+  /** rollout and attention only. Default 'mean'. */
+  headFusion?: HeadFusion;
+  /** rollout only, in [0, 1). Default 0. */
+  discardRatio?: number;
+}
+
+/** Model facts the UI shows (from manifest.json and head.json). */
+export interface ModelInfo {
+  name: string;
+  title: string;
+  version: string;
+  architecture: string;
+  trained: boolean;
+  imageSize: number;
+  patchSize: number;
+  gridSize: number;
+  layers: number;
+  heads: number;
+  tokens: number;
+  prefixTokens: number;
+  labels: string[];
+  valAccuracy?: number;
+  /** Methods this model supports ('lrp' only when the full graph has `attention_relevance`). */
+  methods: ExplainMethod[];
+  usesFp16: boolean;
+  totalBytes: number;
+}
+
+export interface StageTimings {
+  decodeMs: number;
+  preprocessMs: number;
+  /** Model run(s) this call needed; 0 when cached outputs were reused. */
+  modelMs: number;
+  kernelsMs: number;
+  drawMs: number;
+  totalMs: number;
+}
+
+export interface DrawOptions {
+  colorMap: ColorMapName;
+  /** Heatmap opacity over the photo, 0..1. */
+  opacity: number;
+}
+
+/** A computed explanation. `values` is the min–max normalised G×G patch map (row-major), always on the CPU
+ * (196 floats) so the UI can show the value under a finger and history can store it. */
+export interface Heatmap {
+  readonly gridSize: number;
+  readonly values: Float32Array;
+  /** The raw (un-normalised) range, for display. */
+  readonly min: number;
+  readonly max: number;
+  /** Draws photo + blended heatmap into `canvas` at the canvas's current size. */
+  draw(canvas: HTMLCanvasElement | OffscreenCanvas, options: DrawOptions): Promise<number /* ms */>;
+}
+
+export interface Diagnosis {
+  labels: string[];
+  /** Softmax of the head's logits, logit order. */
+  probabilities: Float32Array;
+  top: number;
+  explainedClass: number;
+  options: Required<ExplainOptions>;
+  heatmap: Heatmap;
+  backend: BackendName;
+  timings: StageTimings;
+}
+
+/** A decoded photo kept by the engine so re-explaining never re-decodes. */
+export interface PhotoHandle {
+  readonly id: number;
+  readonly width: number;
+  readonly height: number;
+  /** The upright (EXIF-applied), possibly downscaled bitmap shown to the user. */
+  readonly bitmap: ImageBitmap;
+  readonly decodeMs: number;
+  close(): void;
+}
+
+export type LoadProgress =
+  | { kind: 'manifest' }
+  | { kind: 'download'; file: string; loaded: number; total: number; fromCache: boolean }
+  | { kind: 'verify'; file: string }
+  | { kind: 'session'; backend: BackendName }
+  | { kind: 'ready' };
+
+export type EngineStatus =
+  | { kind: 'ready'; backend: BackendName }
+  | { kind: 'recovering'; reason: string }
+  | { kind: 'fell-back'; from: BackendName; to: BackendName; reason: string };
+
+export interface EngineOptions {
+  backend?: BackendPreference;
+  onProgress?: (p: LoadProgress) => void;
+  onStatus?: (s: EngineStatus) => void;
+  signal?: AbortSignal;
+  /** Cache for downloaded model files (Cache API by default; tests may pass an in-memory one). */
+  cacheName?: string;
+}
+
+export interface Engine {
+  readonly backend: BackendName;
+  readonly model: ModelInfo;
+  /** Decodes a File/Blob (EXIF-upright, downscaled if huge). Throws EngineError. */
+  loadPhoto(source: Blob): Promise<PhotoHandle>;
+  /** Classifies and explains; reuses cached model outputs for the same photo when possible. */
+  diagnose(photo: PhotoHandle, options: ExplainOptions): Promise<Diagnosis>;
+  /** Swaps the classifier head (same backbone); validates it first. */
+  setHead(head: unknown, sourceName?: string): Promise<ModelInfo>;
+  dispose(): void;
+}
+
+export type EngineErrorCode =
+  | 'model-missing'
+  | 'model-corrupt'
+  | 'model-checksum'
+  | 'model-contract'
+  | 'head-invalid'
+  | 'head-mismatch'
+  | 'image-empty'
+  | 'image-undecodable'
+  | 'image-unsupported-format'
+  | 'image-too-small'
+  | 'image-too-large'
+  | 'backend-unavailable'
+  | 'device-lost'
+  | 'out-of-memory'
+  | 'aborted'
+  | 'internal';
