@@ -1,0 +1,10 @@
+// Heatmap rendering: G×G map → bilinear upsample → colour map → alpha-blend over the photo.
+//
+//   renderHeatmapCpu(values, 14, photoPixels, { width, height }, { colorMap: 'turbo', opacity: 0.5 })  // reference
+//   await drawHeatmap2d(canvas, values, 14, bitmap, opts)          // WASM path: 2D canvas
+//   const r = new GpuHeatmapRenderer(device); await r.draw(canvas, values, 14, bitmap, opts); r.destroy();
+export type { PixelImage, RenderOptions, SourceRect } from './types';
+export { COLOR_MAPS, colorMapLut } from './colorMaps';
+export { blendHeatmapOnto, renderHeatmapCpu } from './reference';
+export { drawHeatmap2d } from './canvas2d';
+export { GpuHeatmapRenderer } from './gpuHeatmapRenderer';
