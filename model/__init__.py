@@ -1,0 +1,1 @@
+"""Leaf Lens model pipeline: DeiT definition, training, LRP and ONNX export (see docs/model-contract.md)."""
