@@ -1,0 +1,164 @@
+"""The export-time module: DeiT backbone with the head as inputs and an EXPLICIT backward pass.
+
+Inputs and outputs are those of docs/model-contract.md:
+
+    pixels [1,3,S,S] in [0,1], head_weight [C,F], head_bias [C], target [1,C]
+    → logits [1,C], features [1,F], attentions [L,1,H,N,N], attention_grads [L,1,H,N,N] (full graph only),
+      then any extra outputs (see EXTRA OUTPUTS HOOK below).
+
+``attention_grads`` = ∂s/∂A_l with s = Σ_c w_c·logits_c, w = target, or the one-hot of argmax(logits) when
+target is all zeros. ONNX has no autograd, so the backward pass is written out in ordinary ops
+(head → final LayerNorm → blocks in reverse: residuals, MLP with exact-GELU derivative, LayerNorm backward,
+output projection, A·V, softmax, q·kᵀ, qkv). Each op used exists in onnxruntime-web's WebGPU and WASM EPs.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any, Dict, List, Optional, Tuple
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from model.deit import DeiT, normalize
+
+FORWARD_OUTPUTS = ["logits", "features", "attentions"]
+FULL_OUTPUTS = FORWARD_OUTPUTS + ["attention_grads"]
+INPUTS = ["pixels", "head_weight", "head_bias", "target"]
+
+
+def explained_weights(logits: Tensor, target: Tensor) -> Tensor:
+    """Class weights w [B,C] of the explained score s = Σ w·logits: ``target``, or the one-hot of the top
+    logit where a row of ``target`` is all zeros. Built from ArgMax + Range + Equal + Cast + Where
+    (no OneHot, which the WebGPU EP lacks)."""
+    classes = torch.arange(logits.shape[1], device=logits.device)
+    top = logits.argmax(dim=1, keepdim=True)                    # [B,1] int64
+    one_hot = (classes.unsqueeze(0) == top).to(logits.dtype)    # [B,C]
+    all_zero = target.abs().sum(dim=1, keepdim=True) == 0        # [B,1] bool
+    return torch.where(all_zero, one_hot, target)
+
+
+def layer_norm_backward(d_out: Tensor, gamma: Tensor, xhat: Tensor, rstd: Tensor) -> Tensor:
+    """∂s/∂x for y = x̂·γ + β, x̂ = (x-μ)·rstd over the last axis, given ∂s/∂y."""
+    d_xhat = d_out * gamma
+    mean_d = d_xhat.mean(dim=-1, keepdim=True)
+    mean_dx = (d_xhat * xhat).mean(dim=-1, keepdim=True)
+    return rstd * (d_xhat - mean_d - xhat * mean_dx)
+
+
+_INV_SQRT2 = 1.0 / math.sqrt(2.0)
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+
+
+def gelu_derivative(h: Tensor) -> Tensor:
+    """d/dh of the exact GELU h·Φ(h): Φ(h) + h·φ(h)."""
+    cdf = 0.5 * (1.0 + torch.erf(h * _INV_SQRT2))
+    pdf = torch.exp(-0.5 * h * h) * _INV_SQRT_2PI
+    return cdf + h * pdf
+
+
+def attention_grads(model: DeiT, cache: Dict[str, Any], d_features: Tensor) -> List[Tensor]:
+    """∂s/∂A_l for every block (block 0 first), each [B,H,N,N], given ∂s/∂features [B,F].
+
+    ``cache`` comes from ``DeiT.forward_with_cache``. Block 0 stops at ∂s/∂A_0: nothing below it is needed.
+    """
+    cfg = model.config
+    blocks = cache["blocks"]
+    b, n, d = cache["final_in"].shape
+    h, hd, p = cfg.heads, cfg.head_dim, cfg.prefix_tokens
+    # features = final_out[:, :P] flattened, so only the prefix rows of ∂s/∂final_out are non-zero (Pad, no
+    # zeros constant in the weights file).
+    d_final = F.pad(d_features.reshape(b, p, d), (0, 0, 0, n - p))
+    dx = layer_norm_backward(d_final, model.norm.weight, cache["final_xhat"], cache["final_rstd"])
+    grads: List[Optional[Tensor]] = [None] * cfg.depth
+    for index in range(cfg.depth - 1, -1, -1):
+        c, blk = blocks[index], model.blocks[index]
+        # MLP branch: x_out = x_mid + fc2(gelu(fc1(norm2(x_mid)))).
+        d_gelu = torch.matmul(dx, blk.mlp.fc2.weight)
+        d_fc1 = d_gelu * gelu_derivative(c["fc1_out"])
+        d_ln2 = torch.matmul(d_fc1, blk.mlp.fc1.weight)
+        d_mid = dx + layer_norm_backward(d_ln2, blk.norm2.weight, c["ln2_xhat"], c["ln2_rstd"])
+        # Attention branch: x_mid = x_in + proj(merge_heads(A·V)).
+        d_ctx = torch.matmul(d_mid, blk.attn.proj.weight).reshape(b, n, h, hd).transpose(1, 2)  # [B,H,N,hd]
+        probs, q, k, v, scale = c["attn"], c["q"], c["k"], c["v"], c["scale"]
+        d_probs = torch.matmul(d_ctx, v.transpose(-2, -1))                                          # [B,H,N,N]
+        grads[index] = d_probs
+        if index == 0:
+            break
+        d_v = torch.matmul(probs.transpose(-2, -1), d_ctx)
+        # Softmax backward, row-wise: dS = A ⊙ (dA − Σ_j dA·A).
+        d_scores = probs * (d_probs - (d_probs * probs).sum(dim=-1, keepdim=True))
+        d_q = torch.matmul(d_scores, k) * scale
+        d_k = torch.matmul(d_scores.transpose(-2, -1), q) * scale
+        # qkv rows are ordered [q | k | v], each head-major, so merge heads and concatenate.
+        d_qkv = torch.cat([t.transpose(1, 2).reshape(b, n, d) for t in (d_q, d_k, d_v)], dim=-1)
+        d_ln1 = torch.matmul(d_qkv, blk.attn.qkv.weight)
+        dx = d_mid + layer_norm_backward(d_ln1, blk.norm1.weight, c["ln1_xhat"], c["ln1_rstd"])
+    return [g for g in grads if g is not None]
+
+
+def _lrp_module():
+    """model/lrp.py (another helper's) when present; export works without it."""
+    try:
+        from model import lrp  # noqa: WPS433 (optional import by design)
+    except ImportError:
+        return None
+    return lrp if hasattr(lrp, "attention_relevance") else None
+
+
+class ExportGraph(nn.Module):
+    """What export.py traces. ``with_grads=False`` gives the forward-only graph (export.py prunes the full
+    graph instead, so both share initializers; this mode is for PyTorch-side references and tests).
+    ``with_extras`` enables the optional outputs of the hook (only with gradients)."""
+
+    def __init__(self, model: DeiT, with_grads: bool = True, with_extras: bool = True) -> None:
+        super().__init__()
+        self.model = model.eval()
+        self.with_grads = with_grads
+        self.with_extras = with_extras and with_grads
+
+    def output_names(self) -> List[str]:
+        if not self.with_grads:
+            return list(FORWARD_OUTPUTS)
+        return FULL_OUTPUTS + list(self.extra_output_names())
+
+    def extra_output_names(self) -> List[str]:
+        lrp = _lrp_module() if self.with_extras else None
+        return ["attention_relevance"] if lrp is not None else []
+
+    def forward(self, pixels: Tensor, head_weight: Tensor, head_bias: Tensor,
+                target: Tensor) -> Tuple[Tensor, ...]:
+        feats, cache = self.model.forward_with_cache(normalize(pixels))
+        logits = torch.matmul(feats, head_weight.t()) + head_bias
+        attentions = torch.stack([c["attn"] for c in cache["blocks"]])          # [L,B,H,N,N]
+        if not self.with_grads:
+            return logits, feats, attentions
+        weights = explained_weights(logits, target)                               # [B,C]
+        d_features = torch.matmul(weights, head_weight)                            # ∂s/∂features [B,F]
+        grads = torch.stack(attention_grads(self.model, cache, d_features))       # [L,B,H,N,N]
+        outputs: List[Tensor] = [logits, feats, attentions, grads]
+
+        # ==== EXTRA OUTPUTS HOOK ========================================================================
+        # Optional outputs are appended here, in the order of extra_output_names(). model/lrp.py provides
+        #   attention_relevance(model, cache, head_weight, head_bias, target) -> Tensor [L,B,H,N,N]
+        # where cache is DeiT.forward_with_cache's (see its docstring), head_weight [C,F] / head_bias [C] /
+        # target [B,C] the graph inputs (lrp.py resolves an all-zeros target to the top class itself).
+        for name in self.extra_output_names():
+            if name == "attention_relevance":
+                lrp = _lrp_module()
+                assert lrp is not None
+                outputs.append(lrp.attention_relevance(self.model, cache, head_weight=head_weight, head_bias=head_bias,
+                                                       target=target))
+        # ==== END EXTRA OUTPUTS HOOK ====================================================================
+        return tuple(outputs)
+
+
+def reference_outputs(model: DeiT, pixels: Tensor, target: Tensor, head_weight: Optional[Tensor] = None,
+                      head_bias: Optional[Tensor] = None, with_extras: bool = True) -> Dict[str, Tensor]:
+    """PyTorch's values of every full-graph output, by name (for fixtures and tests)."""
+    if head_weight is None or head_bias is None:
+        head_weight, head_bias = model.head_matrix()
+    graph = ExportGraph(model, with_grads=True, with_extras=with_extras)
+    with torch.no_grad():
+        values = graph(pixels, head_weight, head_bias, target)
+    return dict(zip(graph.output_names(), values))
