@@ -1,0 +1,346 @@
+// Everything asynchronous the app does, as plain functions outside React: they call the engine and the
+// history database and report into the store. The engine factory and the database are injected
+// (`configureActions`) so tests can drive the same code with fakes.
+import type {
+  BackendPreference, Diagnosis, Engine, EngineOptions, ExplainMethod, ExplainOptions, ModelInfo, PhotoHandle,
+} from '../engine/types';
+import type { HistoryEntry, HistoryRepository, SavedLocation } from '../history/types';
+import { toUiError } from './errors';
+import { useAppStore } from './index';
+import type { ExplainSettings } from './slices';
+
+export type EngineFactory = (baseUrl: string, options: EngineOptions) => Promise<Engine>;
+
+/** A custom classifier head kept across reloads. */
+export interface StoredHead {
+  name: string;
+  head: unknown;
+}
+
+export interface ActionDeps {
+  createEngine: EngineFactory;
+  history: HistoryRepository;
+  /** A small JPEG data URL of the photo, for the history list. */
+  makeThumbnail(photo: PhotoHandle): Promise<string>;
+  /** Resolves undefined when the user or the browser says no. */
+  getLocation?(): Promise<SavedLocation | undefined>;
+  /** Called after the history changed (TanStack Query invalidation in the app). */
+  onHistoryChanged?(): void;
+  readStoredHead?(): Promise<StoredHead | undefined>;
+  writeStoredHead?(value: StoredHead | undefined): Promise<void>;
+  /** Turns a model URL into an absolute base URL (relative to the page in the app). */
+  resolveModelUrl?(url: string): string;
+}
+
+let deps: ActionDeps | null = null;
+let engine: Engine | null = null;
+let loadSeq = 0;
+let diagnoseSeq = 0;
+/** A photo chosen while no engine was ready; decoded as soon as one is. */
+let pendingPhoto: { blob: Blob; name: string } | null = null;
+
+export function configureActions(next: ActionDeps): void {
+  deps = next;
+}
+
+function need(): ActionDeps {
+  if (!deps) throw new Error('configureActions() was not called');
+  return deps;
+}
+
+const store = useAppStore;
+
+/** For tests and teardown: drop the engine and any pending work. */
+export function disposeEngine(): void {
+  engine?.dispose();
+  engine = null;
+  pendingPhoto = null;
+  loadSeq++;
+  diagnoseSeq++;
+}
+
+export function currentEngine(): Engine | null {
+  return engine;
+}
+
+// ---------------------------------------------------------------- model
+
+export async function loadModel(url: string, backend: BackendPreference = store.getState().backendPreference): Promise<ModelInfo> {
+  const d = need();
+  const seq = ++loadSeq;
+  const s = store.getState();
+  engine?.dispose();
+  engine = null;
+  s.modelLoading(url);
+  s.setBackendPreference(backend);
+  const baseUrl = d.resolveModelUrl ? d.resolveModelUrl(url) : url;
+  let created: Engine;
+  try {
+    created = await d.createEngine(baseUrl, {
+      backend,
+      onProgress: (p) => { if (seq === loadSeq) store.getState().modelProgress(p); },
+      onStatus: (status) => { if (seq === loadSeq) store.getState().setEngineStatus(status); },
+    });
+  } catch (error) {
+    if (seq === loadSeq) store.getState().modelFailed(toUiError(error, 'model-corrupt'));
+    throw error;
+  }
+  if (seq !== loadSeq) {
+    created.dispose();
+    throw new Error('superseded by a later model load');
+  }
+  engine = created;
+  let model = created.model;
+  const stored = await d.readStoredHead?.().catch(() => undefined);
+  let customHeadName: string | null = null;
+  if (stored) {
+    try {
+      model = await created.setHead(stored.head, stored.name);
+      customHeadName = stored.name;
+    } catch (error) {
+      // A head kept for another backbone: keep the default head and say why.
+      store.getState().setAppError(toUiError(error, 'head-invalid'));
+    }
+  }
+  store.getState().modelReady(model, created.backend);
+  store.getState().setCustomHead(customHeadName, null);
+  const waiting = pendingPhoto;
+  pendingPhoto = null;
+  if (waiting) void choosePhoto(waiting.blob, waiting.name);
+  else if (store.getState().photo === null && store.getState().photoStatus === 'decoding') store.getState().clearPhoto();
+  return model;
+}
+
+/** Loads a classifier head (parsed head.json) into the running engine and keeps it across reloads. */
+export async function loadHead(head: unknown, name: string): Promise<ModelInfo> {
+  const d = need();
+  if (!engine) throw new Error('no model is loaded');
+  const model = await engine.setHead(head, name);
+  store.getState().setCustomHead(name, model);
+  store.getState().setExplainSettings({ targetClass: undefined });
+  await d.writeStoredHead?.({ name, head });
+  if (store.getState().photo) await rediagnose();
+  return model;
+}
+
+/** Back to the model's own head.json. */
+export async function resetHead(): Promise<void> {
+  const d = need();
+  await d.writeStoredHead?.(undefined);
+  await loadModel(store.getState().modelUrl);
+}
+
+// ---------------------------------------------------------------- photo and diagnosis
+
+export async function choosePhoto(blob: Blob, name: string): Promise<void> {
+  const s = store.getState();
+  const old = s.photo;
+  const oldUrl = s.photoPreviewUrl;
+  diagnoseSeq++;
+  s.clearDiagnosis();
+  s.setReopened(null);
+  s.setExplainSettings({ targetClass: undefined });
+  store.setState({ saveState: 'idle', savedEntryId: null, saveError: null, unsavedEntry: null });
+  const previewUrl = blob.size > 0 ? URL.createObjectURL(blob) : null;
+  s.photoPending(previewUrl, name);
+  old?.close();
+  if (oldUrl) URL.revokeObjectURL(oldUrl);
+  if (!engine) {
+    pendingPhoto = { blob, name };
+    return;
+  }
+  const seq = diagnoseSeq;
+  let photo: PhotoHandle;
+  try {
+    photo = await engine.loadPhoto(blob);
+  } catch (error) {
+    if (seq === diagnoseSeq) store.getState().photoFailed(toUiError(error, 'image-undecodable'));
+    return;
+  }
+  if (seq !== diagnoseSeq) {
+    photo.close();
+    return;
+  }
+  store.getState().photoDecoded(photo);
+  const diagnosis = await rediagnose();
+  if (diagnosis) await saveDiagnosis(diagnosis);
+}
+
+export function explainOptionsOf(settings: ExplainSettings): ExplainOptions {
+  const options: ExplainOptions = { method: settings.method, headFusion: settings.headFusion, discardRatio: settings.discardRatio };
+  if (settings.targetClass !== undefined) options.targetClass = settings.targetClass;
+  if (settings.startLayer !== undefined) options.startLayer = settings.startLayer;
+  return options;
+}
+
+/** Runs the engine on the current photo with the current settings; stale answers are dropped. */
+export async function rediagnose(): Promise<Diagnosis | null> {
+  const s = store.getState();
+  const photo = s.photo;
+  if (!engine || !photo) return null;
+  const seq = ++diagnoseSeq;
+  s.diagnosisStarted();
+  try {
+    const diagnosis = await engine.diagnose(photo, explainOptionsOf(s));
+    if (seq !== diagnoseSeq) return null;
+    store.getState().diagnosisDone(diagnosis);
+    if (store.getState().comparing) void compareMethods();
+    return diagnosis;
+  } catch (error) {
+    if (seq === diagnoseSeq) store.getState().diagnosisFailed(toUiError(error, 'internal'));
+    return null;
+  }
+}
+
+const RECOMPUTING_KEYS: ReadonlyArray<keyof ExplainSettings> = ['method', 'targetClass', 'startLayer', 'headFusion', 'discardRatio'];
+
+/** Changes explanation settings; re-explains only when the heatmap itself changes (not for colour/opacity). */
+export async function changeExplainSettings(patch: Partial<ExplainSettings>): Promise<void> {
+  const before = store.getState();
+  const changed = RECOMPUTING_KEYS.some((key) => key in patch && patch[key] !== before[key]);
+  // A start layer tuned for one method means nothing for another.
+  const next = 'method' in patch && patch.method !== before.method && !('startLayer' in patch)
+    ? { ...patch, startLayer: undefined } : patch;
+  before.setExplainSettings(next);
+  if (!changed || !before.photo) return;
+  const diagnosis = await rediagnose();
+  if (diagnosis && store.getState().savedEntryId !== null) await saveDiagnosis(diagnosis);
+}
+
+/** One heatmap per method the model offers, same photo and class, for the side-by-side view. */
+export async function compareMethods(): Promise<void> {
+  const s = store.getState();
+  if (!engine || !s.photo || !s.model) return;
+  const photo = s.photo;
+  const seq = diagnoseSeq;
+  s.setComparison({}, true);
+  const results: Partial<Record<ExplainMethod, Diagnosis>> = {};
+  for (const method of s.model.methods) {
+    const settings = store.getState();
+    try {
+      // Only the method differs; each method keeps its own default start layer.
+      results[method] = await engine.diagnose(photo, { ...explainOptionsOf(settings), method, startLayer: undefined } as ExplainOptions);
+    } catch (error) {
+      store.getState().diagnosisFailed(toUiError(error, 'internal'));
+    }
+    if (seq !== diagnoseSeq || !store.getState().comparing) return;
+    store.getState().setComparison({ ...results }, true);
+  }
+}
+
+export function stopComparing(): void {
+  store.getState().setComparison({}, false);
+}
+
+// ---------------------------------------------------------------- history
+
+export async function buildEntry(diagnosis: Diagnosis, photo: PhotoHandle, model: ModelInfo): Promise<HistoryEntry> {
+  const d = need();
+  const location = store.getState().saveLocation && d.getLocation ? await d.getLocation().catch(() => undefined) : undefined;
+  const entry: HistoryEntry = {
+    createdAt: new Date().toISOString(),
+    thumbnail: await d.makeThumbnail(photo),
+    modelName: model.name,
+    modelVersion: model.version,
+    modelTrained: model.trained,
+    labels: [...diagnosis.labels],
+    probabilities: Array.from(diagnosis.probabilities),
+    top: diagnosis.top,
+    explainedClass: diagnosis.explainedClass,
+    method: diagnosis.options.method,
+    startLayer: diagnosis.options.startLayer,
+    headFusion: diagnosis.options.headFusion,
+    discardRatio: diagnosis.options.discardRatio,
+    heatmap: {
+      gridSize: diagnosis.heatmap.gridSize, values: Array.from(diagnosis.heatmap.values),
+      min: diagnosis.heatmap.min, max: diagnosis.heatmap.max,
+    },
+  };
+  if (location) entry.location = location;
+  return entry;
+}
+
+/** Saves the diagnosis on screen (or updates its entry after a re-explanation). Never throws. */
+export async function saveDiagnosis(diagnosis: Diagnosis): Promise<void> {
+  const d = need();
+  const s = store.getState();
+  if (!s.photo || !s.model) return;
+  s.saveStarted();
+  let entry: HistoryEntry | null = null;
+  try {
+    entry = await buildEntry(diagnosis, s.photo, s.model);
+    const existing = s.savedEntryId;
+    if (existing !== null) {
+      const old = await d.history.get(existing);
+      if (old) {
+        entry = { ...entry, id: existing, createdAt: old.createdAt, thumbnail: old.thumbnail };
+        if (old.note !== undefined) entry.note = old.note;
+        if (old.location) entry.location = old.location;
+        await d.history.update(entry);
+        store.getState().saveDone(existing);
+        d.onHistoryChanged?.();
+        return;
+      }
+    }
+    const id = await d.history.add(entry);
+    store.getState().saveDone(id);
+    d.onHistoryChanged?.();
+  } catch (error) {
+    store.getState().saveFailed(toUiError(error, 'storage'), entry);
+  }
+}
+
+/** After "storage full": the user freed space; save the kept entry. */
+export async function retrySave(): Promise<void> {
+  const d = need();
+  const entry = store.getState().unsavedEntry;
+  if (!entry) return;
+  store.getState().saveStarted();
+  try {
+    const id = await d.history.add(entry);
+    store.getState().saveDone(id);
+    d.onHistoryChanged?.();
+  } catch (error) {
+    store.getState().saveFailed(toUiError(error, 'storage'), entry);
+  }
+}
+
+export async function listHistory(): Promise<HistoryEntry[]> {
+  return need().history.list();
+}
+
+export async function deleteEntry(id: number): Promise<void> {
+  const d = need();
+  await d.history.remove(id);
+  const s = store.getState();
+  if (s.reopened?.id === id) s.setReopened(null);
+  if (s.savedEntryId === id) store.setState({ savedEntryId: null, saveState: 'idle' });
+  d.onHistoryChanged?.();
+}
+
+export async function deleteAllEntries(): Promise<void> {
+  const d = need();
+  await d.history.clear();
+  store.getState().setReopened(null);
+  store.setState({ savedEntryId: null, saveState: 'idle' });
+  d.onHistoryChanged?.();
+}
+
+export async function updateNote(id: number, note: string): Promise<void> {
+  const d = need();
+  const entry = await d.history.get(id);
+  if (!entry) return;
+  const trimmed = note.trim();
+  const next: HistoryEntry = { ...entry };
+  if (trimmed) next.note = trimmed;
+  else delete next.note;
+  await d.history.update(next);
+  if (store.getState().reopened?.id === id) store.getState().setReopened(next);
+  d.onHistoryChanged?.();
+}
+
+export function reopenEntry(entry: HistoryEntry): void {
+  const s = store.getState();
+  s.setReopened(entry);
+  s.setPanel('diagnose');
+}
