@@ -1,0 +1,98 @@
+"""The explicit backward of model/graph.py equals torch.autograd (relative error ≤ 1e-5, float64)."""
+from __future__ import annotations
+
+import pytest
+import torch
+
+from model.deit import DeiT, normalize, preset
+from model.graph import ExportGraph, explained_weights, gelu_derivative, layer_norm_backward
+
+TOLERANCE = 1e-5
+
+
+def random_model(name: str) -> DeiT:
+    """Random weights with every parameter perturbed, so LayerNorm affine terms and biases matter too."""
+    model = DeiT(preset(name)).double().eval()
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(torch.randn_like(p) * 0.05)
+    return model
+
+
+def autograd_attention_grads(model: DeiT, pixels: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+    feats, cache = model.forward_with_cache(normalize(pixels), keep_grad=True)
+    head_weight, head_bias = model.head_matrix()
+    logits = feats @ head_weight.t() + head_bias
+    (logits * weights).sum().backward()
+    return torch.stack([c["attn"].grad for c in cache["blocks"]])
+
+
+def relative_error(got: torch.Tensor, want: torch.Tensor) -> float:
+    return ((got - want).abs().max() / want.abs().max()).item()
+
+
+def check(name: str, target_kind: str) -> None:
+    model = random_model(name)
+    cfg = model.config
+    pixels = torch.rand(1, 3, cfg.image_size, cfg.image_size, dtype=torch.float64)
+    head_weight, head_bias = (t.detach().clone() for t in model.head_matrix())
+    if target_kind == "given":
+        target = torch.tensor([[0.25, -1.0, 2.0]], dtype=torch.float64)
+    else:
+        target = torch.zeros(1, cfg.num_classes, dtype=torch.float64)
+    graph = ExportGraph(model, with_grads=True, with_extras=False)
+    with torch.no_grad():
+        logits, feats, attentions, grads = graph(pixels, head_weight, head_bias, target)
+    weights = target.clone()
+    if target_kind == "zeros":
+        weights = torch.zeros_like(logits)
+        weights[0, logits.argmax()] = 1.0
+    want = autograd_attention_grads(model, pixels, weights)
+    assert grads.shape == (cfg.depth, 1, cfg.heads, cfg.tokens, cfg.tokens)
+    assert want.abs().max() > 0
+    assert relative_error(grads, want) <= TOLERANCE
+    # Every block separately too: the deepest blocks' gradients are the smallest.
+    for layer in range(cfg.depth):
+        assert relative_error(grads[layer], want[layer]) <= TOLERANCE, f"block {layer}"
+    # The forward part agrees with the training-time forward.
+    torch.testing.assert_close(logits, model(normalize(pixels)), rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("target_kind", ["given", "zeros"])
+@pytest.mark.parametrize("name", ["micro", "micro-distilled"])
+def test_explicit_grads_match_autograd_small(name: str, target_kind: str) -> None:
+    check(name, target_kind)
+
+
+@pytest.mark.parametrize("target_kind", ["given", "zeros"])
+def test_explicit_grads_match_autograd_tiny(target_kind: str) -> None:
+    check("tiny", target_kind)
+
+
+def test_explicit_grads_match_autograd_tiny_distilled() -> None:
+    check("tiny-distilled", "zeros")
+
+
+def test_explained_weights_picks_top_class_only_for_all_zero_targets() -> None:
+    logits = torch.tensor([[0.1, 3.0, -2.0], [5.0, 1.0, 0.0]])
+    target = torch.tensor([[0.0, 0.0, 0.0], [0.0, 0.5, 0.5]])
+    got = explained_weights(logits, target)
+    torch.testing.assert_close(got, torch.tensor([[0.0, 1.0, 0.0], [0.0, 0.5, 0.5]]))
+
+
+def test_layer_norm_and_gelu_backward_match_autograd() -> None:
+    x = torch.randn(2, 5, 7, dtype=torch.float64, requires_grad=True)
+    gamma = torch.randn(7, dtype=torch.float64)
+    beta = torch.randn(7, dtype=torch.float64)
+    upstream = torch.randn(2, 5, 7, dtype=torch.float64)
+    y = torch.nn.functional.layer_norm(x, (7,), gamma, beta, eps=1e-6)
+    (y * upstream).sum().backward()
+    mu = x.detach().mean(-1, keepdim=True)
+    rstd = torch.rsqrt(((x.detach() - mu) ** 2).mean(-1, keepdim=True) + 1e-6)
+    got = layer_norm_backward(upstream, gamma, (x.detach() - mu) * rstd, rstd)
+    assert x.grad is not None
+    assert relative_error(got, x.grad) <= 1e-10
+    h = torch.linspace(-6, 6, 101, dtype=torch.float64, requires_grad=True)
+    torch.nn.functional.gelu(h).sum().backward()
+    assert h.grad is not None
+    assert relative_error(gelu_derivative(h.detach()), h.grad) <= 1e-10
