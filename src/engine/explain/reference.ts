@@ -1,13 +1,172 @@
-// Plain TypeScript references of the explanation kernels (shaders/*.wgsl): same definitions, Float32Array in/out.
-import type { ExplainOptions } from '../types';
-import type { ExplainDims, ExplainTensors } from './options';
+// Plain TypeScript references of the explanation kernels in shaders/: the same definitions, Float32Array in/out.
+// They run the WASM path and are the oracles of the kernel tests, so they mirror the kernels' float32 arithmetic
+// (Math.fround after each operation, same summation order) where bit-exactness matters: the rollout discard
+// compares fused values against a threshold, so fused maps must be identical on both sides.
+import type { ExplainOptions, HeadFusion } from '../types';
+import { discardCount, tensorLength, validateExplainOptions, type ExplainDims, type ExplainTensors } from './options';
 import type { ExplainResult } from './result';
 
-/** Computes the explanation map on the CPU. */
-export function explainOnCpu(
-  _tensors: ExplainTensors<Float32Array>,
-  _dims: ExplainDims,
-  _options: Required<ExplainOptions>,
-): ExplainResult {
-  throw new Error('explainOnCpu: not implemented yet');
+const f32 = Math.fround;
+
+/** How `fuseHeads` combines the H maps of one block. 'positiveProductMean' = mean_h((x ⊙ y)⁺). */
+export type FusionMode = HeadFusion | 'positiveProductMean';
+
+/**
+ * Reference of shaders/fuseHeads.wgsl for one block: fuses the H `[N,N]` maps of block `layer` into one.
+ * `x` and `y` are whole `[L,1,H,N,N]` tensors; `y` is read only by 'positiveProductMean'.
+ * The mean multiplies the head sum by fround(1/H) (not a division) so the GPU result is bit-identical.
+ */
+export function fuseHeads(x: Float32Array, y: Float32Array, dims: ExplainDims, layer: number, mode: FusionMode): Float32Array {
+  const { heads, tokens } = dims;
+  const size = tokens * tokens;
+  const out = new Float32Array(size);
+  const invHeads = f32(1 / heads);
+  const base = layer * heads * size;
+  for (let e = 0; e < size; e++) {
+    let acc = mode === 'max' ? -Infinity : mode === 'min' ? Infinity : 0;
+    for (let h = 0; h < heads; h++) {
+      const at = base + h * size + e;
+      const a = x[at]!;
+      if (mode === 'mean') acc = f32(acc + a);
+      else if (mode === 'max') acc = Math.max(acc, a);
+      else if (mode === 'min') acc = Math.min(acc, a);
+      else acc = f32(acc + Math.max(f32(a * y[at]!), 0));
+    }
+    out[e] = mode === 'mean' || mode === 'positiveProductMean' ? f32(acc * invHeads) : acc;
+  }
+  return out;
+}
+
+const keyView = new DataView(new ArrayBuffer(4));
+
+/** Maps a float32 to a uint32 whose unsigned order is the float order (negatives flipped): orderedKey in common.wgsl. */
+export function orderedKey(value: number): number {
+  keyView.setFloat32(0, value);
+  const bits = keyView.getUint32(0);
+  return (bits & 0x80000000 ? ~bits : bits | 0x80000000) >>> 0;
+}
+
+/**
+ * Rollout discard threshold of one fused `[N,N]` map (reference of shaders/discardThreshold.wgsl).
+ * Candidates are the entries off the CLS row and column, (N-1)² of them; k = discardCount(N, ratio).
+ * The threshold is the ordered key of the candidate of rank k (0-based, ascending); a candidate is discarded
+ * when its key is strictly below it. Without ties that zeroes exactly the k lowest (as torch.topk would);
+ * with ties at the boundary all tied entries are kept, so the rule is exact and order-independent (the GPU
+ * finds the same key by a 4-pass radix select). Returns null when k = 0 (nothing to discard).
+ */
+export function discardThreshold(fused: Float32Array, tokens: number, discardRatio: number): number | null {
+  const k = discardCount(tokens, discardRatio);
+  if (k === 0) return null;
+  const keys = new Uint32Array((tokens - 1) * (tokens - 1));
+  let n = 0;
+  for (let i = 1; i < tokens; i++) for (let j = 1; j < tokens; j++) keys[n++] = orderedKey(fused[i * tokens + j]!);
+  keys.sort();
+  return keys[k]!;
+}
+
+/** Applies the discard in place: zeroes candidates (off the CLS row/column) whose key is below `threshold`. */
+export function applyDiscard(fused: Float32Array, tokens: number, threshold: number | null): void {
+  if (threshold === null) return;
+  for (let i = 1; i < tokens; i++) {
+    for (let j = 1; j < tokens; j++) {
+      if (orderedKey(fused[i * tokens + j]!) < threshold) fused[i * tokens + j] = 0;
+    }
+  }
+}
+
+/**
+ * Reference of one layer step of shaders/propagateRow.wgsl: r ← r·M with M = I + F, or, when `rowNormalise`
+ * (rollout), M = (F + I) / rowsum. Only the CLS row of the product of the blocks' matrices is needed, so a row
+ * vector is propagated: O(N²) per block instead of the O(N³) matrix product.
+ */
+export function propagateRowStep(row: Float32Array, fused: Float32Array, tokens: number, rowNormalise: boolean): Float32Array {
+  const scaled = new Float32Array(tokens);
+  for (let i = 0; i < tokens; i++) {
+    if (rowNormalise) {
+      let sum = 0;
+      for (let j = 0; j < tokens; j++) sum = f32(sum + fused[i * tokens + j]!);
+      scaled[i] = f32(row[i]! / f32(sum + 1));
+    } else {
+      scaled[i] = row[i]!;
+    }
+  }
+  const out = new Float32Array(tokens);
+  for (let j = 0; j < tokens; j++) {
+    let acc = 0;
+    for (let i = 0; i < tokens; i++) acc = f32(acc + f32(scaled[i]! * fused[i * tokens + j]!));
+    out[j] = f32(acc + scaled[j]!);
+  }
+  return out;
+}
+
+/** Reference of shaders/patchMap.wgsl: CLS row over the patch tokens (DIST skipped) → raw map, range, normalised map. */
+export function patchMap(row: Float32Array, dims: ExplainDims): ExplainResult {
+  const cells = dims.gridSize * dims.gridSize;
+  const raw = row.slice(dims.prefixTokens, dims.prefixTokens + cells);
+  let min = Infinity;
+  let max = -Infinity;
+  for (const v of raw) {
+    min = Math.min(min, v);
+    max = Math.max(max, v);
+  }
+  const values = new Float32Array(cells);
+  if (max > min) {
+    const range = f32(max - min);
+    for (let p = 0; p < cells; p++) values[p] = f32(f32(raw[p]! - min) / range);
+  }
+  return { values, raw, min, max };
+}
+
+/** The fusion each method applies to block `layer`. */
+function fuseForMethod(tensors: ExplainTensors<Float32Array>, dims: ExplainDims, layer: number, options: Required<ExplainOptions>): Float32Array {
+  switch (options.method) {
+    case 'attention':
+    case 'rollout':
+      return fuseHeads(tensors.attentions, tensors.attentions, dims, layer, options.headFusion);
+    case 'relevance':
+      return fuseHeads(requireTensor(tensors, 'attentionGrads', dims), tensors.attentions, dims, layer, 'positiveProductMean');
+    case 'lrp':
+      return fuseHeads(
+        requireTensor(tensors, 'attentionGrads', dims),
+        requireTensor(tensors, 'attentionRelevance', dims),
+        dims,
+        layer,
+        'positiveProductMean',
+      );
+  }
+}
+
+function requireTensor(tensors: ExplainTensors<Float32Array>, name: keyof ExplainTensors<Float32Array>, dims: ExplainDims): Float32Array {
+  const tensor = tensors[name];
+  if (!tensor) throw new Error(`explain: the model outputs lack "${name}", which this method needs`);
+  if (tensor.length !== tensorLength(dims)) {
+    throw new RangeError(`explain: "${name}" has ${tensor.length} values, expected L·H·N·N = ${tensorLength(dims)}`);
+  }
+  return tensor;
+}
+
+/**
+ * Computes the explanation map on the CPU (the contract's "Explanation methods"):
+ * - attention: row 0 of fuse_h(A_{L-1});
+ * - rollout:   e₀ · Â_{L-1} ⋯ Â_start, Â = (discard(fuse_h(A)) + I) / rowsum;
+ * - relevance: e₀ · (I + Ā_{L-1}) ⋯ (I + Ā_start), Ā = mean_h((∇A ⊙ A)⁺)   (Chefer et al., ICCV 2021);
+ * - lrp:       e₀ · (I + Ā_{L-1}) ⋯ (I + Ā_start), Ā = mean_h((∇A ⊙ R^A)⁺) (Chefer et al., CVPR 2021).
+ */
+export function explainOnCpu(tensors: ExplainTensors<Float32Array>, dims: ExplainDims, options: Required<ExplainOptions>): ExplainResult {
+  validateExplainOptions(options, dims);
+  if (options.method !== 'lrp') requireTensor(tensors, 'attentions', dims);
+  const { tokens, layers } = dims;
+  if (options.method === 'attention') {
+    const fused = fuseForMethod(tensors, dims, layers - 1, options);
+    return patchMap(fused.subarray(0, tokens), dims);
+  }
+  let row: Float32Array = new Float32Array(tokens);
+  row[0] = 1;
+  const rollout = options.method === 'rollout';
+  for (let layer = layers - 1; layer >= options.startLayer; layer--) {
+    const fused = fuseForMethod(tensors, dims, layer, options);
+    if (rollout) applyDiscard(fused, tokens, discardThreshold(fused, tokens, options.discardRatio));
+    row = propagateRowStep(row, fused, tokens, rollout);
+  }
+  return patchMap(row, dims);
 }
