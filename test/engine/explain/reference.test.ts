@@ -45,7 +45,7 @@ function naiveMap(t: ReturnType<typeof randomTensors>, dims: ExplainDims, o: Req
   const matmul = (a: number[][], b: number[][]) => a.map((row) => b[0]!.map((_, j) => row.reduce((s, v, k) => s + v * b[k]![j]!, 0)));
   const patches = (row: number[]) => row.slice(dims.prefixTokens);
   if (o.method === 'attention') return patches(fused(L - 1)[0]!);
-  let R = Array.from({ length: N }, (_, i) => Array.from({ length: N }, (_, j) => (i === j ? 1 : 0)));
+  let R: number[][] = Array.from({ length: N }, (_, i) => Array.from({ length: N }, (_, j) => (i === j ? 1 : 0)));
   for (let l = o.startLayer; l < L; l++) {
     const a = fused(l);
     if (o.method === 'rollout') {
