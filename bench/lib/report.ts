@@ -1,0 +1,152 @@
+// JSON shapes of the published results (docs/bench/*.json). Keys in snake_case are the tracked figures of issue 5.
+import type { Summary } from './stats';
+
+export type TimingSource = 'timestamp-query' | 'wall' | 'cpu';
+
+export interface AdapterReport {
+  vendor: string;
+  architecture: string;
+  description: string;
+  /** true for SwiftShader / fallback adapters: figures are for correctness only. */
+  software: boolean;
+  features: string[];
+}
+
+export interface MemorySample {
+  /** performance.memory.usedJSHeapSize (Chromium) or process heapUsed (Node), bytes. */
+  js_heap_bytes: number | null;
+  /** performance.measureUserAgentSpecificMemory() total (JS + WebAssembly memory; needs cross-origin isolation), bytes. */
+  ua_memory_bytes: number | null;
+}
+
+export interface BackendBench {
+  backend: 'webgpu' | 'wasm';
+  adapter: string;
+  adapter_info: AdapterReport | null;
+  /** Median forward-only graph run (logits + attentions), ms. */
+  forward_ms: number | null;
+  /** Median full graph run (forward + gradients, and relevance when exported), ms. */
+  explain_ms: number | null;
+  explain_over_forward: number | null;
+  /** Median explanation compute + overlay of the end-to-end run (WGSL kernels on WebGPU, TS on WASM), ms. */
+  kernels_ms: number | null;
+  kernels_share: number | null;
+  end_to_end_ms: number | null;
+  model_bytes: number;
+  /** Per stage: median/min/max/mean over the timed runs, ms. */
+  stages: Record<string, Summary>;
+  /** How kernel stages were timed. */
+  kernel_timing: TimingSource;
+  memory: {
+    before: MemorySample;
+    after: MemorySample;
+    /** Least-squares growth of the JS heap per run over the timed runs, bytes (≈ 0 = no leak). */
+    js_heap_growth_per_run_bytes: number | null;
+    samples: number[];
+  };
+  errors: string[];
+}
+
+export interface BenchReport {
+  kind: 'browser-bench';
+  created: string;
+  model: { name: string; title: string; trained: boolean; url: string; architecture: string; note: string };
+  photo: string;
+  warmup: number;
+  runs: number;
+  browser: string;
+  machine: MachineReport;
+  backends: BackendBench[];
+  cold_start?: ColdStartReport;
+}
+
+export interface MachineReport {
+  cpu: string;
+  cores: number;
+  memory_bytes: number;
+  os: string;
+  node: string;
+}
+
+export interface ColdStartRun {
+  cache: 'empty' | 'warm-sw';
+  /** navigation → the app's "usable UI" marker, ms. */
+  usable_ui_ms: number | null;
+  /** navigation → first diagnosis shown, ms (null when the UI could not be driven). */
+  first_diagnosis_ms: number | null;
+  /** Bytes received over the network (CDP Network.loadingFinished encodedDataLength). */
+  bytes_downloaded: number;
+  requests: number;
+  note: string;
+}
+
+export interface ColdStartReport {
+  target: string;
+  runs: ColdStartRun[];
+  note: string;
+}
+
+export interface NodeKernelReport {
+  /** Kernel GPU time from timestamp queries, when the adapter has them. */
+  gpu_ms: Summary | null;
+  /** Wall time around the call until results were back on the CPU. */
+  wall_ms: Summary;
+  /** The plain TypeScript reference, same input. */
+  cpu_reference_ms: Summary | null;
+  /** max |GPU − reference| over the output (normalised map or RGBA/255). */
+  max_abs_diff: number | null;
+}
+
+export interface NodeBenchReport {
+  kind: 'node-dawn-bench';
+  created: string;
+  machine: MachineReport;
+  adapter: AdapterReport;
+  dims: { layers: number; heads: number; tokens: number; gridSize: number; prefixTokens: number };
+  inputs: string;
+  warmup: number;
+  runs: number;
+  kernels: Record<string, NodeKernelReport>;
+  ort: OrtInNodeReport[];
+  errors: string[];
+}
+
+export interface OrtInNodeReport {
+  runtime: 'onnxruntime-web (WebGPU EP on Dawn node)' | 'onnxruntime-node (native WebGPU EP)' | 'onnxruntime-node (CPU EP)';
+  status: 'ok' | 'failed' | 'skipped';
+  detail: string;
+  forward_ms?: Summary;
+  explain_ms?: Summary;
+}
+
+export interface EvalMethodResult {
+  /** e.g. 'relevance', 'rollout (mean, discard 0.9)', 'random'. */
+  name: string;
+  method: string;
+  options: Record<string, unknown>;
+  positive: number[];
+  negative: number[];
+  positive_auc: number;
+  negative_auc: number;
+}
+
+export interface EvalReport {
+  kind: 'explain-eval';
+  created: string;
+  model: { name: string; title: string; trained: boolean; url: string; note: string };
+  /** Label printed next to every table and plot made from this file. */
+  meaning: string;
+  photos: number;
+  fractions: number[];
+  perturbation_backend: 'wasm' | 'webgpu';
+  fill: string;
+  accuracy_unperturbed: number | null;
+  methods: EvalMethodResult[];
+  /** Best discard ratio of rollout by the AUC gap (negative − positive). */
+  rollout_best: string | null;
+  top_patch_agreement: { photos: number; methods: Record<string, { same: number; compared: number }> } | null;
+  duration_s: number;
+  machine: MachineReport;
+  browser: string;
+  errors: string[];
+}

@@ -1,0 +1,113 @@
+// npm run bench:node [-- --runs 30 --warmup 5 --json docs/bench/node-dawn.json --model DIR --no-ort]
+// The WGSL kernels through Dawn's Node binding (npm `webgpu`), plus onnxruntime's WebGPU EP if it runs there.
+// On a machine whose Vulkan driver Dawn refuses (lavapipe of Mesa 22), falls back to Chromium's SwiftShader ICD.
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { createServer } from 'vite';
+import { machineReport } from '../bench/lib/machine';
+import { pickModelDir } from '../bench/lib/modelFiles';
+import type { NodeBenchReport, OrtInNodeReport } from '../bench/lib/report';
+import { benchOrtNode, benchOrtWebOnDawn } from '../bench/node/ort';
+
+const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
+
+const { values: args } = parseArgs({
+  options: {
+    runs: { type: 'string', default: '30' },
+    warmup: { type: 'string', default: '5' },
+    json: { type: 'string' },
+    model: { type: 'string' },
+    'no-ort': { type: 'boolean', default: false },
+    'ort-runs': { type: 'string', default: '5' },
+  },
+});
+const runs = Number(args.runs);
+const warmup = Number(args.warmup);
+const log = (line: string): void => console.log(`[bench:node] ${line}`);
+
+async function requestAdapter(): Promise<{ gpu: GPU; adapter: GPUAdapter }> {
+  process.env.XDG_RUNTIME_DIR ??= '/tmp';
+  const { create, globals } = await import('webgpu');
+  Object.assign(globalThis, globals);
+  let gpu = create([]);
+  let adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+  if (!adapter && !process.env.VK_ICD_FILENAMES && existsSync(SWIFTSHADER_ICD)) {
+    log(`no Vulkan adapter Dawn accepts; retrying with Chromium's SwiftShader (${SWIFTSHADER_ICD})`);
+    process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
+    gpu = create([]);
+    adapter = await gpu.requestAdapter();
+  }
+  if (!adapter) throw new Error('Dawn found no adapter: install a Vulkan driver (apt-get install -y libvulkan1 mesa-vulkan-drivers, or the NVIDIA driver)');
+  return { gpu, adapter };
+}
+
+async function main(): Promise<void> {
+  const { gpu, adapter } = await requestAdapter();
+  const vite = await createServer({
+    configFile: join(process.cwd(), 'vite.config.ts'),
+    server: { middlewareMode: true, hmr: false },
+    appType: 'custom',
+    logLevel: 'error',
+  });
+  const errors: string[] = [];
+  try {
+    const dawn = (await vite.ssrLoadModule('/bench/node/dawn.ts')) as typeof import('../bench/node/dawn');
+    const adapterReport = dawn.describeAdapter(adapter);
+    log(`adapter: ${adapterReport.vendor} ${adapterReport.architecture} ${adapterReport.description}${adapterReport.software ? ' (SOFTWARE: correctness only)' : ''}`);
+    const hasTimestamps = adapter.features.has('timestamp-query');
+    const device = await adapter.requestDevice({ requiredFeatures: hasTimestamps ? ['timestamp-query'] : [] });
+    device.addEventListener('uncapturederror', (event) => errors.push(`uncaptured: ${(event as GPUUncapturedErrorEvent).error.message}`));
+    const { kernels, errors: kernelErrors } = await dawn.benchKernels(device, { warmup, runs, log });
+    errors.push(...kernelErrors);
+    device.destroy();
+
+    const ort: OrtInNodeReport[] = [];
+    if (!args['no-ort']) {
+      let modelDir: string | null = null;
+      try { modelDir = pickModelDir(args.model); } catch (err) { log(String(err)); }
+      const ortOptions = { warmup: 1, runs: Number(args['ort-runs']), log };
+      if (modelDir) {
+        log(`onnxruntime with ${modelDir}`);
+        for (const attempt of [() => benchOrtWebOnDawn(gpu, modelDir, ortOptions), () => benchOrtNode('webgpu', modelDir, ortOptions), () => benchOrtNode('cpu', modelDir, ortOptions)]) {
+          const result = await attempt();
+          log(`${result.runtime}: ${result.status}${result.forward_ms ? `, forward ${result.forward_ms.median.toFixed(1)} ms, forward+grad ${result.explain_ms?.median.toFixed(1)} ms` : ''} (${result.detail})`);
+          ort.push(result);
+        }
+      } else {
+        ort.push({ runtime: 'onnxruntime-web (WebGPU EP on Dawn node)', status: 'skipped', detail: 'no model folder' });
+      }
+    }
+
+    const report: NodeBenchReport = {
+      kind: 'node-dawn-bench',
+      created: new Date().toISOString(),
+      machine: machineReport(),
+      adapter: adapterReport,
+      dims: { layers: 12, heads: 3, tokens: 197, gridSize: 14, prefixTokens: 1 },
+      inputs: 'synthetic fixture tensors with DeiT-tiny shapes (bench/lib/synthetic.ts); kernels cross-checked against the TS references',
+      warmup,
+      runs,
+      kernels,
+      ort,
+      errors,
+    };
+    if (args.json) {
+      mkdirSync(dirname(args.json), { recursive: true });
+      writeFileSync(args.json, JSON.stringify(report, null, 2) + '\n');
+      log(`wrote ${args.json}`);
+    }
+    if (errors.length > 0) {
+      log(`errors:\n  ${errors.join('\n  ')}`);
+      process.exitCode = 1;
+    }
+  } finally {
+    await vite.close();
+  }
+}
+
+main().then(
+  // Dawn keeps native handles alive; exit explicitly once the report is written.
+  () => process.exit(process.exitCode ?? 0),
+  (err: unknown) => { console.error(err); process.exit(1); },
+);
