@@ -113,6 +113,15 @@ export interface EngineOptions {
   signal?: AbortSignal;
   /** Cache for downloaded model files (Cache API by default; tests may pass an in-memory one). */
   cacheName?: string;
+  /** Overrides the Cache API store, e.g. `memoryFileCache()` from the engine index (tests, private mode). */
+  modelCache?: ModelFileCache;
+}
+
+/** Where verified model files are kept between visits; keys are absolute URLs plus the expected sha256. */
+export interface ModelFileCache {
+  match(key: string): Promise<Uint8Array | undefined>;
+  put(key: string, bytes: Uint8Array): Promise<void>;
+  delete(key: string): Promise<void>;
 }
 
 export interface Engine {
