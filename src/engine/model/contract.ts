@@ -1,0 +1,74 @@
+// The model contract's machine-readable summary (docs/model-contract.md, block `json contract`), ported to TS.
+// test/engine/contract.test.ts checks that this object equals the block in the document, so the two cannot drift.
+
+export type ShapeSymbol = 'S' | 'C' | 'F' | 'L' | 'H' | 'N';
+export type ShapeDim = number | ShapeSymbol;
+export type GraphKind = 'full' | 'forward';
+export type GraphRole = 'full' | 'forward' | 'full_fp16' | 'forward_fp16';
+
+export interface ContractTensor {
+  name: string;
+  dtype: 'float32';
+  shape: ShapeDim[];
+}
+
+export interface ContractOutput extends ContractTensor {
+  graphs: GraphKind[];
+  optional: boolean;
+}
+
+export interface Contract {
+  contract_version: number;
+  inputs: ContractTensor[];
+  outputs: ContractOutput[];
+  graph_roles: Record<GraphRole, string>;
+  min_opset: number;
+  manifest_required: string[];
+  head_required: string[];
+  head_format: string;
+  label_pattern: string;
+}
+
+export const CONTRACT: Contract = {
+  contract_version: 1,
+  inputs: [
+    { name: 'pixels', dtype: 'float32', shape: [1, 3, 'S', 'S'] },
+    { name: 'head_weight', dtype: 'float32', shape: ['C', 'F'] },
+    { name: 'head_bias', dtype: 'float32', shape: ['C'] },
+    { name: 'target', dtype: 'float32', shape: [1, 'C'] },
+  ],
+  outputs: [
+    { name: 'logits', dtype: 'float32', shape: [1, 'C'], graphs: ['full', 'forward'], optional: false },
+    { name: 'features', dtype: 'float32', shape: [1, 'F'], graphs: ['full', 'forward'], optional: false },
+    { name: 'attentions', dtype: 'float32', shape: ['L', 1, 'H', 'N', 'N'], graphs: ['full', 'forward'], optional: false },
+    { name: 'attention_grads', dtype: 'float32', shape: ['L', 1, 'H', 'N', 'N'], graphs: ['full'], optional: false },
+    { name: 'attention_relevance', dtype: 'float32', shape: ['L', 1, 'H', 'N', 'N'], graphs: ['full'], optional: true },
+  ],
+  graph_roles: {
+    full: 'model.onnx',
+    forward: 'model.forward.onnx',
+    full_fp16: 'model.fp16.onnx',
+    forward_fp16: 'model.forward.fp16.onnx',
+  },
+  min_opset: 17,
+  manifest_required: ['contract_version', 'name', 'title', 'version', 'architecture', 'trained', 'image_size',
+    'patch_size', 'prefix_tokens', 'layers', 'heads', 'tokens', 'embed_dim', 'features', 'opset', 'graphs',
+    'external_data', 'outputs', 'files', 'default_head', 'backbone_sha256', 'training', 'created'],
+  head_required: ['format', 'contract_version', 'labels', 'features', 'weight', 'bias', 'backbone_sha256', 'trained', 'created'],
+  head_format: 'leaf-lens-head',
+  label_pattern: '^[a-z0-9_]+$',
+};
+
+export type OutputName = 'logits' | 'features' | 'attentions' | 'attention_grads' | 'attention_relevance';
+
+/** Concrete values of the shape symbols for one model + head. */
+export type ShapeBindings = Record<ShapeSymbol, number>;
+
+export function resolveShape(shape: readonly ShapeDim[], bindings: ShapeBindings): number[] {
+  return shape.map((dim) => (typeof dim === 'number' ? dim : bindings[dim]));
+}
+
+/** Outputs the given graph must have, per contract, given which outputs the manifest lists for the full graph. */
+export function requiredOutputs(kind: GraphKind, listed: readonly string[]): ContractOutput[] {
+  return CONTRACT.outputs.filter((o) => o.graphs.includes(kind) && (!o.optional || (kind === 'full' && listed.includes(o.name))));
+}

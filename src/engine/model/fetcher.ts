@@ -1,0 +1,181 @@
+// Downloads model files with progress, verifies size and sha256, and keeps them in a cache.
+// A cache failure (quota, private mode, no Cache API) is logged and the download still counts.
+import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js';
+import { EngineError, describeError, throwIfAborted } from '../errors';
+import type { ModelFileCache } from '../types';
+import type { ModelFileEntry } from './manifest';
+
+export type { ModelFileCache };
+
+export function memoryFileCache(): ModelFileCache {
+  const entries = new Map<string, Uint8Array>();
+  return {
+    async match(key) { return entries.get(key); },
+    async put(key, bytes) { entries.set(key, bytes); },
+    async delete(key) { entries.delete(key); },
+  };
+}
+
+/** The Cache API (persists across visits, works offline); falls back to memory where it is missing. */
+export function cacheApiFileCache(cacheName: string): ModelFileCache {
+  if (typeof caches === 'undefined') {
+    console.warn(`[leaf-lens] Cache API unavailable; model files are kept in memory only`);
+    return memoryFileCache();
+  }
+  let opened: Promise<Cache> | undefined;
+  const open = () => (opened ??= caches.open(cacheName));
+  return {
+    async match(key) {
+      try {
+        const response = await (await open()).match(key);
+        return response ? new Uint8Array(await response.arrayBuffer()) : undefined;
+      } catch (error) {
+        console.warn(`[leaf-lens] model cache read failed for ${key}: ${describeError(error)}`);
+        return undefined;
+      }
+    },
+    async put(key, bytes) {
+      try {
+        const body = new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' });
+        await (await open()).put(key, new Response(body, { headers: { 'Content-Length': String(bytes.byteLength) } }));
+      } catch (error) {
+        // Running over quota must not stop the diagnosis: the bytes are already in memory.
+        console.warn(`[leaf-lens] model cache write failed for ${key}: ${describeError(error)}`);
+      }
+    },
+    async delete(key) {
+      try { await (await open()).delete(key); } catch { /* nothing to clean up */ }
+    },
+  };
+}
+
+export async function sha256Hex(bytes: Uint8Array): Promise<string> {
+  let digest: Uint8Array;
+  if (typeof crypto !== 'undefined' && crypto.subtle) {
+    digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>));
+  } else {
+    // WebCrypto exists only in secure contexts; a phone on plain-http LAN still gets checked files.
+    digest = nobleSha256(bytes);
+  }
+  return Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+async function fetchOrExplain(url: string, what: string, signal?: AbortSignal): Promise<Response> {
+  let response: Response;
+  try {
+    response = await fetch(url, { signal, cache: 'no-cache' });
+  } catch (error) {
+    if (signal?.aborted) throw new EngineError('aborted', `${what}: download aborted`);
+    throw new EngineError('model-missing', `${what}: fetch ${url} failed (${describeError(error)}); offline and not cached?`, undefined, { cause: error });
+  }
+  if (!response.ok) {
+    throw new EngineError('model-missing', `${what}: GET ${url} → HTTP ${response.status} ${response.statusText}`);
+  }
+  // Dev servers and SPA hosts answer unknown paths with index.html: no model file is HTML, so it is missing.
+  if ((response.headers.get('content-type') ?? '').includes('text/html')) {
+    void response.body?.cancel();
+    throw new EngineError('model-missing', `${what}: ${url} returned an HTML page (SPA fallback), not the file`);
+  }
+  return response;
+}
+
+/** Fetches and parses a small JSON file (manifest, head). 404 → model-missing, bad JSON → model-corrupt. */
+export async function fetchJson(url: string, what: string, signal?: AbortSignal): Promise<unknown> {
+  const response = await fetchOrExplain(url, what, signal);
+  const text = await response.text();
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw new EngineError('model-corrupt', `${what}: ${url} is not valid JSON (${describeError(error)})`, undefined, { cause: error });
+  }
+}
+
+export interface DownloadProgress {
+  file: string;
+  loaded: number;
+  total: number;
+  fromCache: boolean;
+}
+
+export interface FetchVerifiedOptions {
+  cache: ModelFileCache;
+  onProgress?: (p: DownloadProgress) => void;
+  onVerify?: (file: string) => void;
+  signal?: AbortSignal;
+}
+
+async function readBody(response: Response, entry: ModelFileEntry, url: string, onChunk: (loaded: number) => void, signal?: AbortSignal): Promise<Uint8Array> {
+  if (!response.body) return new Uint8Array(await response.arrayBuffer());
+  const out = new Uint8Array(entry.bytes);
+  let loaded = 0;
+  let overflow = 0;
+  const reader = response.body.getReader();
+  try {
+    for (;;) {
+      throwIfAborted(signal, `download ${entry.path}`);
+      const { done, value } = await reader.read();
+      if (done) break;
+      const room = Math.max(0, entry.bytes - loaded);
+      out.set(value.subarray(0, room), loaded);
+      overflow += Math.max(0, value.byteLength - room);
+      loaded += Math.min(room, value.byteLength);
+      onChunk(loaded);
+    }
+  } catch (error) {
+    if (error instanceof EngineError) throw error;
+    throw new EngineError('model-checksum', `${entry.path}: download from ${url} broke off after ${loaded} bytes (${describeError(error)})`, undefined, { cause: error });
+  } finally {
+    reader.releaseLock();
+  }
+  if (loaded !== entry.bytes || overflow > 0) {
+    throw new EngineError('model-checksum', `${entry.path}: got ${loaded + overflow} bytes, manifest says ${entry.bytes} (truncated or replaced file)`);
+  }
+  return out;
+}
+
+async function verify(bytes: Uint8Array, entry: ModelFileEntry): Promise<void> {
+  if (bytes.byteLength !== entry.bytes) {
+    throw new EngineError('model-checksum', `${entry.path}: ${bytes.byteLength} bytes, manifest says ${entry.bytes}`);
+  }
+  const actual = await sha256Hex(bytes);
+  if (actual !== entry.sha256) {
+    throw new EngineError('model-checksum', `${entry.path}: sha256 ${actual} != manifest ${entry.sha256}`);
+  }
+}
+
+const inFlight = new Map<string, Promise<Uint8Array>>();
+
+/** Downloads one listed file (or takes it from the cache), verifying size and sha256 either way.
+ * Simultaneous requests for the same file share one download. */
+export function fetchVerified(url: string, entry: ModelFileEntry, options: FetchVerifiedOptions): Promise<Uint8Array> {
+  const key = `${url}#sha256=${entry.sha256}`;
+  const running = inFlight.get(key);
+  if (running) return running;
+  const task = downloadAndVerify(url, key, entry, options).finally(() => inFlight.delete(key));
+  inFlight.set(key, task);
+  return task;
+}
+
+async function downloadAndVerify(url: string, key: string, entry: ModelFileEntry, options: FetchVerifiedOptions): Promise<Uint8Array> {
+  const { cache, onProgress, onVerify, signal } = options;
+  const cached = await cache.match(key);
+  if (cached) {
+    onVerify?.(entry.path);
+    try {
+      await verify(cached, entry);
+      onProgress?.({ file: entry.path, loaded: entry.bytes, total: entry.bytes, fromCache: true });
+      return cached;
+    } catch {
+      console.warn(`[leaf-lens] cached ${entry.path} failed verification; downloading again`);
+      await cache.delete(key);
+    }
+  }
+  throwIfAborted(signal, `download ${entry.path}`);
+  const response = await fetchOrExplain(url, entry.path, signal);
+  onProgress?.({ file: entry.path, loaded: 0, total: entry.bytes, fromCache: false });
+  const bytes = await readBody(response, entry, url, (loaded) => onProgress?.({ file: entry.path, loaded, total: entry.bytes, fromCache: false }), signal);
+  onVerify?.(entry.path);
+  await verify(bytes, entry);
+  await cache.put(key, bytes);
+  return bytes;
+}

@@ -1,0 +1,94 @@
+// Model folder → verified bytes: manifest (validated), the graphs and weights of one precision, the default head.
+import { EngineError, describeError, throwIfAborted } from '../errors';
+import type { LoadProgress } from '../types';
+import type { GraphKind } from './contract';
+import { fetchJson, fetchVerified, type ModelFileCache } from './fetcher';
+import { validateHead, type Head } from './head';
+import { fileEntry, validateManifest, type Manifest } from './manifest';
+
+export interface GraphFiles {
+  /** fp16 variants (adapter has shader-f16 and the manifest lists them) or fp32. */
+  fp16: boolean;
+  graphs: Record<GraphKind, { file: string; bytes: Uint8Array }>;
+  weightsPath: string;
+  weights: Uint8Array;
+  totalBytes: number;
+}
+
+export interface LoaderContext {
+  baseUrl: string;
+  cache: ModelFileCache;
+  onProgress?: (p: LoadProgress) => void;
+  signal?: AbortSignal;
+}
+
+/** Ends with a slash, absolute, so `new URL(file, base)` stays inside the model folder. */
+export function modelFolderUrl(baseUrl: string): string {
+  const withSlash = baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`;
+  const origin = typeof document !== 'undefined' ? document.baseURI : globalThis.location?.href;
+  return new URL(withSlash, origin).href;
+}
+
+export async function loadManifest(ctx: LoaderContext): Promise<Manifest> {
+  ctx.onProgress?.({ kind: 'manifest' });
+  const url = new URL('manifest.json', ctx.baseUrl).href;
+  let json: unknown;
+  try {
+    json = await fetchJson(url, 'manifest.json', ctx.signal);
+  } catch (error) {
+    if (error instanceof EngineError && error.code === 'model-missing') {
+      throw new EngineError('model-missing', `${error.detail} (no model installed at ${ctx.baseUrl})`, undefined, { cause: error });
+    }
+    throw error;
+  }
+  return validateManifest(json, url);
+}
+
+export function hasFp16(manifest: Manifest): boolean {
+  return Boolean(manifest.graphs.full_fp16 && manifest.graphs.forward_fp16);
+}
+
+/** Downloads (or takes from cache) both graphs and their shared weights; every file checked by size and sha256. */
+export async function loadGraphFiles(manifest: Manifest, ctx: LoaderContext, fp16: boolean): Promise<GraphFiles> {
+  const full = fp16 ? manifest.graphs.full_fp16! : manifest.graphs.full;
+  const forward = fp16 ? manifest.graphs.forward_fp16! : manifest.graphs.forward;
+  const weightsPath = manifest.external_data[full]!;
+  const paths = [weightsPath, forward, full];
+  const entries = paths.map((p) => fileEntry(manifest, p));
+  const fetched = await Promise.all(entries.map((entry) => {
+    throwIfAborted(ctx.signal, 'model download');
+    return fetchVerified(new URL(entry.path, ctx.baseUrl).href, entry, {
+      cache: ctx.cache,
+      signal: ctx.signal,
+      onProgress: (p) => ctx.onProgress?.({ kind: 'download', ...p }),
+      onVerify: (file) => ctx.onProgress?.({ kind: 'verify', file }),
+    });
+  }));
+  const [weights, forwardBytes, fullBytes] = fetched as [Uint8Array, Uint8Array, Uint8Array];
+  return {
+    fp16,
+    graphs: { forward: { file: forward, bytes: forwardBytes }, full: { file: full, bytes: fullBytes } },
+    weightsPath,
+    weights,
+    totalBytes: entries.reduce((sum, e) => sum + e.bytes, 0),
+  };
+}
+
+/** The manifest's default head; verified against `files` when listed there. */
+export async function loadDefaultHead(manifest: Manifest, ctx: LoaderContext): Promise<Head> {
+  const path = manifest.default_head;
+  const url = new URL(path, ctx.baseUrl).href;
+  const listed = manifest.files.find((f) => f.path === path);
+  let json: unknown;
+  if (listed) {
+    const bytes = await fetchVerified(url, listed, { cache: ctx.cache, signal: ctx.signal });
+    try {
+      json = JSON.parse(new TextDecoder().decode(bytes)) as unknown;
+    } catch (error) {
+      throw new EngineError('head-invalid', `${path}: not valid JSON (${describeError(error)})`, undefined, { cause: error });
+    }
+  } else {
+    json = await fetchJson(url, path, ctx.signal);
+  }
+  return validateHead(json, manifest, path);
+}

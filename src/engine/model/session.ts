@@ -1,0 +1,181 @@
+// One onnxruntime-web InferenceSession per graph (forward, full), checked against the contract after creation.
+// On WebGPU the big `[L,1,H,N,N]` outputs stay on the GPU ('gpu-buffer') for the explanation kernels.
+import type { InferenceSession, Tensor } from 'onnxruntime-web';
+import { EngineError, describeError } from '../errors';
+import type { BackendName } from '../types';
+import { CONTRACT, requiredOutputs, resolveShape, type GraphKind, type OutputName, type ShapeBindings } from './contract';
+import type { Manifest } from './manifest';
+import type { Ort } from './ort';
+
+/** Outputs that are only ever read by the explanation kernels: left on the GPU when the backend is WebGPU. */
+export const GPU_RESIDENT_OUTPUTS: readonly OutputName[] = ['attentions', 'attention_grads', 'attention_relevance'];
+
+export interface GraphSource {
+  kind: GraphKind;
+  file: string;
+  bytes: Uint8Array;
+  weightsPath: string;
+  weights: Uint8Array;
+}
+
+export interface SessionTarget {
+  ort: Ort;
+  backend: BackendName;
+  /** The engine's device; required when backend is 'webgpu'. */
+  device?: GPUDevice;
+}
+
+/** Chains async work one at a time: ORT sessions sharing one WASM instance must not run concurrently. */
+export class Serializer {
+  private tail: Promise<unknown> = Promise.resolve();
+  run<T>(task: () => Promise<T>): Promise<T> {
+    const next = this.tail.then(task, task);
+    this.tail = next.catch(() => undefined);
+    return next;
+  }
+}
+
+export class GraphSession {
+  /** Model runs so far (tests count them to prove cached outputs are reused). */
+  runs = 0;
+  private checkedDevice = false;
+
+  private constructor(
+    readonly kind: GraphKind,
+    readonly file: string,
+    readonly backend: BackendName,
+    private readonly session: InferenceSession,
+    private readonly ort: Ort,
+    private readonly device: GPUDevice | undefined,
+  ) {}
+
+  static async create(target: SessionTarget, source: GraphSource, manifest: Manifest, classes: number): Promise<GraphSession> {
+    const { ort, backend, device } = target;
+    if (backend === 'webgpu' && !device) throw new EngineError('internal', 'GraphSession.create: webgpu without a device');
+    const options: InferenceSession.SessionOptions = {
+      executionProviders: backend === 'webgpu' ? [{ name: 'webgpu', device } as InferenceSession.ExecutionProviderConfig] : ['wasm'],
+      // Both graphs name the same weights file; each session gets the same bytes (downloaded once).
+      externalData: [{ path: source.weightsPath, data: source.weights }],
+      graphOptimizationLevel: 'all',
+    };
+    if (backend === 'webgpu') {
+      options.preferredOutputLocation = Object.fromEntries(GPU_RESIDENT_OUTPUTS.map((name) => [name, 'gpu-buffer' as const]));
+    }
+    let session: InferenceSession;
+    try {
+      session = await ort.InferenceSession.create(source.bytes, options);
+    } catch (error) {
+      throw new EngineError('model-corrupt', `${source.file}: onnxruntime-web (${backend}) could not load it: ${describeError(error)}`, undefined, { cause: error });
+    }
+    const graph = new GraphSession(source.kind, source.file, backend, session, ort, device);
+    try {
+      graph.checkContract(manifest, classes);
+      if (backend === 'webgpu') await graph.checkSharedDevice();
+    } catch (error) {
+      await session.release().catch(() => undefined);
+      throw error;
+    }
+    return graph;
+  }
+
+  get inputNames(): readonly string[] { return this.session.inputNames; }
+  get outputNames(): readonly string[] { return this.session.outputNames; }
+
+  /** Names and (where ORT exposes them) dtypes and static shapes, per contract and manifest. */
+  private checkContract(manifest: Manifest, classes: number): void {
+    const problems: string[] = [];
+    const known = CONTRACT.inputs.map((i) => i.name);
+    const inputs = this.session.inputNames;
+    for (const name of inputs) if (!known.includes(name)) problems.push(`unexpected input "${name}"`);
+    // The forward graph may lose the unused `target` input to ORT's optimiser; the full graph needs it.
+    const mustHave = this.kind === 'full' ? known : known.filter((n) => n !== 'target');
+    for (const name of mustHave) if (!inputs.includes(name)) problems.push(`input "${name}" is missing`);
+    for (const out of requiredOutputs(this.kind, manifest.outputs)) {
+      if (!this.session.outputNames.includes(out.name)) problems.push(`output "${out.name}" is missing`);
+    }
+
+    const bindings: ShapeBindings = {
+      S: manifest.image_size, C: classes, F: manifest.features, L: manifest.layers, H: manifest.heads, N: manifest.tokens,
+    };
+    const declared = [...CONTRACT.inputs, ...CONTRACT.outputs];
+    for (const meta of [...(this.session.inputMetadata ?? []), ...(this.session.outputMetadata ?? [])]) {
+      const spec = declared.find((d) => d.name === meta.name);
+      if (!spec || !meta.isTensor) continue;
+      if (meta.type !== spec.dtype) problems.push(`${meta.name} is ${meta.type}, contract says ${spec.dtype}`);
+      if (meta.shape.length === 0) continue; // shape unknown to ORT: checked at run time instead
+      const expected = resolveShape(spec.shape, bindings);
+      if (meta.shape.length !== expected.length) {
+        problems.push(`${meta.name} has rank ${meta.shape.length}, contract says ${expected.length} ([${expected.join(',')}])`);
+        continue;
+      }
+      meta.shape.forEach((dim, i) => {
+        // Symbolic (string) and negative dims are dynamic (C is, by contract); only fixed numbers are compared.
+        if (typeof dim === 'number' && dim >= 0 && dim !== expected[i]) {
+          problems.push(`${meta.name} dim ${i} is ${dim}, expected ${expected[i]} (shape [${meta.shape.join(',')}])`);
+        }
+      });
+    }
+    if (problems.length > 0) {
+      throw new EngineError('model-contract', `${this.file}: ${problems.join('; ')}`);
+    }
+  }
+
+  /** ORT must run on the engine's own device, or its GPU buffers cannot be bound by our kernels. */
+  private async checkSharedDevice(): Promise<void> {
+    const reported = await (this.ort.env.webgpu as { device?: GPUDevice | Promise<GPUDevice> }).device;
+    // With a caller-supplied device ORT 1.30 leaves env.webgpu.device unset; when it does report one, it must be ours.
+    if (reported && reported !== this.device) {
+      throw new EngineError('backend-unavailable', `${this.file}: onnxruntime-web uses its own GPUDevice, not the engine's`);
+    }
+  }
+
+  /** First run only: prove the output buffers belong to our device by copying from one in a validation scope. */
+  private async checkBufferDevice(tensor: Tensor): Promise<void> {
+    const device = this.device!;
+    const probe = device.createBuffer({ label: 'LeafLens.deviceProbe', size: 4, usage: GPUBufferUsage.COPY_DST });
+    try {
+      device.pushErrorScope('validation');
+      const encoder = device.createCommandEncoder({ label: 'LeafLens.deviceProbe' });
+      encoder.copyBufferToBuffer(tensor.gpuBuffer as GPUBuffer, 0, probe, 0, 4);
+      device.queue.submit([encoder.finish()]);
+      const error = await device.popErrorScope();
+      if (error) throw new EngineError('backend-unavailable', `${this.file}: ORT output buffer is not on the engine's device: ${error.message}`);
+    } finally {
+      probe.destroy();
+    }
+    this.checkedDevice = true;
+  }
+
+  /** Runs the graph, fetching only `fetches`. The caller owns the returned tensors and must dispose them. */
+  async run(feeds: Record<string, Tensor>, fetches: OutputName[]): Promise<Record<string, Tensor>> {
+    const usable: Record<string, Tensor> = {};
+    for (const name of this.session.inputNames) {
+      const tensor = feeds[name];
+      if (!tensor) throw new EngineError('internal', `${this.file}: no feed for input "${name}"`);
+      usable[name] = tensor;
+    }
+    const missing = fetches.filter((name) => !this.session.outputNames.includes(name));
+    if (missing.length > 0) throw new EngineError('model-contract', `${this.file}: has no output ${missing.join(', ')}`);
+    let outputs: Record<string, Tensor>;
+    try {
+      outputs = await this.session.run(usable, fetches);
+    } catch (error) {
+      throw new EngineError('internal', `${this.file}: run failed on ${this.backend}: ${describeError(error)}`, undefined, { cause: error });
+    }
+    this.runs += 1;
+    if (this.backend === 'webgpu' && !this.checkedDevice) {
+      const gpu = Object.values(outputs).find((t) => t.location === 'gpu-buffer');
+      if (gpu) {
+        try { await this.checkBufferDevice(gpu); } catch (error) {
+          for (const t of Object.values(outputs)) t.dispose();
+          throw error;
+        }
+      }
+    }
+    return outputs;
+  }
+
+  async release(): Promise<void> {
+    try { await this.session.release(); } catch { /* already gone with its device */ }
+  }
+}
