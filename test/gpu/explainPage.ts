@@ -1,0 +1,74 @@
+// Runs in the browser (loaded from the Vite server by test/gpu/kernels.test.ts): every explanation kernel
+// configuration on GpuExplainer vs explainOnCpu, over the same tensors. Returns errors, not booleans, so the
+// test can report them.
+import { explainOnCpu, GpuExplainer, type ExplainDims, type ExplainTensors } from '../../src/engine/explain';
+import type { ExplainOptions } from '../../src/engine/types';
+
+export interface KernelCase {
+  name: string;
+  options: Required<ExplainOptions>;
+  /** max |gpu − cpu| over the raw map, divided by the CPU map's range (or its largest |value| when flat). */
+  rawError: number;
+  /** max |gpu − cpu| over the normalised map. */
+  valuesError: number;
+  rangeError: number;
+  cpuRange: number;
+  gpuMs?: number;
+}
+
+export async function requireDevice(): Promise<GPUDevice> {
+  const adapter = await navigator.gpu?.requestAdapter();
+  if (!adapter) throw new Error('no WebGPU adapter (navigator.gpu missing or requestAdapter() returned null)');
+  const device = await adapter.requestDevice({
+    requiredFeatures: adapter.features.has('timestamp-query') ? ['timestamp-query'] : [],
+  });
+  device.addEventListener('uncapturederror', (e) => console.error(`WebGPU: ${(e as GPUUncapturedErrorEvent).error.message}`));
+  return device;
+}
+
+export function uploadTensor(device: GPUDevice, data: Float32Array, label: string): GPUBuffer {
+  const buffer = device.createBuffer({ label, size: data.byteLength, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
+  device.queue.writeBuffer(buffer, 0, data);
+  return buffer;
+}
+
+export async function compareExplainers(
+  dims: ExplainDims,
+  tensors: Required<ExplainTensors<Float32Array>>,
+  optionList: Required<ExplainOptions>[],
+): Promise<KernelCase[]> {
+  const device = await requireDevice();
+  const errors: string[] = [];
+  device.addEventListener('uncapturederror', (e) => errors.push((e as GPUUncapturedErrorEvent).error.message));
+  const buffers: ExplainTensors<GPUBuffer> = {
+    attentions: uploadTensor(device, tensors.attentions, 'test.attentions'),
+    attentionGrads: uploadTensor(device, tensors.attentionGrads, 'test.attentionGrads'),
+    attentionRelevance: uploadTensor(device, tensors.attentionRelevance, 'test.attentionRelevance'),
+  };
+  const explainer = new GpuExplainer(device, dims);
+  const cases: KernelCase[] = [];
+  try {
+    for (const options of optionList) {
+      const cpu = explainOnCpu(tensors, dims, options);
+      const gpu = await explainer.run(buffers, options);
+      if (errors.length) throw new Error(`WebGPU validation: ${errors.join('; ')}`);
+      const cpuRange = cpu.max - cpu.min;
+      const scale = cpuRange > 0 ? cpuRange : Math.max(Math.abs(cpu.max), Math.abs(cpu.min), 1e-30);
+      let rawError = 0;
+      let valuesError = 0;
+      for (let p = 0; p < cpu.raw.length; p++) {
+        rawError = Math.max(rawError, Math.abs(gpu.raw[p]! - cpu.raw[p]!) / scale);
+        valuesError = Math.max(valuesError, Math.abs(gpu.values[p]! - cpu.values[p]!));
+      }
+      if (gpu.raw.length !== cpu.raw.length || gpu.values.length !== cpu.values.length) rawError = Infinity;
+      const rangeError = Math.max(Math.abs(gpu.min - cpu.min), Math.abs(gpu.max - cpu.max)) / scale;
+      const { method, headFusion, discardRatio, startLayer } = options;
+      cases.push({ name: `${method}/${headFusion}/discard ${discardRatio}/start ${startLayer}`, options, rawError, valuesError, rangeError, cpuRange, ...(gpu.gpuMs === undefined ? {} : { gpuMs: gpu.gpuMs }) });
+    }
+  } finally {
+    explainer.destroy();
+    for (const b of Object.values(buffers)) b?.destroy();
+    device.destroy();
+  }
+  return cases;
+}

@@ -1,0 +1,72 @@
+// Every WGSL kernel against its TypeScript reference, in headless Chromium's WebGPU (SwiftShader).
+// Fails, never skips, when there is no adapter.
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { Page } from 'playwright-core';
+import type { ExplainOptions } from '../../src/engine/types';
+import { startBrowserHarness, type BrowserHarness } from '../browser/harness';
+import type { KernelCase } from './explainPage';
+
+let harness: BrowserHarness;
+let page: Page;
+let pageErrors: string[];
+beforeAll(async () => {
+  harness = await startBrowserHarness();
+  const opened = await harness.newPage();
+  page = opened.page;
+  pageErrors = opened.errors;
+  await page.goto(`${harness.baseUrl}/test/gpu/kernels.html`);
+});
+afterAll(async () => { await harness?.close(); });
+
+const TOLERANCE = 1e-5;
+const opts = (o: Partial<Required<ExplainOptions>> & Pick<ExplainOptions, 'method'>): Required<ExplainOptions> =>
+  ({ targetClass: 0, startLayer: 0, headFusion: 'mean', discardRatio: 0, ...o });
+
+/** Every method × fusion × discard × a few start layers (first, middle, last block). */
+function allOptions(layers: number): Required<ExplainOptions>[] {
+  const list: Required<ExplainOptions>[] = [];
+  for (const headFusion of ['mean', 'max', 'min'] as const) {
+    list.push(opts({ method: 'attention', headFusion }));
+    for (const discardRatio of [0, 0.5, 0.9]) {
+      for (const startLayer of [0, layers - 1]) list.push(opts({ method: 'rollout', headFusion, discardRatio, startLayer }));
+    }
+  }
+  for (const startLayer of [0, Math.floor(layers / 2), layers - 1]) list.push(opts({ method: 'relevance', startLayer }));
+  for (const startLayer of [0, 1, layers - 1]) list.push(opts({ method: 'lrp', startLayer }));
+  return list;
+}
+
+async function runCases(gridSize: number, prefixTokens: number, layers: number, heads: number, seed: number, quantise: number) {
+  const options = allOptions(layers);
+  // A string, not a function: vitest would rewrite a dynamic import() inside a function for node.
+  const args = JSON.stringify({ gridSize, prefixTokens, layers, heads, seed, quantise, options });
+  return page.evaluate(`(async (a) => {
+    const fixtures = await import('/test/engine/explain/randomTensors.ts');
+    const kernels = await import('/test/gpu/explainPage.ts');
+    const dims = fixtures.fixtureDims(a.gridSize, a.prefixTokens, a.layers, a.heads);
+    const tensors = fixtures.randomTensors(dims, a.seed);
+    // Quantised attentions have many equal values: they exercise the discard's tie rule.
+    if (a.quantise > 0) tensors.attentions = tensors.attentions.map((v) => Math.round(v * a.quantise) / a.quantise);
+    return kernels.compareExplainers(dims, tensors, a.options);
+  })(${args})`) as Promise<KernelCase[]>;
+}
+
+describe('explanation kernels vs CPU reference', () => {
+  for (const [label, grid, prefix, layers, heads, quantise] of [
+    ['DeiT-tiny shape (G=14, prefix 1, L=12, H=3), random softmax rows', 14, 1, 12, 3, 0],
+    ['distilled shape (G=14, prefix 2, L=12, H=3), random softmax rows', 14, 2, 12, 3, 0],
+    ['small (G=5, prefix 1, L=4, H=4), quantised attentions with ties', 5, 1, 4, 4, 256],
+  ] as const) {
+    test(label, async () => {
+      const cases = await runCases(grid, prefix, layers, heads, 1234 + prefix, quantise);
+      expect(cases.length).toBe(allOptions(layers).length);
+      const worst = (key: 'rawError' | 'valuesError') => Math.max(...cases.map((c) => c[key]));
+      console.info(`${label}: ${cases.length} configurations, worst raw error ${worst('rawError').toExponential(2)} of range, worst normalised error ${worst('valuesError').toExponential(2)}`);
+      const bad = cases.filter((c) => !(c.rawError <= TOLERANCE && c.valuesError <= TOLERANCE && c.rangeError <= TOLERANCE));
+      expect(bad, JSON.stringify(bad, null, 1)).toEqual([]);
+      // The maps are not degenerate: every case has a non-zero range, so the comparison means something.
+      expect(cases.filter((c) => !(c.cpuRange > 0)).map((c) => c.name)).toEqual([]);
+      expect(pageErrors).toEqual([]);
+    }, 300_000);
+  }
+});
