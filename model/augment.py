@@ -91,13 +91,7 @@ class GpuAugment:
         flip_x = self._bernoulli_sign(n, c.hflip)
         flip_y = self._bernoulli_sign(n, c.vflip)
         angle = self._uniform(n, -1.0, 1.0) * math.radians(c.rotate_degrees)
-        cos, sin = torch.cos(angle), torch.sin(angle)
-        # theta maps output coords to input coords: rotation · diag(scale · flip), then translation.
-        sx, sy = width * flip_x, height * flip_y
-        theta = torch.stack([
-            torch.stack([cos * sx, -sin * sy, center_x], dim=1),
-            torch.stack([sin * sx, cos * sy, center_y], dim=1),
-        ], dim=1)
+        theta = affine_theta(width, height, center_x, center_y, flip_x, flip_y, angle)
         size = (n, images.shape[1], c.image_size, c.image_size)
         grid = F.affine_grid(theta, list(size), align_corners=False)
         return F.grid_sample(to_float(images), grid, mode='bilinear', padding_mode='reflection',
@@ -153,6 +147,18 @@ class GpuAugment:
         if mix:
             return self.mix(x, targets, num_classes, smoothing)
         return x, one_hot_smooth(targets, num_classes, smoothing)
+
+
+def affine_theta(width: torch.Tensor, height: torch.Tensor, center_x: torch.Tensor, center_y: torch.Tensor,
+                 flip_x: torch.Tensor, flip_y: torch.Tensor, angle: torch.Tensor) -> torch.Tensor:
+    """[N,2,3] matrices for `F.affine_grid`, mapping output coords to source coords (both in [-1,1]):
+    source = rotation(angle) · diag(width·flip_x, height·flip_y) · output + (center_x, center_y)."""
+    cos, sin = torch.cos(angle), torch.sin(angle)
+    sx, sy = width * flip_x, height * flip_y
+    return torch.stack([
+        torch.stack([cos * sx, -sin * sy, center_x], dim=1),
+        torch.stack([sin * sx, cos * sy, center_y], dim=1),
+    ], dim=1)
 
 
 def one_hot_smooth(targets: torch.Tensor, num_classes: int, smoothing: float = 0.0) -> torch.Tensor:
