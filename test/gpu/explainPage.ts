@@ -26,7 +26,7 @@ export async function requireDevice(): Promise<GPUDevice> {
   return device;
 }
 
-export function uploadTensor(device: GPUDevice, data: Float32Array, label: string): GPUBuffer {
+export function uploadTensor(device: GPUDevice, data: Float32Array<ArrayBuffer>, label: string): GPUBuffer {
   const buffer = device.createBuffer({ label, size: data.byteLength, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
   device.queue.writeBuffer(buffer, 0, data);
   return buffer;
@@ -34,7 +34,7 @@ export function uploadTensor(device: GPUDevice, data: Float32Array, label: strin
 
 export async function compareExplainers(
   dims: ExplainDims,
-  tensors: Required<ExplainTensors<Float32Array>>,
+  tensors: Required<ExplainTensors<Float32Array<ArrayBuffer>>>,
   optionList: Required<ExplainOptions>[],
 ): Promise<KernelCase[]> {
   const device = await requireDevice();
