@@ -214,10 +214,13 @@ class DeiT(nn.Module):
     def embed(self, x: Tensor) -> Tensor:
         """Normalised images [B,3,S,S] → block-0 input tokens [B,N,D]: [CLS, (DIST), patches] + pos."""
         patches = self.patch_embed(x)
-        b = patches.shape[0]
-        prefix = [self.cls_token.expand(b, -1, -1)]
+        prefix = [self.cls_token]
         if self.dist_token is not None:
-            prefix.append(self.dist_token.expand(b, -1, -1))
+            prefix.append(self.dist_token)
+        if not torch.jit.is_tracing():
+            # The ONNX export has batch 1 by contract; skipping expand there keeps shape ops (Shape,
+            # ConstantOfShape) out of the graph.
+            prefix = [t.expand(patches.shape[0], -1, -1) for t in prefix]
         return torch.cat(prefix + [patches], dim=1) + self.pos_embed
 
     def forward_features(self, x: Tensor) -> Tensor:

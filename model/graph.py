@@ -17,7 +17,6 @@ import math
 from typing import Any, Dict, List, Optional, Tuple
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 
 from model.deit import DeiT, normalize
@@ -66,9 +65,10 @@ def attention_grads(model: DeiT, cache: Dict[str, Any], d_features: Tensor) -> L
     blocks = cache["blocks"]
     b, n, d = cache["final_in"].shape
     h, hd, p = cfg.heads, cfg.head_dim, cfg.prefix_tokens
-    # features = final_out[:, :P] flattened, so only the prefix rows of ∂s/∂final_out are non-zero (Pad, no
-    # zeros constant in the weights file).
-    d_final = F.pad(d_features.reshape(b, p, d), (0, 0, 0, n - p))
+    # features = final_out[:, :P] flattened, so only the prefix rows of ∂s/∂final_out are non-zero. Placing
+    # them with a constant [N,P] selection matrix keeps the graph free of Pad/ConstantOfShape shape maths.
+    place_prefix = torch.eye(n, p, dtype=d_features.dtype, device=d_features.device)
+    d_final = torch.matmul(place_prefix, d_features.reshape(b, p, d))
     dx = layer_norm_backward(d_final, model.norm.weight, cache["final_xhat"], cache["final_rstd"])
     grads: List[Optional[Tensor]] = [None] * cfg.depth
     for index in range(cfg.depth - 1, -1, -1):

@@ -1,0 +1,343 @@
+"""Exports a DeiT checkpoint as the app's model folder (docs/model-contract.md).
+
+    python model/export.py --checkpoint runs/beans/checkpoint.pt --out public/models/deit-tiny-beans
+    python model/export.py --random-init --config micro --out public/models/fixture-deit-micro
+    python model/export.py --head-only --checkpoint ck.pt --backbone-manifest DIR/manifest.json --out head.json
+
+Writes model.onnx (full: + attention_grads, + attention_relevance when model/lrp.py provides it),
+model.forward.onnx (pruned from the full graph), one shared model.weights; the fp16 variants
+(model.fp16.onnx, model.forward.fp16.onnx, model.fp16.weights); head.json, metrics.json and, last,
+manifest.json. Every file goes to a temp name first and is renamed into place.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import io
+import json
+import os
+import sys
+import warnings
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+if __package__ in (None, ""):  # run as a script: make `import model` work from anywhere
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import onnx  # noqa: E402
+import torch  # noqa: E402
+
+from model import onnx_tools  # noqa: E402
+from model.common import atomic_write, sha256_bytes, sha256_file, write_bytes, write_json  # noqa: E402
+from model.deit import IMAGENET_MEAN, IMAGENET_STD, DeiT, load_checkpoint, preset  # noqa: E402
+from model.graph import FORWARD_OUTPUTS, INPUTS, ExportGraph  # noqa: E402
+
+CONTRACT_VERSION = 1
+OPSET = 17
+HEAD_FORMAT = "leaf-lens-head"
+BEAN_LABELS = ["angular_leaf_spot", "bean_rust", "healthy"]
+FILES = {
+    "full": "model.onnx", "forward": "model.forward.onnx", "weights": "model.weights",
+    "full_fp16": "model.fp16.onnx", "forward_fp16": "model.forward.fp16.onnx", "weights_fp16": "model.fp16.weights",
+}
+
+
+class ExportError(Exception):
+    """A one-line, user-facing export failure."""
+
+
+def now_utc() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+# ---- tracing ----------------------------------------------------------------------------------
+
+def trace_full_graph(model: DeiT, with_lrp: bool = True) -> Tuple[onnx.ModelProto, List[str]]:
+    """Traces ExportGraph to ONNX (inline weights) and cleans it: no Identity, shared weight copies."""
+    cfg = model.config
+    graph = ExportGraph(model.float().eval(), with_grads=True, with_extras=with_lrp)
+    outputs = graph.output_names()
+    head_weight, head_bias = (t.detach().clone() for t in model.head_matrix())
+    args = (torch.rand(1, 3, cfg.image_size, cfg.image_size), head_weight, head_bias,
+            torch.zeros(1, cfg.num_classes))
+    dynamic = {"head_weight": {0: "classes"}, "head_bias": {0: "classes"}, "target": {1: "classes"},
+               "logits": {1: "classes"}}
+    kwargs: Dict[str, Any] = dict(opset_version=OPSET, input_names=INPUTS, output_names=outputs,
+                                  dynamic_axes=dynamic, do_constant_folding=True)
+    if "dynamo" in torch.onnx.export.__code__.co_varnames:
+        kwargs["dynamo"] = False  # torch ≥ 2.5: keep the TorchScript exporter (same graph on 1.13 and 2.x)
+    buffer = io.BytesIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with torch.no_grad():
+            torch.onnx.export(graph, args, buffer, **kwargs)
+    proto = onnx.load_from_string(buffer.getvalue())
+    onnx_tools.remove_identities(proto)
+    onnx_tools.constants_to_initializers(proto)
+    onnx_tools.share_duplicate_initializers(proto)
+    onnx_tools.remove_unused(proto)
+    proto.producer_name = "leaf-lens model/export.py"
+    onnx.checker.check_model(proto)
+    return proto, outputs
+
+
+def build_graph_files(model: DeiT, fp16: bool = True, with_lrp: bool = True) -> Tuple[Dict[str, bytes], List[str]]:
+    """All graph and weight files of a model folder, as bytes by file name, and the full graph's outputs."""
+    full, outputs = trace_full_graph(model, with_lrp=with_lrp)
+    files: Dict[str, bytes] = {}
+    full16 = onnx_tools.to_fp16(full) if fp16 else None
+    forward = onnx_tools.extract_graph(full, FORWARD_OUTPUTS)
+    files[FILES["weights"]] = onnx_tools.attach_external_data([full, forward], FILES["weights"])
+    files[FILES["full"]] = full.SerializeToString()
+    files[FILES["forward"]] = forward.SerializeToString()
+    if full16 is not None:
+        forward16 = onnx_tools.extract_graph(full16, FORWARD_OUTPUTS)
+        files[FILES["weights_fp16"]] = onnx_tools.attach_external_data([full16, forward16], FILES["weights_fp16"])
+        files[FILES["full_fp16"]] = full16.SerializeToString()
+        files[FILES["forward_fp16"]] = forward16.SerializeToString()
+    return files, outputs
+
+
+# ---- head, manifest ---------------------------------------------------------------------------
+
+def _finite_list(t: torch.Tensor) -> Any:
+    if not torch.isfinite(t).all():
+        raise ExportError("head has non-finite numbers")
+    return [float(v) for v in t.tolist()] if t.dim() == 1 else [[float(v) for v in row] for row in t.tolist()]
+
+
+def build_head(model: DeiT, labels: Sequence[str], backbone_sha256: str, trained: bool,
+               metrics: Optional[Dict[str, Any]] = None, trained_on: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
+    weight, bias = model.head_matrix()
+    if len(labels) != weight.shape[0]:
+        raise ExportError(f"class-count mismatch: {len(labels)} labels for a head with {weight.shape[0]} classes")
+    head: Dict[str, Any] = {
+        "format": HEAD_FORMAT, "contract_version": CONTRACT_VERSION, "labels": list(labels),
+        "features": model.config.features,
+        "weight": _finite_list(weight.detach().float()), "bias": _finite_list(bias.detach().float()),
+        "backbone_sha256": backbone_sha256, "trained": trained,
+    }
+    metrics = metrics or {}
+    if "val_accuracy" in metrics:
+        head["metrics"] = {"val_accuracy": metrics["val_accuracy"], "per_class": metrics.get("per_class", {})}
+    if trained_on:
+        head["trained_on"] = trained_on
+    head["created"] = now_utc()
+    return head
+
+
+def check_labels(labels: Sequence[str]) -> None:
+    import re
+
+    bad = [label for label in labels if not re.fullmatch(r"[a-z0-9_]+", str(label))]
+    if bad or len(set(labels)) != len(labels) or len(labels) < 2:
+        raise ExportError(f"labels must be ≥ 2 unique ids of [a-z0-9_]+, got {list(labels)}")
+
+
+def training_summary(ckpt: Dict[str, Any]) -> Dict[str, Any]:
+    metrics, recipe = ckpt.get("metrics") or {}, ckpt.get("recipe") or {}
+    line = recipe.get("summary") if isinstance(recipe, dict) else str(recipe)
+    return {"recipe": line or metrics.get("recipe") or "untrained (random init)",
+            "epochs": int(metrics.get("epochs", 0)), "seed": int(metrics.get("seed", 0)),
+            "hardware": str(metrics.get("hardware", "none")),
+            "val_accuracy": float(metrics.get("val_accuracy", 0.0))}
+
+
+def build_manifest(model: DeiT, name: str, title: str, trained: bool, outputs: List[str],
+                   file_entries: List[Dict[str, Any]], backbone_sha256: str, training: Dict[str, Any],
+                   fp16: bool, version: str = "1.0.0") -> Dict[str, Any]:
+    cfg = model.config
+    graphs = {"full": FILES["full"], "forward": FILES["forward"]}
+    external = {FILES["full"]: FILES["weights"], FILES["forward"]: FILES["weights"]}
+    if fp16:
+        graphs.update(full_fp16=FILES["full_fp16"], forward_fp16=FILES["forward_fp16"])
+        external.update({FILES["full_fp16"]: FILES["weights_fp16"], FILES["forward_fp16"]: FILES["weights_fp16"]})
+    return {
+        "contract_version": CONTRACT_VERSION, "name": name, "title": title, "version": version,
+        "architecture": cfg.architecture, "trained": trained,
+        "image_size": cfg.image_size, "patch_size": cfg.patch_size, "prefix_tokens": cfg.prefix_tokens,
+        "layers": cfg.depth, "heads": cfg.heads, "tokens": cfg.tokens, "embed_dim": cfg.embed_dim,
+        "features": cfg.features, "mean": list(IMAGENET_MEAN), "std": list(IMAGENET_STD), "opset": OPSET,
+        "graphs": graphs, "external_data": external, "outputs": outputs, "files": file_entries,
+        "default_head": "head.json", "backbone_sha256": backbone_sha256, "training": training,
+        "created": now_utc(),
+    }
+
+
+# ---- writing ------------------------------------------------------------------------------------
+
+def ensure_writable(folder: str) -> None:
+    try:
+        os.makedirs(folder, exist_ok=True)
+        with atomic_write(os.path.join(folder, ".write-test")) as tmp:
+            with open(tmp, "wb"):
+                pass
+        os.unlink(os.path.join(folder, ".write-test"))
+    except OSError as err:
+        raise ExportError(f"output folder {folder} is not writable: {err.strerror or err}") from None
+
+
+def export_model(model: DeiT, out_dir: str, labels: Sequence[str], *, name: Optional[str] = None,
+                 title: Optional[str] = None, trained: bool = True, ckpt: Optional[Dict[str, Any]] = None,
+                 fp16: bool = True, with_lrp: bool = True) -> Dict[str, Any]:
+    """Writes the whole model folder; returns the manifest."""
+    ckpt = ckpt or {}
+    labels = list(labels)
+    check_labels(labels)
+    if len(labels) != model.config.num_classes:
+        raise ExportError(f"class-count mismatch: {len(labels)} labels, model has {model.config.num_classes} classes")
+    name = name or os.path.basename(os.path.normpath(out_dir))
+    ensure_writable(out_dir)
+    files, outputs = build_graph_files(model, fp16=fp16, with_lrp=with_lrp)
+    backbone_sha256 = sha256_bytes(files[FILES["weights"]])
+    metrics = ckpt.get("metrics") or {}
+    trained_on = None
+    if trained and metrics.get("train_images"):
+        recipe = ckpt.get("recipe") or {}
+        data = recipe.get("data", "") if isinstance(recipe, dict) else ""
+        trained_on = {"dataset": f"{os.path.basename(str(data).rstrip('/')) or 'image folder'} train split",
+                      "images": int(metrics["train_images"])}
+    head = build_head(model, labels, backbone_sha256, trained, metrics, trained_on)
+    head_bytes = (json.dumps(head, allow_nan=False) + "\n").encode()
+    metrics_out = dict(metrics) if metrics else {"trained": False, "note": "untrained test fixture (random init)"}
+    files["head.json"] = head_bytes
+    files["metrics.json"] = (json.dumps(metrics_out, indent=2, allow_nan=False) + "\n").encode()
+    # Weights first, manifest last: a reader never sees a manifest naming files that are not there yet.
+    order = [FILES["weights"], FILES["weights_fp16"]] + [f for f in files if not f.endswith(".weights")]
+    entries = []
+    for file_name in order:
+        if file_name not in files:
+            continue
+        write_bytes(os.path.join(out_dir, file_name), files[file_name])
+        entries.append({"path": file_name, "sha256": sha256_bytes(files[file_name]), "bytes": len(files[file_name])})
+    if title is None:
+        title = f"DeiT ({model.config.architecture})" + ("" if trained else ", untrained test fixture")
+    manifest = build_manifest(model, name, title, trained, outputs, entries, backbone_sha256,
+                              training_summary(ckpt) if trained else {**training_summary({}), "hardware": "none"},
+                              fp16=fp16)
+    # A previous export with fp16 must not leave stale fp16 files that the new manifest does not list.
+    if not fp16:
+        for stale in (FILES["full_fp16"], FILES["forward_fp16"], FILES["weights_fp16"]):
+            path = os.path.join(out_dir, stale)
+            if os.path.exists(path):
+                os.unlink(path)
+    write_json(os.path.join(out_dir, "manifest.json"), manifest)
+    return manifest
+
+
+def export_head_only(checkpoint: str, backbone_manifest: str, out: str) -> Dict[str, Any]:
+    """A head.json for an existing backbone: the checkpoint's backbone must be that backbone."""
+    try:
+        with open(backbone_manifest, encoding="utf-8") as f:
+            manifest = json.load(f)
+    except FileNotFoundError:
+        raise ExportError(f"backbone manifest not found: {backbone_manifest}") from None
+    except (OSError, ValueError) as err:
+        raise ExportError(f"cannot read backbone manifest {backbone_manifest}: {err}") from None
+    model, ckpt = load_checkpoint(checkpoint)
+    labels = ckpt.get("labels") or []
+    check_labels(labels)
+    cfg = model.config
+    for key, have in (("features", cfg.features), ("image_size", cfg.image_size), ("layers", cfg.depth),
+                      ("embed_dim", cfg.embed_dim), ("prefix_tokens", cfg.prefix_tokens)):
+        if manifest.get(key) != have:
+            raise ExportError(f"architecture mismatch: backbone {key} = {manifest.get(key)}, checkpoint has {have}")
+    # The backbone is identified by its weights: re-trace this checkpoint's backbone and compare.
+    weights_path = os.path.join(os.path.dirname(backbone_manifest), manifest.get("external_data", {}).get(
+        "model.onnx", "model.weights"))
+    files, _ = build_graph_files(model, fp16=False, with_lrp=False)
+    mine = sha256_bytes(files[FILES["weights"]])
+    if mine != manifest.get("backbone_sha256") and not _same_backbone(files, weights_path):
+        raise ExportError("backbone mismatch: the checkpoint's backbone weights differ from "
+                          f"{backbone_manifest}'s (was the backbone frozen while training this head?)")
+    head = build_head(model, labels, manifest["backbone_sha256"], True, ckpt.get("metrics"))
+    write_json(out, head, indent=None)
+    return head
+
+
+def _same_backbone(files: Dict[str, bytes], weights_path: str) -> bool:
+    """Falls back to comparing the backbone's initializers by value when the weights files differ only
+    in which tensors were traced (e.g. a backbone exported with the LRP outputs)."""
+    try:
+        shipped = onnx.load_from_string(open(os.path.join(os.path.dirname(weights_path), FILES["forward"]),
+                                             "rb").read())
+        with open(weights_path, "rb") as f:
+            blob = f.read()
+    except OSError:
+        return False
+    mine = onnx.load_from_string(files[FILES["forward"]])
+    mine = onnx_tools.load_external_data(mine, files[FILES["weights"]])
+    shipped = onnx_tools.load_external_data(shipped, blob)
+    from onnx import numpy_helper
+
+    def params(proto: onnx.ModelProto) -> Dict[str, bytes]:
+        return {t.name: numpy_helper.to_array(t).tobytes() for t in proto.graph.initializer
+                if t.name.startswith("model.")}
+
+    a, b = params(mine), params(shipped)
+    return bool(a) and a == b
+
+
+# ---- CLI ------------------------------------------------------------------------------------------
+
+def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--checkpoint", help="checkpoint from train.py (or a timm state_dict)")
+    p.add_argument("--out", required=True, help="model folder (or head.json path with --head-only)")
+    p.add_argument("--name", help="manifest name (default: the folder name)")
+    p.add_argument("--title", help="manifest title, for people")
+    p.add_argument("--random-init", action="store_true", help="export an UNTRAINED model (test fixtures)")
+    p.add_argument("--config", default="tiny", help="preset for --random-init: tiny, micro, micro-distilled, …")
+    p.add_argument("--seed", type=int, default=0, help="seed of --random-init")
+    p.add_argument("--labels", default=",".join(BEAN_LABELS), help="comma-separated labels for --random-init")
+    p.add_argument("--no-fp16", action="store_true", help="skip the fp16 graphs")
+    p.add_argument("--no-lrp", action="store_true", help="leave attention_relevance out of the full graph")
+    p.add_argument("--head-only", action="store_true", help="write only a head.json for an existing backbone")
+    p.add_argument("--backbone-manifest", help="with --head-only: the backbone's manifest.json")
+    return p.parse_args(argv)
+
+
+def run(args: argparse.Namespace) -> str:
+    if args.head_only:
+        if not args.checkpoint or not args.backbone_manifest:
+            raise ExportError("--head-only needs --checkpoint and --backbone-manifest")
+        head = export_head_only(args.checkpoint, args.backbone_manifest, args.out)
+        return f"wrote {args.out} ({len(head['labels'])} classes, features {head['features']})"
+    if args.random_init:
+        labels = [s.strip() for s in args.labels.split(",") if s.strip()]
+        torch.manual_seed(args.seed)
+        model = DeiT(preset(args.config, num_classes=len(labels))).eval()
+        name = args.name or os.path.basename(os.path.normpath(args.out))
+        if not name.startswith("fixture-"):
+            raise ExportError(f"an untrained model's name must start with 'fixture-', got '{name}'")
+        ckpt: Dict[str, Any] = {}
+        trained = False
+    else:
+        if not args.checkpoint:
+            raise ExportError("give --checkpoint (or --random-init for an untrained fixture)")
+        if not os.path.isfile(args.checkpoint):
+            raise ExportError(f"checkpoint not found: {args.checkpoint}")
+        model, ckpt = load_checkpoint(args.checkpoint)
+        labels = list(ckpt.get("labels") or [])
+        if not labels:
+            raise ExportError(f"{args.checkpoint} has no 'labels' (a raw timm checkpoint needs training first)")
+        name = args.name
+        trained = True
+    manifest = export_model(model, args.out, labels, name=name, title=args.title, trained=trained, ckpt=ckpt,
+                            fp16=not args.no_fp16, with_lrp=not args.no_lrp)
+    total = sum(f["bytes"] for f in manifest["files"])
+    return (f"wrote {args.out}: {len(manifest['files'])} files, {total / 1e6:.1f} MB, outputs "
+            f"{', '.join(manifest['outputs'])}")
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    args = parse_args(argv)
+    try:
+        print(run(args))
+    except (ExportError, ValueError, FileNotFoundError, PermissionError) as err:
+        print(f"export: error: {err}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
