@@ -1,0 +1,155 @@
+// The engine's side of docs/model-contract.md: the TS port equals the document's `json contract` block,
+// a good manifest/head passes, and each kind of broken one is refused with the right code.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { EngineError } from '../../src/engine/errors';
+import { CONTRACT, requiredOutputs, resolveShape } from '../../src/engine/model/contract';
+import { validateHead } from '../../src/engine/model/head';
+import { isSafeRelativePath, validateManifest, type Manifest } from '../../src/engine/model/manifest';
+import { fixtureHead, fixtureManifest } from './manifestFixtures';
+
+function contractBlock(): unknown {
+  const doc = readFileSync(join(process.cwd(), 'docs/model-contract.md'), 'utf8');
+  const match = /```json contract\n([\s\S]*?)```/.exec(doc);
+  if (!match) throw new Error('docs/model-contract.md has no ```json contract block');
+  return JSON.parse(match[1]!);
+}
+
+function codeOf(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof EngineError) return error.code;
+    throw error;
+  }
+  return 'accepted';
+}
+
+type Patch = (m: Record<string, unknown>) => void;
+const manifestWith = (patch: Patch): unknown => {
+  const m = fixtureManifest() as unknown as Record<string, unknown>;
+  patch(m);
+  return m;
+};
+
+describe('contract port', () => {
+  test('CONTRACT equals the json contract block in docs/model-contract.md', () => {
+    expect(CONTRACT).toEqual(contractBlock());
+  });
+
+  test('shape symbols resolve and graph outputs follow the manifest', () => {
+    expect(resolveShape(['L', 1, 'H', 'N', 'N'], { S: 224, C: 3, F: 192, L: 12, H: 3, N: 197 })).toEqual([12, 1, 3, 197, 197]);
+    expect(requiredOutputs('forward', ['logits', 'features', 'attentions', 'attention_grads', 'attention_relevance']).map((o) => o.name))
+      .toEqual(['logits', 'features', 'attentions']);
+    expect(requiredOutputs('full', ['logits', 'features', 'attentions', 'attention_grads']).map((o) => o.name))
+      .toEqual(['logits', 'features', 'attentions', 'attention_grads']);
+    expect(requiredOutputs('full', ['logits', 'features', 'attentions', 'attention_grads', 'attention_relevance']).map((o) => o.name))
+      .toContain('attention_relevance');
+  });
+});
+
+describe('validateManifest', () => {
+  test('the fixture manifest passes', () => {
+    expect(validateManifest(fixtureManifest()).tokens).toBe(17);
+  });
+
+  const broken: [string, Patch][] = [
+    ['not an object', (m) => { for (const k of Object.keys(m)) delete m[k]; }],
+    ['a required key missing', (m) => { delete m.backbone_sha256; }],
+    ['another contract version', (m) => { m.contract_version = 2; }],
+    ['tokens inconsistent with the grid', (m) => { m.tokens = 16; }],
+    ['features != embed_dim·prefix_tokens', (m) => { m.features = 16; }],
+    ['image_size not a multiple of patch_size', (m) => { m.image_size = 30; m.tokens = 17; }],
+    ['prefix_tokens 3', (m) => { m.prefix_tokens = 3; m.tokens = 19; m.features = 24; }],
+    ['opset below the minimum', (m) => { m.opset = 13; }],
+    ['a non-integer layer count', (m) => { m.layers = 2.5; }],
+    ['no forward graph', (m) => { m.graphs = { full: 'model.onnx' }; }],
+    ['an unknown graph role', (m) => { m.graphs = { full: 'model.onnx', forward: 'model.forward.onnx', extra: 'x.onnx' }; }],
+    ['a graph path leaving the folder', (m) => { m.graphs = { full: '../model.onnx', forward: 'model.forward.onnx' }; }],
+    ['a graph path that is a URL', (m) => { m.graphs = { full: 'https://cdn.example/model.onnx', forward: 'model.forward.onnx' }; }],
+    ['a graph without external data', (m) => { m.external_data = { 'model.onnx': 'model.weights' }; }],
+    ['graphs with different weights', (m) => { m.external_data = { 'model.onnx': 'model.weights', 'model.forward.onnx': 'other.weights' }; (m.files as unknown[]).push({ path: 'other.weights', sha256: 'd'.repeat(64), bytes: 5 }); }],
+    ['outputs lacking attention_grads', (m) => { m.outputs = ['logits', 'features', 'attentions']; }],
+    ['an unknown output', (m) => { m.outputs = ['logits', 'features', 'attentions', 'attention_grads', 'saliency']; }],
+    ['a graph file not listed in files', (m) => { m.files = (m.files as { path: string }[]).filter((f) => f.path !== 'model.forward.onnx'); }],
+    ['a weights file not listed in files', (m) => { m.files = (m.files as { path: string }[]).filter((f) => f.path !== 'model.weights'); }],
+    ['a malformed sha256', (m) => { (m.files as { sha256: string }[])[0]!.sha256 = 'XYZ'; }],
+    ['a zero byte size', (m) => { (m.files as { bytes: number }[])[0]!.bytes = 0; }],
+    ['a file listed twice', (m) => { (m.files as unknown[]).push({ path: 'model.onnx', sha256: 'b'.repeat(64), bytes: 100 }); }],
+    ['backbone_sha256 not the weights sha256', (m) => { m.backbone_sha256 = 'e'.repeat(64); }],
+    ['trained not a boolean', (m) => { m.trained = 'yes'; }],
+  ];
+  test.each(broken)('refuses a manifest with %s (model-contract)', (_name, patch) => {
+    expect(codeOf(() => validateManifest(manifestWith(patch)))).toBe('model-contract');
+  });
+
+  test('the error names the problem in its detail and speaks plainly in its message', () => {
+    try {
+      validateManifest(manifestWith((m) => { m.tokens = 16; }));
+      expect.unreachable();
+    } catch (error) {
+      const e = error as EngineError;
+      expect(e.detail).toMatch(/tokens 16/);
+      expect(e.message).not.toMatch(/tokens|manifest/);
+    }
+  });
+
+  test('relative paths: safe and unsafe', () => {
+    expect(['model.onnx', 'sub/model.weights'].every(isSafeRelativePath)).toBe(true);
+    expect(['', '/etc/passwd', '../x', 'a/../b', 'http://x/y', 'a\\b', 'a//b'].some(isSafeRelativePath)).toBe(false);
+  });
+});
+
+describe('validateHead', () => {
+  const manifest: Manifest = fixtureManifest();
+  test('the fixture head passes, weight flattened row-major', () => {
+    const head = validateHead(fixtureHead(), manifest);
+    expect(head.labels).toEqual(['angular_leaf_spot', 'bean_rust', 'healthy']);
+    expect(head.weight.length).toBe(3 * 8);
+    expect(head.weight[1 * 8 + 2]).toBeCloseTo((1 - 2) / 10, 6);
+    expect(Array.from(head.bias)).toEqual([0, 0.01, 0.02].map((v) => Math.fround(v)));
+    expect(head.valAccuracy).toBe(0.5);
+  });
+  test('a head with other classes (5) for the same backbone passes', () => {
+    expect(validateHead(fixtureHead(5), manifest).labels).toHaveLength(5);
+  });
+
+  const headWith = (patch: (h: Record<string, unknown>) => void) => { const h = fixtureHead(); patch(h); return h; };
+  const invalid: [string, (h: Record<string, unknown>) => void][] = [
+    ['a wrong format tag', (h) => { h.format = 'keras'; }],
+    ['a missing key', (h) => { delete h.bias; }],
+    ['another contract version', (h) => { h.contract_version = 7; }],
+    ['one label only', (h) => { h.labels = ['healthy']; h.weight = [(h.weight as number[][])[0]]; h.bias = [0]; }],
+    ['duplicate labels', (h) => { h.labels = ['healthy', 'healthy', 'bean_rust']; }],
+    ['a label with spaces', (h) => { h.labels = ['Bean Rust', 'healthy', 'x']; }],
+    ['an empty label', (h) => { h.labels = ['', 'healthy', 'x']; }],
+    ['too few weight rows', (h) => { h.weight = (h.weight as number[][]).slice(0, 2); }],
+    ['a short weight row', (h) => { (h.weight as number[][])[1] = [1, 2, 3]; }],
+    ['a NaN-ish weight', (h) => { (h.weight as unknown[][])[0]![0] = 'NaN'; }],
+    ['an infinite bias', (h) => { (h.bias as number[])[2] = Infinity; }],
+    ['a bias of the wrong length', (h) => { h.bias = [0, 0]; }],
+    ['not an object', (h) => { for (const k of Object.keys(h)) delete h[k]; }],
+  ];
+  test.each(invalid)('refuses a head with %s (head-invalid)', (_name, patch) => {
+    expect(codeOf(() => validateHead(headWith(patch), manifest))).toBe('head-invalid');
+  });
+  test('refuses a head for another feature size (head-mismatch)', () => {
+    const h = fixtureHead(3, 16);
+    expect(codeOf(() => validateHead(h, manifest))).toBe('head-mismatch');
+  });
+  test('refuses a head for another backbone (head-mismatch)', () => {
+    expect(codeOf(() => validateHead(headWith((h) => { h.backbone_sha256 = 'f'.repeat(64); }), manifest))).toBe('head-mismatch');
+  });
+});
+
+// The model pipeline's fixture (random-init, trained:false), when it has been exported into public/models.
+const FIXTURE_DIR = join(process.cwd(), 'public/models/fixture-deit-micro');
+describe.runIf(existsSync(join(FIXTURE_DIR, 'manifest.json')))('public/models/fixture-deit-micro', () => {
+  test('its manifest and default head pass validation', () => {
+    const manifest = validateManifest(JSON.parse(readFileSync(join(FIXTURE_DIR, 'manifest.json'), 'utf8')));
+    expect(manifest.trained).toBe(false);
+    const head = validateHead(JSON.parse(readFileSync(join(FIXTURE_DIR, manifest.default_head), 'utf8')), manifest);
+    expect(head.labels.length).toBeGreaterThanOrEqual(2);
+  });
+});
