@@ -1,5 +1,6 @@
 import react from '@vitejs/plugin-react';
 import { defineConfig } from 'vite';
+import { VitePWA } from 'vite-plugin-pwa';
 
 // Cross-origin isolation lets onnxruntime-web's WASM backend use threads (SharedArrayBuffer).
 const isolationHeaders = {
@@ -7,9 +8,42 @@ const isolationHeaders = {
   'Cross-Origin-Embedder-Policy': 'require-corp',
 };
 
+// Offline PWA (issue 4): Workbox precaches the app shell, ORT's wasm and the model files, so the app
+// works with no network after the first visit. Updates are offered ('prompt'), never forced.
+const pwa = VitePWA({
+  registerType: 'prompt',
+  injectRegister: false,
+  includeAssets: ['icons/*.png', 'icons/icon.svg', 'samples/*.jpg'],
+  manifest: {
+    name: 'Leaf Lens — bean leaf check',
+    short_name: 'Leaf Lens',
+    description: 'Diagnoses bean-leaf photos on the phone, offline, and shows where the model looked.',
+    theme_color: '#1d5e2f',
+    background_color: '#f4f7f1',
+    display: 'standalone',
+    orientation: 'portrait',
+    start_url: './',
+    scope: './',
+    icons: [
+      { src: 'icons/icon-192.png', sizes: '192x192', type: 'image/png' },
+      { src: 'icons/icon-512.png', sizes: '512x512', type: 'image/png' },
+      { src: 'icons/maskable-512.png', sizes: '512x512', type: 'image/png', purpose: 'maskable' },
+      { src: 'icons/icon.svg', sizes: 'any', type: 'image/svg+xml' },
+    ],
+  },
+  workbox: {
+    globPatterns: ['**/*.{js,mjs,css,html,svg,png,jpg,ico,wasm,json,onnx,weights,webmanifest}'],
+    // Model weights and ORT's wasm are tens of MB each.
+    maximumFileSizeToCacheInBytes: 200 * 1024 * 1024,
+    navigateFallback: 'index.html',
+    cleanupOutdatedCaches: true,
+  },
+  devOptions: { enabled: false },
+});
+
 export default defineConfig({
   base: './',
-  plugins: [react()],
+  plugins: [react(), pwa],
   optimizeDeps: { exclude: ['onnxruntime-web'] },
   server: { headers: isolationHeaders },
   preview: { headers: isolationHeaders },
