@@ -1,13 +1,39 @@
-// The WASM path's renderer: the browser scales the photo into a 2D canvas, the TS reference blends the map.
+// The WASM path's renderer: the browser scales the photo into a 2D canvas (good filtering, any photo size),
+// then the TypeScript reference blends the coloured map over those pixels.
+import { blendHeatmapOnto, resolvePhotoRect, validateRenderInputs } from './reference';
 import type { PixelImage, RenderOptions } from './types';
+
+function isPixelImage(photo: ImageBitmap | PixelImage): photo is PixelImage {
+  return 'data' in photo;
+}
 
 /** Draws photo + heatmap into `canvas` (2D context) at its current size; returns the time taken in ms. */
 export async function drawHeatmap2d(
-  _canvas: HTMLCanvasElement | OffscreenCanvas,
-  _values: Float32Array,
-  _gridSize: number,
-  _photo: ImageBitmap | PixelImage,
-  _options: RenderOptions,
+  canvas: HTMLCanvasElement | OffscreenCanvas,
+  values: Float32Array,
+  gridSize: number,
+  photo: ImageBitmap | PixelImage,
+  options: RenderOptions,
 ): Promise<number> {
-  throw new Error('drawHeatmap2d: not implemented yet');
+  const started = performance.now();
+  validateRenderInputs(values, gridSize, options);
+  const context = canvas.getContext('2d', { willReadFrequently: true }) as CanvasRenderingContext2D | OffscreenCanvasRenderingContext2D | null;
+  if (!context) throw new Error('heatmap: this canvas has no 2D context (was it already used for WebGPU?)');
+  const { width, height } = canvas;
+  const rect = resolvePhotoRect(photo, options.photoRect);
+  const bitmap = isPixelImage(photo)
+    ? await createImageBitmap(new ImageData(new Uint8ClampedArray(photo.data), photo.width, photo.height))
+    : photo;
+  try {
+    context.clearRect(0, 0, width, height);
+    context.imageSmoothingEnabled = true;
+    context.imageSmoothingQuality = 'high';
+    context.drawImage(bitmap, rect.x, rect.y, rect.width, rect.height, 0, 0, width, height);
+  } finally {
+    if (bitmap !== photo) bitmap.close();
+  }
+  const pixels = context.getImageData(0, 0, width, height);
+  blendHeatmapOnto(pixels, values, gridSize, options);
+  context.putImageData(pixels, 0, 0);
+  return performance.now() - started;
 }

@@ -1,34 +1,143 @@
-// The WebGPU heatmap renderer (shaders/heatmapOverlay.wgsl).
+// The WebGPU heatmap renderer (shaders/heatmapOverlay.wgsl): writes photo + coloured map straight into a
+// storage texture, which is the canvas's own texture when drawing to a canvas.
+import overlaySource from '../../../shaders/heatmapOverlay.wgsl?raw';
+import { COLOR_MAPS, colorMapLut, LUT_ENTRIES } from './colorMaps';
+import { resolvePhotoRect, validateRenderInputs } from './reference';
 import type { PixelImage, RenderOptions } from './types';
+
+/** Output tile side of one workgroup (WORKGROUP_SIDE²  invocations). */
+const WORKGROUP_SIDE = 8;
+/** OverlayParams in heatmapOverlay.wgsl: vec2u, 2 u32, vec4f, f32, u32, padded to 48 bytes. */
+const PARAMS_BYTES = 48;
+/** The format the overlay writes; canvases are configured with it. */
+export const OVERLAY_FORMAT: GPUTextureFormat = 'rgba8unorm';
+
+function isPixelImage(photo: ImageBitmap | PixelImage): photo is PixelImage {
+  return 'data' in photo;
+}
 
 /**
  * Owns the overlay pipeline, colour-map tables and the last photo's texture for one device.
  * `draw` configures the canvas's 'webgpu' context (rgba8unorm, storage) and writes it directly.
  */
 export class GpuHeatmapRenderer {
-  constructor(readonly device: GPUDevice) {}
+  private readonly pipeline: GPUComputePipeline;
+  private readonly params: GPUBuffer;
+  private readonly lut: GPUBuffer;
+  private values: GPUBuffer | null = null;
+  private photo: { source: ImageBitmap | PixelImage; texture: GPUTexture } | null = null;
+  private readonly configured = new WeakMap<object, GPUCanvasContext>();
+  private destroyed = false;
+
+  constructor(readonly device: GPUDevice) {
+    const module = device.createShaderModule({ label: 'GpuHeatmapRenderer.overlay.module', code: overlaySource });
+    this.pipeline = device.createComputePipeline({
+      label: 'GpuHeatmapRenderer.overlay.pipeline',
+      layout: 'auto',
+      compute: { module, entryPoint: 'main', constants: { WORKGROUP_SIDE } },
+    });
+    this.params = device.createBuffer({ label: 'GpuHeatmapRenderer.params', size: PARAMS_BYTES, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+    const tables = new Uint8Array(COLOR_MAPS.length * LUT_ENTRIES * 4);
+    COLOR_MAPS.forEach((name, i) => tables.set(colorMapLut(name), i * LUT_ENTRIES * 4));
+    this.lut = device.createBuffer({ label: 'GpuHeatmapRenderer.colorMaps', size: tables.byteLength, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
+    device.queue.writeBuffer(this.lut, 0, tables);
+  }
 
   /** Draws photo + heatmap into `canvas` at its current size; resolves with the time until the GPU finished, in ms. */
-  draw(
-    _canvas: HTMLCanvasElement | OffscreenCanvas,
-    _values: Float32Array,
-    _gridSize: number,
-    _photo: ImageBitmap | PixelImage,
-    _options: RenderOptions,
+  async draw(
+    canvas: HTMLCanvasElement | OffscreenCanvas,
+    values: Float32Array,
+    gridSize: number,
+    photo: ImageBitmap | PixelImage,
+    options: RenderOptions,
   ): Promise<number> {
-    return Promise.reject(new Error('GpuHeatmapRenderer.draw: not implemented yet'));
+    const started = performance.now();
+    validateRenderInputs(values, gridSize, options);
+    let context = this.configured.get(canvas);
+    if (!context) {
+      const fresh = canvas.getContext('webgpu') as GPUCanvasContext | null;
+      if (!fresh) throw new Error('heatmap: this canvas has no WebGPU context (was it already used for 2D?)');
+      fresh.configure({ device: this.device, format: OVERLAY_FORMAT, usage: GPUTextureUsage.STORAGE_BINDING, alphaMode: 'opaque' });
+      this.configured.set(canvas, fresh);
+      context = fresh;
+    }
+    this.renderToTexture(context.getCurrentTexture(), values, gridSize, photo, options);
+    await this.device.queue.onSubmittedWorkDone();
+    return performance.now() - started;
   }
 
-  /** Renders into `target` (rgba8unorm, STORAGE_BINDING usage), for tests and offscreen use. */
+  /** Renders into `target` (rgba8unorm, STORAGE_BINDING usage), for tests and offscreen use. Submits; does not wait. */
   renderToTexture(
-    _target: GPUTexture,
-    _values: Float32Array,
-    _gridSize: number,
-    _photo: ImageBitmap | PixelImage,
-    _options: RenderOptions,
+    target: GPUTexture,
+    values: Float32Array,
+    gridSize: number,
+    photo: ImageBitmap | PixelImage,
+    options: RenderOptions,
   ): void {
-    throw new Error('GpuHeatmapRenderer.renderToTexture: not implemented yet');
+    if (this.destroyed) throw new Error('GpuHeatmapRenderer: used after destroy()');
+    validateRenderInputs(values, gridSize, options);
+    if (target.format !== OVERLAY_FORMAT) throw new RangeError(`heatmap: target must be ${OVERLAY_FORMAT}, got ${target.format}`);
+    const { device } = this;
+    const rect = resolvePhotoRect(photo, options.photoRect);
+    const photoTexture = this.photoTexture(photo);
+
+    if (!this.values || this.values.size < values.byteLength) {
+      this.values?.destroy();
+      this.values = device.createBuffer({ label: 'GpuHeatmapRenderer.values', size: values.byteLength, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
+    }
+    device.queue.writeBuffer(this.values, 0, values.buffer, values.byteOffset, values.byteLength);
+    const params = new ArrayBuffer(PARAMS_BYTES);
+    new Uint32Array(params, 0, 4).set([target.width, target.height, gridSize, COLOR_MAPS.indexOf(options.colorMap) * LUT_ENTRIES]);
+    new Float32Array(params, 16, 5).set([rect.x, rect.y, rect.width, rect.height, options.opacity]);
+    new Uint32Array(params, 36, 1)[0] = LUT_ENTRIES;
+    device.queue.writeBuffer(this.params, 0, params);
+
+    const bindGroup = device.createBindGroup({
+      label: 'GpuHeatmapRenderer.overlay.bindGroup',
+      layout: this.pipeline.getBindGroupLayout(0),
+      entries: [
+        { binding: 0, resource: { buffer: this.params } },
+        { binding: 1, resource: { buffer: this.values, size: values.byteLength } },
+        { binding: 2, resource: { buffer: this.lut } },
+        { binding: 3, resource: photoTexture.createView({ label: 'GpuHeatmapRenderer.photo.view' }) },
+        { binding: 4, resource: target.createView({ label: 'GpuHeatmapRenderer.target.view' }) },
+      ],
+    });
+    const encoder = device.createCommandEncoder({ label: 'GpuHeatmapRenderer.draw' });
+    const pass = encoder.beginComputePass({ label: 'GpuHeatmapRenderer.overlay.pass' });
+    pass.setPipeline(this.pipeline);
+    pass.setBindGroup(0, bindGroup);
+    pass.dispatchWorkgroups(Math.ceil(target.width / WORKGROUP_SIDE), Math.ceil(target.height / WORKGROUP_SIDE));
+    pass.end();
+    device.queue.submit([encoder.finish()]);
   }
 
-  destroy(): void {}
+  /** The photo as an rgba8unorm texture; the last one is kept, so redraws (opacity, colour map) do not re-upload. */
+  private photoTexture(photo: ImageBitmap | PixelImage): GPUTexture {
+    if (this.photo?.source === photo) return this.photo.texture;
+    this.photo?.texture.destroy();
+    const texture = this.device.createTexture({
+      label: 'GpuHeatmapRenderer.photo',
+      size: [photo.width, photo.height],
+      format: OVERLAY_FORMAT,
+      usage: GPUTextureUsage.TEXTURE_BINDING | GPUTextureUsage.COPY_DST | GPUTextureUsage.RENDER_ATTACHMENT,
+    });
+    if (isPixelImage(photo)) {
+      this.device.queue.writeTexture({ texture }, photo.data, { bytesPerRow: photo.width * 4 }, [photo.width, photo.height]);
+    } else {
+      this.device.queue.copyExternalImageToTexture({ source: photo }, { texture }, [photo.width, photo.height]);
+    }
+    this.photo = { source: photo, texture };
+    return texture;
+  }
+
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    this.params.destroy();
+    this.lut.destroy();
+    this.values?.destroy();
+    this.photo?.texture.destroy();
+    this.photo = null;
+  }
 }

@@ -4,7 +4,7 @@
 //   await drawHeatmap2d(canvas, values, 14, bitmap, opts)          // WASM path: 2D canvas
 //   const r = new GpuHeatmapRenderer(device); await r.draw(canvas, values, 14, bitmap, opts); r.destroy();
 export type { PixelImage, RenderOptions, SourceRect } from './types';
-export { COLOR_MAPS, colorMapLut } from './colorMaps';
-export { blendHeatmapOnto, renderHeatmapCpu } from './reference';
+export { COLOR_MAPS, colorMapLut, LUT_ENTRIES } from './colorMaps';
+export { blendHeatmapOnto, renderHeatmapCpu, validateRenderInputs } from './reference';
 export { drawHeatmap2d } from './canvas2d';
 export { GpuHeatmapRenderer } from './gpuHeatmapRenderer';

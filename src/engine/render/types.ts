@@ -5,7 +5,7 @@ import type { DrawOptions } from '../types';
 export interface PixelImage {
   width: number;
   height: number;
-  data: Uint8ClampedArray;
+  data: Uint8ClampedArray<ArrayBuffer>;
 }
 
 /** A rectangle of the photo, in photo pixels. */
