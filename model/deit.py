@@ -98,6 +98,12 @@ PRESETS: Dict[str, DeiTConfig] = {
     "tiny-distilled": DeiTConfig(distilled=True),
     # Test configs: same token count as tiny (224/16 → 197) but a narrow, shallow body.
     "micro": DeiTConfig(image_size=224, patch_size=16, embed_dim=48, depth=4, heads=3),
+    # The committed test fixtures (public/models/fixture-*): 197 tokens like tiny but L·H = 3, so each
+    # expected [L,1,H,N,N] output is 466 KB and the fixture folder stays < 3 MB; the distilled one has
+    # several heads, and L ≠ H so a swapped axis shows.
+    "fixture-micro": DeiTConfig(image_size=224, patch_size=16, embed_dim=48, depth=3, heads=1),
+    "fixture-micro-distilled": DeiTConfig(image_size=64, patch_size=16, embed_dim=48, depth=2, heads=3,
+                                          distilled=True),
     # Distilled test config on a small image: 64/16 → 16 patches + 2 prefix tokens.
     "micro-distilled": DeiTConfig(image_size=64, patch_size=16, embed_dim=48, depth=3, heads=3, distilled=True),
 }

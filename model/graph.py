@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 from typing import Any, Dict, List, Optional, Tuple
 
+import numpy as np
 import torch
 from torch import Tensor, nn
 
@@ -67,7 +68,8 @@ def attention_grads(model: DeiT, cache: Dict[str, Any], d_features: Tensor) -> L
     h, hd, p = cfg.heads, cfg.head_dim, cfg.prefix_tokens
     # features = final_out[:, :P] flattened, so only the prefix rows of ∂s/∂final_out are non-zero. Placing
     # them with a constant [N,P] selection matrix keeps the graph free of Pad/ConstantOfShape shape maths.
-    place_prefix = torch.eye(n, p, dtype=d_features.dtype, device=d_features.device)
+    # (Built in numpy so tracing records a constant, not EyeLike/ConstantOfShape.)
+    place_prefix = torch.from_numpy(np.eye(n, p)).to(dtype=d_features.dtype, device=d_features.device)
     d_final = torch.matmul(place_prefix, d_features.reshape(b, p, d))
     dx = layer_norm_backward(d_final, model.norm.weight, cache["final_xhat"], cache["final_rstd"])
     grads: List[Optional[Tensor]] = [None] * cfg.depth

@@ -228,7 +228,8 @@ FP16_OPS = {
     "Add", "Sub", "Mul", "Div", "MatMul", "Gemm", "Conv", "Softmax", "Erf", "Exp", "Sqrt", "Abs", "Neg",
     "ReduceMean", "ReduceSum", "ReduceMax", "Transpose", "Reshape", "Concat", "Slice", "Gather", "Squeeze",
     "Unsqueeze", "Flatten", "Expand", "Split", "Where", "Equal", "ArgMax", "Pow", "Tanh", "Sigmoid",
-    "Shape", "Range", "Pad", "Cast", "LayerNormalization",
+    "Shape", "Range", "Pad", "Cast", "LayerNormalization", "Relu", "Greater", "GreaterOrEqual", "Less",
+    "LessOrEqual", "Not", "And", "Or", "Max", "Min", "Clip", "Sign", "Tile",
 }
 
 
