@@ -1,9 +1,23 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
+import { createEngine } from './engine/index';
+import { createI18n } from './i18n/index';
+import { App } from './ui/App';
+import { registerPwa } from './ui/pwa';
+import { setupApp } from './ui/setup';
+import './ui/styles.css';
 
-// Placeholder until the UI lands (issue 4).
-createRoot(document.getElementById('root')!).render(
-  <StrictMode>
-    <main>Leaf Lens</main>
-  </StrictMode>,
-);
+const i18n = createI18n();
+void registerPwa().catch((error: unknown) => console.warn('PWA set-up failed', error));
+
+// Which model to load (URL, a folder kept from disk, or the built-in one) is settled before the first
+// render, so the app never starts loading one model only to switch to another.
+void setupApp(createEngine)
+  .catch((error: unknown) => console.warn('set-up failed; using defaults', error))
+  .finally(() => {
+    createRoot(document.getElementById('root')!).render(
+      <StrictMode>
+        <App i18n={i18n} />
+      </StrictMode>,
+    );
+  });

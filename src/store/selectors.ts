@@ -6,6 +6,7 @@ import { assessConfidence } from './uncertainty';
 export const selectModelStatus = (s: AppState) => s.modelStatus;
 export const selectModel = (s: AppState) => s.model;
 export const selectModelUrl = (s: AppState) => s.modelUrl;
+export const selectRequestedModelUrl = (s: AppState) => s.requestedModelUrl;
 export const selectModelError = (s: AppState) => s.modelError;
 export const selectDownloadFraction = (s: AppState) => s.downloadFraction;
 export const selectLastProgress = (s: AppState) => s.lastProgress;

@@ -11,6 +11,8 @@ import type { UiError } from './errors';
 export type ModelStatus = 'idle' | 'loading' | 'ready' | 'missing' | 'error';
 
 export interface ModelSlice {
+  /** The model the user asked for (what the TanStack query loads). */
+  requestedModelUrl: string;
   modelUrl: string;
   modelStatus: ModelStatus;
   /** Download progress over all model files, 0..1, or null when unknown. */
@@ -32,6 +34,7 @@ export interface ModelSlice {
   setBackendPreference(preference: BackendPreference): void;
   setEngineStatus(status: EngineStatus): void;
   setCustomHead(name: string | null, model: ModelInfo | null): void;
+  requestModel(url: string, backend?: BackendPreference): void;
 }
 
 export type PhotoStatus = 'empty' | 'decoding' | 'ready' | 'error';
@@ -119,6 +122,7 @@ type Slice<T> = StateCreator<AppState, [], [], T>;
 export const DEFAULT_MODEL_URL = 'models/deit-tiny-beans/';
 
 export const createModelSlice: Slice<ModelSlice> = (set) => ({
+  requestedModelUrl: DEFAULT_MODEL_URL,
   modelUrl: DEFAULT_MODEL_URL,
   modelStatus: 'idle',
   downloadFraction: null,
@@ -150,6 +154,7 @@ export const createModelSlice: Slice<ModelSlice> = (set) => ({
     ? { engineStatus }
     : { engineStatus, backend: engineStatus.kind === 'ready' ? engineStatus.backend : engineStatus.to }),
   setCustomHead: (customHeadName, model) => set(model ? { customHeadName, model } : { customHeadName }),
+  requestModel: (requestedModelUrl, backend) => set(backend ? { requestedModelUrl, backendPreference: backend } : { requestedModelUrl }),
 });
 
 export const createPhotoSlice: Slice<PhotoSlice> = (set) => ({

@@ -1,0 +1,95 @@
+// The app shell: language, the three panels behind a bottom navigation (thumb reach), model loading via
+// TanStack Query (the store mirrors its progress), and app-level messages.
+import { QueryClientProvider, useQuery } from '@tanstack/react-query';
+import { useEffect } from 'react';
+import { I18nextProvider, useTranslation } from 'react-i18next';
+import type { i18n as I18n } from 'i18next';
+import { changeLanguage, isLanguage, LANGUAGES } from '../i18n/index';
+import { loadModel } from '../store/actions';
+import { useAppStore } from '../store/index';
+import {
+  selectAppError, selectBackendPreference, selectEngineStatus, selectPanel, selectRequestedModelUrl,
+} from '../store/selectors';
+import type { Panel } from '../store/slices';
+import { DiagnosePanel } from './components/DiagnosePanel';
+import { ErrorMessage } from './components/ErrorMessage';
+import { HistoryPanel } from './components/HistoryPanel';
+import { SettingsPanel } from './components/SettingsPanel';
+import { UpdatePrompt } from './components/UpdatePrompt';
+import { ClockIcon, GearIcon, LeafIcon } from './components/Icons';
+import { queryClient } from './setup';
+
+const PANELS: { id: Panel; icon: () => React.JSX.Element }[] = [
+  { id: 'diagnose', icon: LeafIcon },
+  { id: 'history', icon: ClockIcon },
+  { id: 'settings', icon: GearIcon },
+];
+
+function useModelQuery() {
+  const url = useAppStore(selectRequestedModelUrl);
+  const backend = useAppStore(selectBackendPreference);
+  // The store holds the model state; the query only runs (and de-duplicates) the load.
+  return useQuery({
+    queryKey: ['model', url, backend],
+    queryFn: () => loadModel(url, backend),
+    gcTime: 0,
+  });
+}
+
+function Shell() {
+  const { t, i18n } = useTranslation();
+  const panel = useAppStore(selectPanel);
+  const appError = useAppStore(selectAppError);
+  const engineStatus = useAppStore(selectEngineStatus);
+  const modelQuery = useModelQuery();
+
+  useEffect(() => { document.title = `${t('app.title')} — ${t('app.tagline')}`; }, [t]);
+
+  return (
+    <div className="app">
+      <a className="skip-link" href="#main">{t('app.skipToContent')}</a>
+      <header className="topbar">
+        <h1><LeafIcon /> {t('app.title')}</h1>
+        <label className="language">
+          <span className="visually-hidden">{t('app.language')}</span>
+          <select
+            value={i18n.language} data-testid="language"
+            onChange={(e) => { if (isLanguage(e.target.value)) void changeLanguage(i18n, e.target.value); }}
+          >
+            {LANGUAGES.map((l) => <option key={l.code} value={l.code} lang={l.code}>{l.name}</option>)}
+          </select>
+        </label>
+      </header>
+      <UpdatePrompt />
+      <main id="main" tabIndex={-1}>
+        {engineStatus?.kind === 'recovering' && <p className="notice" role="status">{t('engine.recovering')}</p>}
+        {engineStatus?.kind === 'fell-back' && <p className="notice" role="status">{t('engine.fellBack', { from: engineStatus.from, to: engineStatus.to })}</p>}
+        {appError && <ErrorMessage error={appError} onDismiss={() => useAppStore.getState().setAppError(null)} />}
+        <div hidden={panel !== 'diagnose'}><DiagnosePanel onRetryModel={() => void modelQuery.refetch()} /></div>
+        {panel === 'history' && <HistoryPanel />}
+        {panel === 'settings' && <SettingsPanel />}
+      </main>
+      <nav className="bottom-nav" aria-label={t('nav.main')}>
+        {PANELS.map((p) => (
+          <button
+            key={p.id} type="button" aria-current={panel === p.id ? 'page' : undefined} data-testid={`nav-${p.id}`}
+            onClick={() => useAppStore.getState().setPanel(p.id)}
+          >
+            <p.icon />
+            {t(`nav.${p.id}`)}
+          </button>
+        ))}
+      </nav>
+    </div>
+  );
+}
+
+export function App({ i18n }: { i18n: I18n }) {
+  return (
+    <I18nextProvider i18n={i18n}>
+      <QueryClientProvider client={queryClient}>
+        <Shell />
+      </QueryClientProvider>
+    </I18nextProvider>
+  );
+}

@@ -1,0 +1,128 @@
+// The main screen: photo in, result, where the model looked, what to do. Also shows a history entry
+// reopened from the list (with its stored heatmap).
+import { useEffect, useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import type { Heatmap } from '../../engine/types';
+import type { HistoryEntry } from '../../history/types';
+import { formatDate } from '../../i18n/index';
+import { retrySave } from '../../store/actions';
+import { useAppStore } from '../../store/index';
+import {
+  selectColorMap, selectDiagnosing, selectDiagnosis, selectDiagnosisError, selectMethod, selectModel, selectModelStatus,
+  selectOpacity, selectPhotoError, selectPhotoPreviewUrl, selectPhotoStatus, selectReopened, selectSaveError,
+  selectSaveState,
+} from '../../store/selectors';
+import { storedHeatmap } from '../heatmap/storedHeatmap';
+import { loadImage } from '../thumbnail';
+import { AdvicePanel } from './AdvicePanel';
+import { DiagnosisCard } from './DiagnosisCard';
+import { ErrorMessage } from './ErrorMessage';
+import { ExplainControls } from './ExplainControls';
+import { HeatmapCanvas } from './HeatmapCanvas';
+import { ModelStatus } from './ModelStatus';
+import { PhotoPicker } from './PhotoPicker';
+
+export function DiagnosePanel({ onRetryModel }: { onRetryModel: () => void }) {
+  const reopened = useAppStore(selectReopened);
+  return (
+    <>
+      <ModelStatus onRetry={onRetryModel} />
+      {reopened ? <ReopenedEntry entry={reopened} /> : <LiveDiagnosis />}
+    </>
+  );
+}
+
+function LiveDiagnosis() {
+  const { t } = useTranslation();
+  const modelStatus = useAppStore(selectModelStatus);
+  const model = useAppStore(selectModel);
+  const previewUrl = useAppStore(selectPhotoPreviewUrl);
+  const photoStatus = useAppStore(selectPhotoStatus);
+  const photoError = useAppStore(selectPhotoError);
+  const diagnosis = useAppStore(selectDiagnosis);
+  const diagnosing = useAppStore(selectDiagnosing);
+  const diagnosisError = useAppStore(selectDiagnosisError);
+  const method = useAppStore(selectMethod);
+  const colorMap = useAppStore(selectColorMap);
+  const opacity = useAppStore(selectOpacity);
+  const hasPhoto = photoStatus !== 'empty';
+
+  return (
+    <>
+      <PhotoPicker />
+      {hasPhoto && (
+        <section className="card photo-card" aria-busy={photoStatus === 'decoding' || diagnosing}>
+          <HeatmapCanvas
+            heatmap={diagnosis?.heatmap ?? null} colorMap={colorMap} opacity={opacity} previewUrl={previewUrl}
+            label={t('explain.canvasLabel', { method: t(`explain.methods.${method}`) })} testId="heatmap" readout
+            busy={photoStatus === 'decoding' || diagnosing}
+          />
+          {photoStatus === 'decoding' && modelStatus === 'ready' && <p className="hint" aria-live="polite">{t('photo.decoding')}</p>}
+          {photoStatus === 'decoding' && modelStatus !== 'ready' && modelStatus !== 'loading' && <p className="hint">{t('photo.waitingForModel')}</p>}
+          {photoError && <ErrorMessage error={photoError}><p className="hint">{t('photo.tips')}</p></ErrorMessage>}
+          {diagnosisError && <ErrorMessage error={diagnosisError} />}
+          {diagnosing && !diagnosis && <p className="hint" aria-live="polite">{t('diagnosis.working')}</p>}
+        </section>
+      )}
+      {diagnosis && model && (
+        <>
+          <DiagnosisCard
+            labels={diagnosis.labels} probabilities={diagnosis.probabilities} untrained={!model.trained}
+            footer={<SaveStatus />}
+          />
+          <ExplainControls />
+          <AdvicePanel classId={diagnosis.labels[diagnosis.top] ?? ''} />
+        </>
+      )}
+    </>
+  );
+}
+
+function SaveStatus() {
+  const { t } = useTranslation();
+  const state = useAppStore(selectSaveState);
+  const error = useAppStore(selectSaveError);
+  if (state === 'saved') return <p className="save-status ok" data-testid="save-status" data-state="saved">✓ {t('save.saved')}</p>;
+  if (state === 'saving') return <p className="save-status" data-testid="save-status" data-state="saving">{t('save.saving')}</p>;
+  if ((state === 'storage-full' || state === 'error') && error) {
+    return (
+      <ErrorMessage error={error}>
+        <p>{state === 'storage-full' ? t('save.full') : t('save.error')}</p>
+        <button type="button" className="button" onClick={() => void retrySave()}>{t('save.retry')}</button>
+      </ErrorMessage>
+    );
+  }
+  return null;
+}
+
+function ReopenedEntry({ entry }: { entry: HistoryEntry }) {
+  const { t, i18n } = useTranslation();
+  const colorMap = useAppStore(selectColorMap);
+  const opacity = useAppStore(selectOpacity);
+  const [heatmap, setHeatmap] = useState<Heatmap | null>(null);
+  useEffect(() => {
+    let cancelled = false;
+    loadImage(entry.thumbnail)
+      .then((image) => { if (!cancelled) setHeatmap(storedHeatmap(entry.heatmap, image)); })
+      .catch(() => { if (!cancelled) setHeatmap(null); });
+    return () => { cancelled = true; };
+  }, [entry]);
+  return (
+    <>
+      <section className="card photo-card" data-testid="reopened">
+        <p className="reopened-title">{t('diagnosis.reopenedFrom', { date: formatDate(entry.createdAt, i18n.language) })}</p>
+        <HeatmapCanvas
+          heatmap={heatmap} colorMap={colorMap} opacity={opacity} previewUrl={entry.thumbnail}
+          label={t('explain.canvasLabel', { method: t(`explain.methods.${entry.method}`) })} testId="heatmap" readout
+        />
+        <p className="hint">{t('explain.method')}: {t(`explain.methods.${entry.method}`)}</p>
+        {entry.note && <p>{t('history.note')}: {entry.note}</p>}
+        <button type="button" className="button secondary" onClick={() => useAppStore.getState().setReopened(null)}>
+          {t('diagnosis.closeReopened')}
+        </button>
+      </section>
+      <DiagnosisCard labels={entry.labels} probabilities={entry.probabilities} untrained={!entry.modelTrained} />
+      <AdvicePanel classId={entry.labels[entry.top] ?? ''} />
+    </>
+  );
+}

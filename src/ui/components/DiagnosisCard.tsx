@@ -1,0 +1,70 @@
+// The result in plain words: the top class and how sure the model is, every class as a bar, and an
+// honest "not sure" (with how to retake the photo) instead of a guess presented as fact.
+import { useTranslation } from 'react-i18next';
+import { className, formatPercent } from '../../i18n/index';
+import { assessConfidence } from '../../store/uncertainty';
+import { WarningIcon } from './Icons';
+
+export interface DiagnosisCardProps {
+  labels: readonly string[];
+  probabilities: ArrayLike<number>;
+  untrained: boolean;
+  footer?: React.ReactNode;
+}
+
+export function UntrainedBanner() {
+  const { t } = useTranslation();
+  return <p className="untrained-banner" role="alert" data-testid="untrained-banner"><WarningIcon /> {t('model.untrainedBanner')}</p>;
+}
+
+export function DiagnosisCard({ labels, probabilities, untrained, footer }: DiagnosisCardProps) {
+  const { t, i18n } = useTranslation();
+  const confidence = assessConfidence(probabilities);
+  const topId = labels[confidence.top] ?? '';
+  const topName = className(i18n, topId);
+  const percent = formatPercent(confidence.topProbability, i18n.language);
+  const order = Array.from(labels.keys()).sort((a, b) => (probabilities[b] ?? 0) - (probabilities[a] ?? 0));
+  return (
+    <section className="card diagnosis" aria-live="polite" aria-labelledby="diagnosis-heading">
+      <h2 id="diagnosis-heading" className="visually-hidden">{t('diagnosis.heading')}</h2>
+      {untrained && <UntrainedBanner />}
+      <div
+        className={`result${confidence.unsure ? ' unsure' : ''}`}
+        data-testid="diagnosis"
+        data-label={topId}
+        data-unsure={confidence.unsure ? 'true' : 'false'}
+      >
+        {confidence.unsure ? (
+          <>
+            <p className="result-title">{t('diagnosis.unsureTitle')}</p>
+            <p>{t('diagnosis.unsureBody', { label: topName, percent })}</p>
+            <p className="retake">{t('diagnosis.retakeTips')}</p>
+          </>
+        ) : (
+          <>
+            <p className="result-title">{topName}</p>
+            <p className="result-confidence">{t('diagnosis.confidence', { percent })}</p>
+          </>
+        )}
+      </div>
+      <h3 className="small-heading">{t('diagnosis.allClasses')}</h3>
+      <ul className="bars">
+        {order.map((i) => {
+          const p = probabilities[i] ?? 0;
+          const name = className(i18n, labels[i] ?? '');
+          const text = formatPercent(p, i18n.language);
+          return (
+            <li key={labels[i]} className={i === confidence.top ? 'top' : ''}>
+              <span className="bar-label">{name}</span>
+              <span className="bar-track" role="meter" aria-valuemin={0} aria-valuemax={100} aria-valuenow={Math.round(p * 100)} aria-label={t('diagnosis.probability', { label: name, percent: text })}>
+                <span className="bar-fill" style={{ width: `${Math.max(0, Math.min(1, p)) * 100}%` }} />
+              </span>
+              <span className="bar-value">{text}</span>
+            </li>
+          );
+        })}
+      </ul>
+      {footer}
+    </section>
+  );
+}

@@ -1,0 +1,73 @@
+// Wires the store's actions to the real engine, IndexedDB and browser APIs, and owns the app's QueryClient.
+import { QueryClient } from '@tanstack/react-query';
+import type { BackendPreference } from '../engine/types';
+import { deleteSetting, indexedDbHistory, readSetting, writeSetting } from '../history/db';
+import type { SavedLocation } from '../history/types';
+import { configureActions, type EngineFactory, type StoredHead } from '../store/actions';
+import { useAppStore } from '../store/index';
+import { DEFAULT_MODEL_URL } from '../store/slices';
+import { restoreLocalModel } from './localModel';
+import { makeThumbnail } from './thumbnail';
+
+export const queryClient = new QueryClient({
+  defaultOptions: { queries: { retry: false, refetchOnWindowFocus: false, staleTime: Infinity } },
+});
+
+export const HISTORY_QUERY_KEY = ['history'] as const;
+const HEAD_SETTING = 'custom-head';
+const BACKEND_KEY = 'leaf-lens.backend';
+
+export function getLocation(): Promise<SavedLocation | undefined> {
+  if (!('geolocation' in navigator)) return Promise.resolve(undefined);
+  return new Promise((resolve) => {
+    navigator.geolocation.getCurrentPosition(
+      (p) => resolve({ latitude: p.coords.latitude, longitude: p.coords.longitude, accuracy: p.coords.accuracy }),
+      () => resolve(undefined),
+      { timeout: 8000, maximumAge: 5 * 60_000 },
+    );
+  });
+}
+
+export function storedBackendPreference(): BackendPreference {
+  const fromUrl = new URLSearchParams(location.search).get('backend');
+  const value = fromUrl ?? (() => { try { return localStorage.getItem(BACKEND_KEY); } catch { return null; } })();
+  return value === 'webgpu' || value === 'wasm' ? value : 'auto';
+}
+
+export function rememberBackendPreference(value: BackendPreference): void {
+  try { localStorage.setItem(BACKEND_KEY, value); } catch { /* not remembered in private mode */ }
+}
+
+export function setupApp(createEngine: EngineFactory): Promise<void> {
+  configureActions({
+    createEngine,
+    history: indexedDbHistory,
+    makeThumbnail,
+    getLocation,
+    onHistoryChanged: () => void queryClient.invalidateQueries({ queryKey: HISTORY_QUERY_KEY }),
+    readStoredHead: () => readSetting<StoredHead>(HEAD_SETTING),
+    writeStoredHead: (value) => (value ? writeSetting(HEAD_SETTING, value) : deleteSetting(HEAD_SETTING)),
+    resolveModelUrl: (url) => new URL(url, document.baseURI).href,
+  });
+  try {
+    useAppStore.getState().setSaveLocation(localStorage.getItem('leaf-lens.save-location') === '1');
+  } catch { /* default: no location */ }
+  return chooseInitialModel();
+}
+
+/** `?model=<url>` wins; else a model folder loaded from disk earlier; else the built-in model. */
+async function chooseInitialModel(): Promise<void> {
+  const fromUrl = new URLSearchParams(location.search).get('model');
+  const local = fromUrl ? null : await restoreLocalModel();
+  useAppStore.getState().requestModel(fromUrl ?? local ?? DEFAULT_MODEL_URL, storedBackendPreference());
+}
+
+/** Switches the model and mirrors the choice in the address bar (so a reload keeps it). */
+export function switchModel(url: string | null): void {
+  const params = new URLSearchParams(location.search);
+  if (url && url !== DEFAULT_MODEL_URL && !url.startsWith('local-model/')) params.set('model', url);
+  else params.delete('model');
+  const query = params.toString();
+  history.replaceState(null, '', `${location.pathname}${query ? `?${query}` : ''}${location.hash}`);
+  useAppStore.getState().requestModel(url ?? DEFAULT_MODEL_URL);
+}
