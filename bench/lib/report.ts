@@ -70,7 +70,9 @@ export interface MachineReport {
 
 export interface ColdStartRun {
   cache: 'empty' | 'warm-sw';
-  /** navigation → the app's "usable UI" marker, ms. */
+  /** navigation → the app shell rendered (bottom navigation present), ms. */
+  shell_ms: number | null;
+  /** navigation → a photo can be chosen and no model is loading any more, ms. */
   usable_ui_ms: number | null;
   /** navigation → first diagnosis shown, ms (null when the UI could not be driven). */
   first_diagnosis_ms: number | null;

@@ -52,7 +52,7 @@ export function syntheticTensors(dims: ExplainDims, seed = 1): SyntheticTensors 
 }
 
 /** An RGBA photo fixture: smooth gradients plus a bright disc, so the overlay has structure to blend with. */
-export function syntheticPhoto(width: number, height: number): { width: number; height: number; data: Uint8ClampedArray } {
+export function syntheticPhoto(width: number, height: number): { width: number; height: number; data: Uint8ClampedArray<ArrayBuffer> } {
   const data = new Uint8ClampedArray(width * height * 4);
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {

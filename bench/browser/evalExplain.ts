@@ -1,0 +1,184 @@
+// The perturbation test, page side. One EvalSession per page: the model on WASM (maps by the TS references,
+// and every perturbed forward run) and, optionally, on WebGPU (maps by the WGSL kernels, for the
+// top-patch agreement). The runner (scripts/eval-explain.ts) feeds photos one at a time and aggregates.
+import type { Tensor } from 'onnxruntime-web';
+import { explainOnCpu, GpuExplainer, withExplainDefaults, type ExplainDims, type ExplainTensors } from '../../src/engine/explain/index';
+import { decodePhoto } from '../../src/engine/image/decode';
+import { preprocessBitmap } from '../../src/engine/image/preprocess';
+import type { OutputName } from '../../src/engine/model/contract';
+import type { ExplainOptions } from '../../src/engine/types';
+import type { EvalCase, PhotoRecord } from '../lib/evalAggregate';
+import { argmax, fillPatches, meanColour, PERTURBATION_FRACTIONS, randomOrder, removalOrder, removedCount } from '../lib/perturb';
+import { adapterLabel, loadModelFiles, openSessions, type BenchSessions, type LoadedModel } from './model';
+import { dimsOf } from './stages';
+
+export interface EvalConfig {
+  modelUrl: string;
+  /** Also compute every map on WebGPU (WGSL kernels) to compare top patches. */
+  webgpu: boolean;
+  seed: number;
+}
+
+export interface EvalInfo {
+  model: { name: string; title: string; trained: boolean; architecture: string };
+  labels: string[];
+  cases: EvalCase[];
+  fractions: number[];
+  adapters: Record<string, string>;
+}
+
+/** The methods and settings compared; lrp only when the model exports attention_relevance. */
+export function evalCases(hasRelevance: boolean): EvalCase[] {
+  const cases: EvalCase[] = [
+    { name: 'relevance', method: 'relevance', options: {} },
+    { name: 'rollout (mean, discard 0)', method: 'rollout', options: { headFusion: 'mean', discardRatio: 0 } },
+    { name: 'rollout (mean, discard 0.5)', method: 'rollout', options: { headFusion: 'mean', discardRatio: 0.5 } },
+    { name: 'rollout (mean, discard 0.9)', method: 'rollout', options: { headFusion: 'mean', discardRatio: 0.9 } },
+    { name: 'attention (last block, mean)', method: 'attention', options: { headFusion: 'mean' } },
+  ];
+  if (hasRelevance) cases.push({ name: 'lrp', method: 'lrp', options: {} });
+  cases.push({ name: 'random', method: 'random', options: {} });
+  return cases;
+}
+
+export class EvalSession {
+  private constructor(
+    readonly model: LoadedModel,
+    readonly dims: ExplainDims,
+    readonly wasm: BenchSessions,
+    readonly gpu: { sessions: BenchSessions; explainer: GpuExplainer } | null,
+    readonly cases: EvalCase[],
+    readonly config: EvalConfig,
+  ) {}
+
+  static async open(config: EvalConfig): Promise<EvalSession> {
+    const model = await loadModelFiles(config.modelUrl);
+    const dims = dimsOf(model.manifest);
+    const wasm = await openSessions(model, 'wasm');
+    let gpu: EvalSession['gpu'] = null;
+    if (config.webgpu) {
+      const sessions = await openSessions(model, 'webgpu');
+      gpu = { sessions, explainer: new GpuExplainer(sessions.device!, dims) };
+    }
+    const hasRelevance = wasm.full.outputNames.includes('attention_relevance');
+    return new EvalSession(model, dims, wasm, gpu, evalCases(hasRelevance), config);
+  }
+
+  info(): EvalInfo {
+    const m = this.model.manifest;
+    return {
+      model: { name: m.name, title: m.title, trained: m.trained, architecture: m.architecture },
+      labels: this.model.head.labels,
+      cases: this.cases,
+      fractions: [...PERTURBATION_FRACTIONS],
+      adapters: Object.fromEntries([this.wasm, ...(this.gpu ? [this.gpu.sessions] : [])].map((s) => [s.backend, adapterLabel(s)])),
+    };
+  }
+
+  private feeds(sessions: BenchSessions, pixels: Float32Array): Record<string, Tensor> {
+    const { ort } = sessions;
+    const { head, manifest } = this.model;
+    const classes = head.labels.length;
+    const s = manifest.image_size;
+    return {
+      pixels: new ort.Tensor('float32', pixels, [1, 3, s, s]),
+      head_weight: new ort.Tensor('float32', head.weight, [classes, head.features]),
+      head_bias: new ort.Tensor('float32', head.bias, [classes]),
+      target: new ort.Tensor('float32', new Float32Array(classes), [1, classes]),
+    };
+  }
+
+  private optionsFor(c: EvalCase, predicted: number): Required<ExplainOptions> {
+    return withExplainDefaults({ method: c.method as ExplainOptions['method'], ...c.options }, this.dims, predicted);
+  }
+
+  private async predict(pixels: Float32Array): Promise<number> {
+    const out = await this.wasm.forward.run(this.feeds(this.wasm, pixels), ['logits']);
+    const logits = (await out.logits!.getData()) as Float32Array;
+    for (const t of Object.values(out)) t.dispose();
+    return argmax(logits);
+  }
+
+  /** Everything for one photo: the prediction, each case's map on both paths, and its perturbation curve. */
+  async photo(url: string, label: number, index: number): Promise<PhotoRecord> {
+    const blob = await (await fetch(url)).blob();
+    const decoded = await decodePhoto(blob);
+    const size = this.model.manifest.image_size;
+    const patchSize = this.model.manifest.patch_size;
+    const { pixels } = preprocessBitmap(decoded.bitmap, size);
+    decoded.bitmap.close();
+
+    const hasRelevance = this.wasm.full.outputNames.includes('attention_relevance');
+    const fetches: OutputName[] = ['logits', 'attentions', 'attention_grads', ...(hasRelevance ? ['attention_relevance' as const] : [])];
+    const out = await this.wasm.full.run(this.feeds(this.wasm, pixels), fetches);
+    const predicted = argmax((await out.logits!.getData()) as Float32Array);
+    const tensors: ExplainTensors<Float32Array> = {
+      attentions: (await out.attentions!.getData()) as Float32Array,
+      attentionGrads: (await out.attention_grads!.getData()) as Float32Array,
+      attentionRelevance: hasRelevance ? ((await out.attention_relevance!.getData()) as Float32Array) : undefined,
+    };
+    for (const t of Object.values(out)) t.dispose();
+
+    const patches = this.dims.gridSize * this.dims.gridSize;
+    const orders: Record<string, { positive: number[]; negative: number[] }> = {};
+    const topPatch: PhotoRecord['topPatch'] = {};
+    for (const c of this.cases) {
+      if (c.method === 'random') {
+        // One random order per photo, used for both directions (a random order reversed is random too).
+        const order = randomOrder(patches, this.config.seed * 100_003 + index);
+        orders[c.name] = { positive: order, negative: [...order].reverse() };
+        continue;
+      }
+      const map = explainOnCpu(tensors, this.dims, this.optionsFor(c, predicted)).raw;
+      orders[c.name] = { positive: removalOrder(map, 'positive'), negative: removalOrder(map, 'negative') };
+      topPatch[c.name] = { wasm: argmax(map) };
+    }
+
+    if (this.gpu) {
+      const { sessions, explainer } = this.gpu;
+      const gpuOut = await sessions.full.run(this.feeds(sessions, pixels), fetches);
+      try {
+        const gpuTensors: ExplainTensors<GPUBuffer> = {
+          attentions: gpuOut.attentions!.gpuBuffer as GPUBuffer,
+          attentionGrads: gpuOut.attention_grads!.gpuBuffer as GPUBuffer,
+          attentionRelevance: hasRelevance ? (gpuOut.attention_relevance!.gpuBuffer as GPUBuffer) : undefined,
+        };
+        const gpuPredicted = argmax((await gpuOut.logits!.getData()) as Float32Array);
+        for (const c of this.cases) {
+          if (c.method === 'random') continue;
+          // Explain the class the WASM path predicted, so both maps answer the same question.
+          const result = await explainer.run(gpuTensors, this.optionsFor(c, predicted));
+          topPatch[c.name]!.webgpu = argmax(result.raw);
+        }
+        // Not a patch: the predicted class, so the same agreement count covers the classification too.
+        topPatch['(predicted class)'] = { wasm: predicted, webgpu: gpuPredicted };
+      } finally {
+        for (const t of Object.values(gpuOut)) t.dispose();
+      }
+    }
+
+    const fill = meanColour(pixels, size);
+    const kept: PhotoRecord['kept'] = {};
+    for (const c of this.cases) {
+      const result = { positive: [] as boolean[], negative: [] as boolean[] };
+      for (const direction of ['positive', 'negative'] as const) {
+        const order = orders[c.name]![direction];
+        for (const fraction of PERTURBATION_FRACTIONS) {
+          const removed = order.slice(0, removedCount(fraction, patches));
+          result[direction].push((await this.predict(fillPatches(pixels, size, patchSize, removed, fill))) === predicted);
+        }
+      }
+      kept[c.name] = result;
+    }
+    return { path: url, label, predicted, kept, topPatch };
+  }
+
+  async close(): Promise<void> {
+    this.gpu?.explainer.destroy();
+    for (const s of [this.wasm, ...(this.gpu ? [this.gpu.sessions] : [])]) {
+      await s.forward.release();
+      await s.full.release();
+      s.device?.destroy();
+    }
+  }
+}

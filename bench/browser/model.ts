@@ -1,0 +1,95 @@
+// The bench page's model loading: the engine's own manifest/head validation and graph sessions, so the
+// stage timings measure the code the app runs. Plain fetch (no cache, no checksum): that is not a stage here.
+import { createEngineDevice, probeAdapter, type AdapterProbe } from '../../src/engine/gpu/device';
+import { validateHead, type Head } from '../../src/engine/model/head';
+import { validateManifest, type Manifest } from '../../src/engine/model/manifest';
+import { loadOrt, type Ort } from '../../src/engine/model/ort';
+import { GraphSession, type GraphSource } from '../../src/engine/model/session';
+import type { BackendName } from '../../src/engine/types';
+import type { AdapterReport } from '../lib/report';
+
+export interface LoadedModel {
+  baseUrl: string;
+  manifest: Manifest;
+  head: Head;
+  /** Bytes the fp32 graphs, their weights, manifest and head take: what a first visit downloads for the model. */
+  bytes: number;
+  sources: Record<'forward' | 'full', GraphSource>;
+}
+
+async function fetchBytes(url: string): Promise<Uint8Array> {
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
+  return new Uint8Array(await response.arrayBuffer());
+}
+
+export async function loadModelFiles(baseUrl: string): Promise<LoadedModel> {
+  const base = baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`;
+  const manifestText = await (await fetch(`${base}manifest.json`)).text();
+  const manifest = validateManifest(JSON.parse(manifestText), `${base}manifest.json`);
+  const headText = await (await fetch(`${base}${manifest.default_head}`)).text();
+  const head = validateHead(JSON.parse(headText), manifest, manifest.default_head);
+  const weightsCache = new Map<string, Promise<Uint8Array>>();
+  const weightsOf = (path: string): Promise<Uint8Array> => {
+    let p = weightsCache.get(path);
+    if (!p) { p = fetchBytes(`${base}${path}`); weightsCache.set(path, p); }
+    return p;
+  };
+  const source = async (kind: 'forward' | 'full'): Promise<GraphSource> => {
+    const file = manifest.graphs[kind];
+    const weightsPath = manifest.external_data[file];
+    if (!weightsPath) throw new Error(`manifest names no external data for ${file}`);
+    return { kind, file, bytes: await fetchBytes(`${base}${file}`), weightsPath, weights: await weightsOf(weightsPath) };
+  };
+  const sources = { forward: await source('forward'), full: await source('full') };
+  const weightBytes = new Set([sources.forward.weightsPath, sources.full.weightsPath]);
+  let bytes = manifestText.length + headText.length + sources.forward.bytes.byteLength + sources.full.bytes.byteLength;
+  for (const path of weightBytes) bytes += (await weightsOf(path)).byteLength;
+  return { baseUrl: base, manifest, head, bytes, sources };
+}
+
+export interface BenchSessions {
+  backend: BackendName;
+  ort: Ort;
+  device?: GPUDevice;
+  probe?: AdapterProbe;
+  forward: GraphSession;
+  full: GraphSession;
+}
+
+export async function openSessions(model: LoadedModel, backend: BackendName): Promise<BenchSessions> {
+  const ort = await loadOrt(backend);
+  let device: GPUDevice | undefined;
+  let probe: AdapterProbe | undefined;
+  if (backend === 'webgpu') {
+    probe = (await probeAdapter()) ?? undefined;
+    if (!probe) throw new Error('WebGPU: no adapter (start Chromium with --enable-unsafe-webgpu)');
+    device = (await createEngineDevice(probe, false)).device;
+  }
+  // As the engine does: ORT must use the adapter that holds our device instead of probing its own.
+  if (probe && !ort.env.webgpu.adapter) ort.env.webgpu.adapter = probe.adapter;
+  const classes = model.head.labels.length;
+  const target = { ort, backend, device };
+  const forward = await GraphSession.create(target, model.sources.forward, model.manifest, classes);
+  const full = await GraphSession.create(target, model.sources.full, model.manifest, classes);
+  return { backend, ort, device, probe, forward, full };
+}
+
+export function adapterReport(probe: AdapterProbe | undefined): AdapterReport | null {
+  if (!probe) return null;
+  const info = probe.adapter.info;
+  return {
+    vendor: info.vendor,
+    architecture: info.architecture,
+    description: probe.description,
+    software: probe.isFallbackAdapter || /swiftshader|llvmpipe|lavapipe/i.test(probe.description),
+    features: [...probe.adapter.features].map(String).sort(),
+  };
+}
+
+export function adapterLabel(sessions: Pick<BenchSessions, 'backend' | 'ort' | 'probe'>): string {
+  const { backend, ort, probe } = sessions;
+  if (backend === 'wasm') return `CPU (onnxruntime-web WASM, SIMD, ${String(ort.env.wasm.numThreads ?? 1)} threads)`;
+  const report = adapterReport(probe);
+  return report ? `${report.description}${report.software ? ' (software WebGPU, correctness only)' : ''}` : 'no adapter';
+}

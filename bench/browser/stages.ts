@@ -1,0 +1,177 @@
+// One backend, stage by stage: decode, preprocess, forward-only graph, full graph, every explanation kernel
+// (WGSL on WebGPU) and its TS reference, and the overlay. Warm-up runs first, then `runs` timed runs.
+import type { Tensor } from 'onnxruntime-web';
+import { EXPLAIN_METHODS, explainOnCpu, GpuExplainer, tensorsNeeded, withExplainDefaults, type ExplainDims, type ExplainTensors } from '../../src/engine/explain/index';
+import { decodePhoto } from '../../src/engine/image/decode';
+import { preprocessBitmap } from '../../src/engine/image/preprocess';
+import { gridSizeOf, type Manifest } from '../../src/engine/model/manifest';
+import type { OutputName } from '../../src/engine/model/contract';
+import { drawHeatmap2d, GpuHeatmapRenderer } from '../../src/engine/render/index';
+import type { BackendName, ExplainMethod, ExplainOptions } from '../../src/engine/types';
+import type { TimingSource } from '../lib/report';
+import { summarize, type Summary } from '../lib/stats';
+import { adapterLabel, adapterReport, loadModelFiles, openSessions } from './model';
+
+export interface StagesConfig {
+  modelUrl: string;
+  photoUrl: string;
+  backend: BackendName;
+  warmup: number;
+  runs: number;
+  canvas: HTMLCanvasElement;
+  log: (line: string) => void;
+}
+
+export interface StagesResult {
+  backend: BackendName;
+  adapter: string;
+  adapter_info: ReturnType<typeof adapterReport>;
+  model_bytes: number;
+  model: { name: string; title: string; trained: boolean; architecture: string };
+  stages: Record<string, Summary>;
+  kernel_timing: TimingSource;
+  /** The methods this model supports (lrp only with attention_relevance). */
+  methods: ExplainMethod[];
+  errors: string[];
+}
+
+/** Kernel cases: each method with its defaults, plus rollout at the discard ratio the evaluation also tries. */
+export const STAGE_CASES: { key: string; options: ExplainOptions }[] = [
+  { key: 'attention', options: { method: 'attention' } },
+  { key: 'rollout', options: { method: 'rollout' } },
+  { key: 'rollout (discard 0.9)', options: { method: 'rollout', discardRatio: 0.9 } },
+  { key: 'relevance', options: { method: 'relevance' } },
+  { key: 'lrp', options: { method: 'lrp' } },
+];
+
+export function dimsOf(manifest: Manifest): ExplainDims {
+  return { layers: manifest.layers, heads: manifest.heads, tokens: manifest.tokens, prefixTokens: manifest.prefix_tokens, gridSize: gridSizeOf(manifest) };
+}
+
+export async function runStages(config: StagesConfig): Promise<StagesResult> {
+  const { backend, log } = config;
+  const model = await loadModelFiles(config.modelUrl);
+  const { manifest, head } = model;
+  const sessions = await openSessions(model, backend);
+  const { ort, device } = sessions;
+  const dims = dimsOf(manifest);
+  const hasRelevance = sessions.full.outputNames.includes('attention_relevance');
+  const methods = EXPLAIN_METHODS.filter((m) => m !== 'lrp' || hasRelevance);
+  const cases = STAGE_CASES.filter((c) => methods.includes(c.options.method));
+  const photoBlob = await (await fetch(config.photoUrl)).blob();
+  const classes = head.labels.length;
+  const constantFeeds: Record<string, Tensor> = {
+    head_weight: new ort.Tensor('float32', head.weight, [classes, head.features]),
+    head_bias: new ort.Tensor('float32', head.bias, [classes]),
+    target: new ort.Tensor('float32', new Float32Array(classes), [1, classes]),
+  };
+  const explainer = device ? new GpuExplainer(device, dims) : null;
+  const renderer = device ? new GpuHeatmapRenderer(device) : null;
+  const samples: Record<string, number[]> = {};
+  const errors: string[] = [];
+  const record = (stage: string, ms: number, timed: boolean): void => {
+    if (timed) (samples[stage] ??= []).push(ms);
+  };
+  let kernelTiming: TimingSource = backend === 'wasm' ? 'cpu' : 'wall';
+  const fullFetches: OutputName[] = ['logits', 'attentions', 'attention_grads', ...(hasRelevance ? ['attention_relevance' as const] : [])];
+
+  try {
+    for (let run = 0; run < config.warmup + config.runs; run++) {
+      const timed = run >= config.warmup;
+      let t0 = performance.now();
+      const decoded = await decodePhoto(photoBlob);
+      record('decode', performance.now() - t0, timed);
+
+      t0 = performance.now();
+      const { pixels, crop } = preprocessBitmap(decoded.bitmap, manifest.image_size);
+      record('preprocess', performance.now() - t0, timed);
+      const feeds = { ...constantFeeds, pixels: new ort.Tensor('float32', pixels, [1, 3, manifest.image_size, manifest.image_size]) };
+
+      // Forward-only graph: logits read on the CPU, attentions left where the engine leaves them.
+      t0 = performance.now();
+      const forwardOut = await sessions.forward.run(feeds, ['logits', 'attentions']);
+      await forwardOut.logits!.getData();
+      if (device) await device.queue.onSubmittedWorkDone();
+      record('forward', performance.now() - t0, timed);
+      for (const t of Object.values(forwardOut)) t.dispose();
+
+      t0 = performance.now();
+      const fullOut = await sessions.full.run(feeds, fullFetches);
+      const logits = (await fullOut.logits!.getData()) as Float32Array;
+      if (device) await device.queue.onSubmittedWorkDone();
+      record('forward+gradients', performance.now() - t0, timed);
+      let top = 0;
+      for (let c = 1; c < logits.length; c++) if (logits[c]! > logits[top]!) top = c;
+
+      // CPU copies for the TS references (on WebGPU this is a download, not timed as a stage).
+      const cpuTensors: ExplainTensors<Float32Array> = {
+        attentions: (await fullOut.attentions!.getData()) as Float32Array,
+        attentionGrads: (await fullOut.attention_grads!.getData()) as Float32Array,
+        attentionRelevance: hasRelevance ? ((await fullOut.attention_relevance!.getData()) as Float32Array) : undefined,
+      };
+      const gpuTensors: ExplainTensors<GPUBuffer> | null = device
+        ? {
+            attentions: fullOut.attentions!.gpuBuffer as GPUBuffer,
+            attentionGrads: fullOut.attention_grads!.gpuBuffer as GPUBuffer,
+            attentionRelevance: hasRelevance ? (fullOut.attention_relevance!.gpuBuffer as GPUBuffer) : undefined,
+          }
+        : null;
+
+      let lastValues: Float32Array = new Float32Array(dims.gridSize * dims.gridSize);
+      for (const c of cases) {
+        const options = withExplainDefaults(c.options, dims, top);
+        if (!tensorsNeeded(options.method).every((name) => cpuTensors[name])) continue;
+        try {
+          t0 = performance.now();
+          lastValues = explainOnCpu(cpuTensors, dims, options).values;
+          record(`ts:${c.key}`, performance.now() - t0, timed);
+          if (explainer && gpuTensors) {
+            t0 = performance.now();
+            const result = await explainer.run(gpuTensors, options);
+            const wall = performance.now() - t0;
+            if (result.gpuMs !== undefined) kernelTiming = 'timestamp-query';
+            record(`wgsl:${c.key}`, result.gpuMs ?? wall, timed);
+            record(`wgsl-wall:${c.key}`, wall, timed);
+          }
+        } catch (err) {
+          if (run === 0) errors.push(`${c.key}: ${String(err)}`);
+        }
+      }
+      for (const t of Object.values(fullOut)) t.dispose();
+
+      const drawOptions = { colorMap: 'turbo' as const, opacity: 0.5, photoRect: crop };
+      try {
+        if (renderer) {
+          record('wgsl:overlay', await renderer.draw(config.canvas, lastValues, dims.gridSize, decoded.bitmap, drawOptions), timed);
+        } else {
+          t0 = performance.now();
+          await drawHeatmap2d(config.canvas, lastValues, dims.gridSize, decoded.bitmap, drawOptions);
+          record('canvas2d:overlay', performance.now() - t0, timed);
+        }
+      } catch (err) {
+        if (run === 0) errors.push(`overlay: ${String(err)}`);
+      }
+      decoded.bitmap.close();
+      log(`${backend} run ${run + 1}/${config.warmup + config.runs}${timed ? '' : ' (warm-up)'}`);
+    }
+  } finally {
+    explainer?.destroy();
+    renderer?.destroy();
+    await sessions.forward.release();
+    await sessions.full.release();
+    device?.destroy();
+  }
+  const stages: Record<string, Summary> = {};
+  for (const [stage, values] of Object.entries(samples)) stages[stage] = summarize(values);
+  return {
+    backend,
+    adapter: adapterLabel(sessions),
+    adapter_info: adapterReport(sessions.probe),
+    model_bytes: model.bytes,
+    model: { name: manifest.name, title: manifest.title, trained: manifest.trained, architecture: manifest.architecture },
+    stages,
+    kernel_timing: kernelTiming,
+    methods,
+    errors,
+  };
+}

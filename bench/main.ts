@@ -1,0 +1,84 @@
+// The bench page. Interactive: pick a model folder and a photo, press Run. Headless: scripts/bench.ts and
+// scripts/eval-explain.ts call the functions on `window.leafLensBench`, one page per part and backend.
+import type { BackendName } from '../src/engine/types';
+import { EvalSession, type EvalConfig, type EvalInfo } from './browser/evalExplain';
+import { runEndToEnd, type EndToEndConfig, type EndToEndResult } from './browser/endToEnd';
+import { runStages, type StagesConfig, type StagesResult } from './browser/stages';
+import type { PhotoRecord } from './lib/evalAggregate';
+import { mergeBackend } from './lib/merge';
+import type { BackendBench } from './lib/report';
+import { stageTableMarkdown, summaryTableMarkdown } from './lib/tables';
+import { syntheticPhoto } from './lib/synthetic';
+
+const logElement = document.getElementById('log') as HTMLPreElement;
+const canvas = document.getElementById('canvas') as HTMLCanvasElement;
+
+function log(line: string): void {
+  console.log(`[bench] ${line}`);
+  logElement.textContent += `${line}\n`;
+}
+
+let evalSession: EvalSession | null = null;
+
+const api = {
+  stages: (config: Omit<StagesConfig, 'canvas' | 'log'>): Promise<StagesResult> => runStages({ ...config, canvas, log }),
+  endToEnd: (config: Omit<EndToEndConfig, 'canvas' | 'log'>): Promise<EndToEndResult> => runEndToEnd({ ...config, canvas, log }),
+  async openEval(config: EvalConfig): Promise<EvalInfo> {
+    evalSession = await EvalSession.open(config);
+    return evalSession.info();
+  },
+  evalPhoto(url: string, label: number, index: number): Promise<PhotoRecord> {
+    if (!evalSession) throw new Error('openEval first');
+    return evalSession.photo(url, label, index);
+  },
+  async closeEval(): Promise<void> {
+    await evalSession?.close();
+    evalSession = null;
+  },
+};
+
+declare global {
+  interface Window { leafLensBench: typeof api }
+}
+window.leafLensBench = api;
+
+/** A JPEG fixture photo when none is chosen, so the page runs without any input. */
+async function fixturePhotoUrl(): Promise<string> {
+  const photo = syntheticPhoto(512, 384);
+  const c = new OffscreenCanvas(photo.width, photo.height);
+  c.getContext('2d')!.putImageData(new ImageData(photo.data, photo.width, photo.height), 0, 0);
+  return URL.createObjectURL(await c.convertToBlob({ type: 'image/jpeg', quality: 0.9 }));
+}
+
+const form = document.getElementById('form') as HTMLFormElement;
+const params = new URLSearchParams(location.search);
+(form.elements.namedItem('model') as HTMLInputElement).value = params.get('model') ?? new URL('../models/deit-tiny-beans/', location.href).href;
+
+form.addEventListener('submit', (event) => {
+  event.preventDefault();
+  void (async () => {
+    const data = new FormData(form);
+    const file = (form.elements.namedItem('photo') as HTMLInputElement).files?.[0];
+    const photoUrl = file ? URL.createObjectURL(file) : await fixturePhotoUrl();
+    const backends = (['webgpu', 'wasm'] as BackendName[]).filter((b) => data.get(b) === 'on');
+    const common = { modelUrl: String(data.get('model')), photoUrl, warmup: Number(data.get('warmup')), runs: Number(data.get('runs')) };
+    const results: BackendBench[] = [];
+    for (const backend of backends) {
+      try {
+        const stages = await api.stages({ ...common, backend });
+        const e2e = await api.endToEnd({ ...common, backend, method: 'relevance' });
+        results.push(mergeBackend(stages, e2e));
+      } catch (err) {
+        log(`${backend}: ${String(err)}`);
+      }
+    }
+    if (results.length > 0) {
+      const table = document.getElementById('table')!;
+      table.innerHTML = '';
+      const pre = document.createElement('pre');
+      pre.textContent = `${summaryTableMarkdown(results)}\n\n${stageTableMarkdown(results)}`;
+      table.append(pre);
+      log(JSON.stringify(results, null, 2));
+    }
+  })();
+});

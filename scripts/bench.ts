@@ -1,0 +1,110 @@
+// npm run bench [-- --model DIR --runs 5 --warmup 1 --backends webgpu,wasm --photo FILE --json FILE --no-cold-start]
+// Per-stage latency on WebGPU and WASM in headless Chromium (bench/index.html), one fresh page per part and
+// backend, then the cold start of the built app. Prints tables; --json writes the report (docs/bench/bench.json).
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { machineReport } from '../bench/lib/machine';
+import type { EndToEndPart, StagesPart } from '../bench/lib/merge';
+import { mergeBackend } from '../bench/lib/merge';
+import { pickModelDir, readModel } from '../bench/lib/modelFiles';
+import type { BackendBench, BenchReport } from '../bench/lib/report';
+import { stageTableMarkdown, summaryTableMarkdown } from '../bench/lib/tables';
+import { browserVersion, DATA_MOUNT, MODEL_MOUNT, startBenchBrowser } from '../bench/node/browserRunner';
+import { measureColdStart } from '../bench/node/coldStart';
+
+const { values: args } = parseArgs({
+  options: {
+    model: { type: 'string' },
+    runs: { type: 'string', default: '5' },
+    warmup: { type: 'string', default: '1' },
+    backends: { type: 'string', default: 'webgpu,wasm' },
+    photo: { type: 'string' },
+    json: { type: 'string' },
+    'no-cold-start': { type: 'boolean', default: false },
+    'cold-start-only': { type: 'boolean', default: false },
+  },
+});
+const log = (line: string): void => console.log(`[bench] ${line.replace(/^\[bench\] /, '')}`);
+
+function defaultPhoto(): string {
+  const dir = resolve('../shared/data/beans/val/bean_rust');
+  const first = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.jpg')).sort()[0] : undefined;
+  if (!first) throw new Error('no default photo: pass --photo FILE');
+  return join(dir, first);
+}
+
+async function main(): Promise<void> {
+  const modelDir = pickModelDir(args.model);
+  const { manifest } = readModel(modelDir);
+  const photo = resolve(args.photo ?? defaultPhoto());
+  const runs = Number(args.runs);
+  const warmup = Number(args.warmup);
+  const backends = args.backends.split(',').map((b) => b.trim()) as ('webgpu' | 'wasm')[];
+  const note = manifest.trained
+    ? 'trained model'
+    : 'UNTRAINED stand-in with the architecture of the shipped model (random weights): latency is representative, predictions are not';
+  log(`model ${manifest.name} (${modelDir}) — ${note}`);
+  log(`photo ${photo}; ${warmup} warm-up + ${runs} timed runs per backend`);
+
+  const harness = await startBenchBrowser({ modelDir, dataDir: dirname(photo), log });
+  const results: BackendBench[] = [];
+  const report: BenchReport = {
+    kind: 'browser-bench',
+    created: new Date().toISOString(),
+    model: { name: manifest.name, title: manifest.title, trained: manifest.trained, url: modelDir, architecture: manifest.architecture, note },
+    photo: basename(photo),
+    warmup,
+    runs,
+    browser: await browserVersion(harness.browser),
+    machine: machineReport(),
+    backends: results,
+  };
+  try {
+    if (!args['cold-start-only']) {
+      const common = { modelUrl: `${harness.baseUrl}${MODEL_MOUNT}`, photoUrl: `${harness.baseUrl}${DATA_MOUNT}${basename(photo)}`, warmup, runs };
+      for (const backend of backends) {
+        let stages: StagesPart | null = null;
+        let e2e: EndToEndPart | null = null;
+        const errors: string[] = [];
+        // Separate pages: each part gets its own device and ORT instance, as a fresh app visit would.
+        for (const part of ['stages', 'endToEnd'] as const) {
+          const { page, close } = await harness.openBenchPage();
+          try {
+            if (part === 'stages') stages = await page.evaluate((c) => window.leafLensBench.stages(c), { ...common, backend });
+            else e2e = await page.evaluate((c) => window.leafLensBench.endToEnd(c), { ...common, backend, method: 'relevance' as const });
+          } catch (err) {
+            errors.push(`${part}: ${String(err).split('\n')[0]}`);
+            log(`${backend} ${part} FAILED: ${String(err).split('\n')[0]}`);
+          } finally {
+            await close();
+          }
+        }
+        if (stages || e2e) {
+          const merged = mergeBackend(stages, e2e);
+          merged.errors.push(...errors);
+          results.push(merged);
+        }
+      }
+      if (results.length > 0) {
+        console.log(`\n${summaryTableMarkdown(results)}\n\n${stageTableMarkdown(results)}\n`);
+        for (const b of results) if (b.errors.length > 0) log(`${b.backend} errors: ${b.errors.join(' | ')}`);
+      }
+    }
+  } finally {
+    await harness.close();
+  }
+  if (!args['no-cold-start']) {
+    report.cold_start = await measureColdStart({ log, photo, modelDir });
+  }
+  if (args.json) {
+    mkdirSync(dirname(args.json), { recursive: true });
+    writeFileSync(args.json, JSON.stringify(report, null, 2) + '\n');
+    log(`wrote ${args.json}`);
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
