@@ -22,3 +22,16 @@ def _seeded() -> None:
 @pytest.fixture(scope="session")
 def repo_root() -> str:
     return ROOT
+
+
+@pytest.fixture(scope="session")
+def exported_micro(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """One random-init micro model exported (fp32 + fp16, LRP when available) for the export/contract tests."""
+    from model.deit import DeiT, preset
+    from model.export import BEAN_LABELS, export_model
+
+    out = str(tmp_path_factory.mktemp("export") / "fixture-deit-micro-test")
+    torch.manual_seed(0)
+    model = DeiT(preset("micro-distilled")).eval()
+    export_model(model, out, BEAN_LABELS, trained=False)
+    return out
