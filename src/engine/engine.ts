@@ -84,6 +84,14 @@ interface CachedRun {
   tensors: Partial<Record<ExplainTensorName, Tensor>>;
 }
 
+/** A cached run's outputs on the CPU, for tests comparing the GPU path with the CPU reference. */
+export interface CachedOutputs {
+  graph: GraphKind;
+  target: number;
+  logits: Float32Array;
+  tensors: ExplainTensors<Float32Array>;
+}
+
 /** Counters for tests and the benchmark; not part of the UI's API. */
 export interface EngineDiagnostics {
   forwardRuns: number;
@@ -587,6 +595,18 @@ class LeafLensEngine implements Engine {
     };
   }
 
+  /** For tests: the cached model outputs of one photo, downloaded to the CPU (most recently used first). */
+  async cachedOutputs(photoId: number): Promise<CachedOutputs[]> {
+    const runs = this.runCache.filter((r) => r.photoId === photoId);
+    return Promise.all(runs.map(async (run) => {
+      const tensors: ExplainTensors<Float32Array> = { attentions: new Float32Array(0) };
+      for (const [name, tensor] of Object.entries(run.tensors) as [ExplainTensorName, Tensor][]) {
+        tensors[name] = new Float32Array(await tensor.getData() as Float32Array);
+      }
+      return { graph: run.graph, target: run.target, logits: run.logits, tensors };
+    }));
+  }
+
   /** For tests: the engine's current GPUDevice (undefined on WASM). */
   gpuDevice(): GPUDevice | undefined {
     return this.runtime.gpu?.device;
@@ -627,6 +647,12 @@ export async function createEngine(baseUrl: string, options: EngineOptions = {})
 export function engineDiagnostics(engine: Engine): EngineDiagnostics {
   if (!(engine instanceof LeafLensEngine)) throw new TypeError('not an engine from createEngine');
   return engine.diagnostics();
+}
+
+/** Model outputs cached for `photo`, downloaded to the CPU; for tests. */
+export function engineCachedOutputs(engine: Engine, photo: PhotoHandle): Promise<CachedOutputs[]> {
+  if (!(engine instanceof LeafLensEngine)) throw new TypeError('not an engine from createEngine');
+  return engine.cachedOutputs(photo.id);
 }
 
 /** The engine's own GPUDevice, or undefined on WASM; for tests that simulate device loss. */
