@@ -49,9 +49,14 @@ function LiveDiagnosis() {
 
   return (
     <>
-      <PhotoPicker />
+      <PhotoPicker compact={hasPhoto} />
       {hasPhoto && (
-        <section className="card photo-card" aria-busy={photoStatus === 'decoding' || diagnosing}>
+        <section
+          className="card photo-card" aria-busy={photoStatus === 'decoding' || diagnosing} data-testid="photo-card"
+          // What the heatmap on screen shows and whether the model had to run for it (tests read these).
+          data-method={diagnosis?.options.method} data-explained={diagnosis?.explainedClass}
+          data-model-ms={diagnosis?.timings.modelMs} data-backend={diagnosis?.backend}
+        >
           <HeatmapCanvas
             heatmap={diagnosis?.heatmap ?? null} colorMap={colorMap} opacity={opacity} previewUrl={previewUrl}
             label={t('explain.canvasLabel', { method: t(`explain.methods.${method}`) })} testId="heatmap" readout

@@ -34,7 +34,18 @@ export function HistoryPanel() {
   const saveLocation = useAppStore(selectSaveLocation);
   const [confirming, setConfirming] = useState(false);
   const entries = query.data ?? [];
-  const stamp = new Date().toISOString().slice(0, 10);
+
+  // Read fresh from the database: an edit made a moment ago must be in the file.
+  async function exportAs(kind: 'csv' | 'json') {
+    try {
+      const all = await listHistory();
+      const stamp = new Date().toISOString().slice(0, 10);
+      if (kind === 'csv') download(historyToCsv(all), 'text/csv', `leaf-lens-history-${stamp}.csv`);
+      else download(historyToJson(all), 'application/json', `leaf-lens-history-${stamp}.json`);
+    } catch (error) {
+      reportError(error);
+    }
+  }
 
   return (
     <section className="card history" aria-labelledby={`${id}-h`} data-testid="history">
@@ -55,10 +66,10 @@ export function HistoryPanel() {
         <>
           <p data-testid="history-count">{t('history.count', { count: entries.length })}</p>
           <div className="actions">
-            <button type="button" className="button secondary" data-testid="export-csv" onClick={() => download(historyToCsv(entries), 'text/csv', `leaf-lens-history-${stamp}.csv`)}>
+            <button type="button" className="button secondary" data-testid="export-csv" onClick={() => void exportAs('csv')}>
               {t('history.exportCsv')}
             </button>
-            <button type="button" className="button secondary" data-testid="export-json" onClick={() => download(historyToJson(entries), 'application/json', `leaf-lens-history-${stamp}.json`)}>
+            <button type="button" className="button secondary" data-testid="export-json" onClick={() => void exportAs('json')}>
               {t('history.exportJson')}
             </button>
           </div>
@@ -88,6 +99,7 @@ function HistoryItem({ entry }: { entry: HistoryEntry }) {
   const { t, i18n } = useTranslation();
   const noteId = useId();
   const [note, setNote] = useState(entry.note ?? '');
+  const [noteSaved, setNoteSaved] = useState(false);
   const name = className(i18n, entry.labels[entry.top] ?? '');
   const date = formatDate(entry.createdAt, i18n.language);
   const id = entry.id!;
@@ -101,10 +113,10 @@ function HistoryItem({ entry }: { entry: HistoryEntry }) {
           {entry.location && <small>{t('history.location')}: {entry.location.latitude.toFixed(4)}, {entry.location.longitude.toFixed(4)}</small>}
         </span>
       </button>
-      <form className="note" onSubmit={(e) => { e.preventDefault(); updateNote(id, note).catch(reportError); }}>
+      <form className="note" onSubmit={(e) => { e.preventDefault(); updateNote(id, note).then(() => setNoteSaved(true), reportError); }}>
         <label htmlFor={noteId} className="visually-hidden">{t('history.note')}</label>
-        <input id={noteId} value={note} placeholder={t('history.notePlaceholder')} onChange={(e) => setNote(e.target.value)} maxLength={500} />
-        <button type="submit" className="button secondary small">{t('history.saveNote')}</button>
+        <input id={noteId} value={note} placeholder={t('history.notePlaceholder')} onChange={(e) => { setNote(e.target.value); setNoteSaved(false); }} maxLength={500} />
+        <button type="submit" className="button secondary small" data-saved={noteSaved ? 'true' : 'false'}>{noteSaved ? '✓' : t('history.saveNote')}</button>
       </form>
       <button type="button" className="button danger-outline small" data-testid="history-delete" onClick={() => deleteEntry(id).catch(reportError)}>
         {t('history.delete')}

@@ -22,7 +22,8 @@ function firstFile(list: FileList | DataTransferItemList | null | undefined): Fi
   return null;
 }
 
-export function PhotoPicker() {
+/** `compact`: once a photo is on screen, only the two buttons stay, so the result sits higher up. */
+export function PhotoPicker({ compact = false }: { compact?: boolean }) {
   const { t, i18n } = useTranslation();
   const cameraId = useId();
   const galleryId = useId();
@@ -59,7 +60,7 @@ export function PhotoPicker() {
 
   return (
     <section
-      className={`card picker${dragging ? ' dragging' : ''}`}
+      className={`card picker${dragging ? ' dragging' : ''}${compact ? ' compact' : ''}`}
       aria-labelledby={`${cameraId}-h`}
       onDragOver={(e) => { e.preventDefault(); setDragging(true); }}
       onDragLeave={() => setDragging(false)}
@@ -85,9 +86,9 @@ export function PhotoPicker() {
         <input id={galleryId} className="visually-hidden" type="file" accept="image/*" data-testid="gallery-input" onChange={onInput} />
       </div>
       <p className="hint drop-hint">{t('photo.dropHint')}</p>
-      <p className="hint">{t('photo.tips')}</p>
-      <p className="samples-title">{t('photo.samples')}</p>
-      <ul className="samples">
+      {!compact && <p className="hint">{t('photo.tips')}</p>}
+      {!compact && <p className="samples-title">{t('photo.samples')}</p>}
+      <ul className="samples" hidden={compact}>
         {SAMPLES.map((s) => (
           <li key={s.label}>
             <button type="button" className="sample" data-testid={`sample-${s.label}`} onClick={() => void trySample(s.url, s.label)}>
