@@ -1,22 +1,35 @@
 // Every WGSL kernel against its TypeScript reference, in headless Chromium's WebGPU (SwiftShader).
 // Fails, never skips, when there is no adapter.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { Page } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import type { ExplainOptions } from '../../src/engine/types';
-import { startBrowserHarness, type BrowserHarness } from '../browser/harness';
+import { CHROMIUM_ARGS, CHROMIUM_PATH, startBrowserHarness, type BrowserHarness } from '../browser/harness';
 import type { KernelCase } from './explainPage';
+import type { RenderCase } from './renderPage';
+
+/**
+ * Headless Debian Chromium loses its WebGPU instance ("A valid external Instance reference no longer exists")
+ * as soon as a WebGPU canvas hands out a texture, unless ANGLE runs on Vulkan. Compute-only work is fine
+ * without these flags; the canvas case here needs them.
+ */
+export const WEBGPU_CANVAS_ARGS = ['--use-angle=vulkan', '--enable-features=Vulkan,VulkanFromANGLE'];
 
 let harness: BrowserHarness;
+let browser: Browser;
 let page: Page;
-let pageErrors: string[];
+const pageErrors: string[] = [];
 beforeAll(async () => {
-  harness = await startBrowserHarness();
-  const opened = await harness.newPage();
-  page = opened.page;
-  pageErrors = opened.errors;
+  harness = await startBrowserHarness(); // for its Vite server
+  browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: [...CHROMIUM_ARGS, ...WEBGPU_CANVAS_ARGS], headless: true });
+  page = await browser.newPage();
+  page.on('console', (msg) => { if (msg.type() === 'error') pageErrors.push(msg.text()); });
+  page.on('pageerror', (err) => pageErrors.push(String(err)));
   await page.goto(`${harness.baseUrl}/test/gpu/kernels.html`);
 });
-afterAll(async () => { await harness?.close(); });
+afterAll(async () => {
+  await browser?.close();
+  await harness?.close();
+});
 
 const TOLERANCE = 1e-5;
 const opts = (o: Partial<Required<ExplainOptions>> & Pick<ExplainOptions, 'method'>): Required<ExplainOptions> =>
@@ -69,4 +82,15 @@ describe('explanation kernels vs CPU reference', () => {
       expect(pageErrors).toEqual([]);
     }, 300_000);
   }
+});
+
+describe('heatmap overlay vs CPU reference', () => {
+  test('overlay kernel for every colour map, the WebGPU canvas path and the 2D canvas path agree within ±1 per channel', async () => {
+    const cases = (await page.evaluate(`import('/test/gpu/renderPage.ts').then((m) => m.compareRenderers())`)) as RenderCase[];
+    console.info(cases.map((c) => `${c.name}: max channel diff ${c.maxChannelDiff}, ${c.changedPixels} pixels coloured`).join('\n'));
+    expect(cases.length).toBe(9);
+    expect(cases.filter((c) => !(c.maxChannelDiff <= 1)), JSON.stringify(cases)).toEqual([]);
+    expect(cases.filter((c) => c.changedPixels < 100)).toEqual([]);
+    expect(pageErrors).toEqual([]);
+  }, 300_000);
 });

@@ -57,7 +57,8 @@ export class GpuHeatmapRenderer {
     if (!context) {
       const fresh = canvas.getContext('webgpu') as GPUCanvasContext | null;
       if (!fresh) throw new Error('heatmap: this canvas has no WebGPU context (was it already used for 2D?)');
-      fresh.configure({ device: this.device, format: OVERLAY_FORMAT, usage: GPUTextureUsage.STORAGE_BINDING, alphaMode: 'opaque' });
+      // COPY_SRC lets callers (tests, 'save image') copy the frame before it is presented.
+      fresh.configure({ device: this.device, format: OVERLAY_FORMAT, usage: GPUTextureUsage.STORAGE_BINDING | GPUTextureUsage.COPY_SRC, alphaMode: 'opaque' });
       this.configured.set(canvas, fresh);
       context = fresh;
     }

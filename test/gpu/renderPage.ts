@@ -1,0 +1,129 @@
+// Runs in the browser (loaded by test/gpu/kernels.test.ts): the overlay kernel, the WebGPU canvas path and the
+// 2D-canvas path vs renderHeatmapCpu. Returns the largest per-channel difference of each case.
+import { drawHeatmap2d, GpuHeatmapRenderer, renderHeatmapCpu, type PixelImage, type RenderOptions } from '../../src/engine/render';
+import type { ColorMapName } from '../../src/engine/types';
+import { seededRandom } from '../engine/explain/randomTensors';
+import { requireDevice } from './explainPage';
+
+export interface RenderCase {
+  name: string;
+  maxChannelDiff: number;
+  /** Pixels whose colour differs from the bare photo: proves the heatmap was drawn at all. */
+  changedPixels: number;
+  /** The first pixel, got and wanted, to make a failure readable. */
+  firstPixel: { got: number[]; want: number[] };
+}
+
+function randomPhoto(width: number, height: number, seed: number, withAlpha: boolean): PixelImage {
+  const random = seededRandom(seed);
+  const data = new Uint8ClampedArray(width * height * 4);
+  for (let i = 0; i < data.length; i++) data[i] = i % 4 === 3 && !withAlpha ? 255 : Math.floor(random() * 256);
+  return { width, height, data };
+}
+
+function randomMap(gridSize: number, seed: number): Float32Array {
+  const random = seededRandom(seed);
+  return new Float32Array(gridSize * gridSize).map(() => random());
+}
+
+function compare(name: string, got: Uint8ClampedArray | Uint8Array, want: PixelImage, photoAlone: PixelImage): RenderCase {
+  let maxChannelDiff = got.length === want.data.length ? 0 : Infinity;
+  let changedPixels = 0;
+  for (let i = 0; i < want.data.length; i += 4) {
+    let changed = false;
+    for (let c = 0; c < 4; c++) {
+      maxChannelDiff = Math.max(maxChannelDiff, Math.abs(got[i + c]! - want.data[i + c]!));
+      if (Math.abs(got[i + c]! - photoAlone.data[i + c]!) > 2) changed = true;
+    }
+    if (changed) changedPixels++;
+  }
+  return { name, maxChannelDiff, changedPixels, firstPixel: { got: Array.from(got.subarray(0, 4)), want: Array.from(want.data.subarray(0, 4)) } };
+}
+
+async function readTexture(device: GPUDevice, texture: GPUTexture): Promise<Uint8Array> {
+  const bytesPerRow = Math.ceil((texture.width * 4) / 256) * 256;
+  const buffer = device.createBuffer({ label: 'test.readback', size: bytesPerRow * texture.height, usage: GPUBufferUsage.COPY_DST | GPUBufferUsage.MAP_READ });
+  const encoder = device.createCommandEncoder({ label: 'test.readTexture' });
+  encoder.copyTextureToBuffer({ texture }, { buffer, bytesPerRow }, [texture.width, texture.height]);
+  device.queue.submit([encoder.finish()]);
+  await buffer.mapAsync(GPUMapMode.READ);
+  const padded = new Uint8Array(buffer.getMappedRange());
+  const out = new Uint8Array(texture.width * texture.height * 4);
+  for (let y = 0; y < texture.height; y++) out.set(padded.subarray(y * bytesPerRow, y * bytesPerRow + texture.width * 4), y * texture.width * 4);
+  buffer.unmap();
+  buffer.destroy();
+  return out;
+}
+
+export async function compareRenderers(): Promise<RenderCase[]> {
+  let stage = 'device';
+  try {
+    return await compareRenderersIn((s) => { stage = s; });
+  } catch (e) {
+    throw new Error(`compareRenderers failed at "${stage}": ${String(e)}`);
+  }
+}
+
+async function compareRenderersIn(setStage: (stage: string) => void): Promise<RenderCase[]> {
+  const device = await requireDevice();
+  const errors: string[] = [];
+  device.addEventListener('uncapturederror', (e) => errors.push((e as GPUUncapturedErrorEvent).error.message));
+  setStage('renderer');
+  const renderer = new GpuHeatmapRenderer(device);
+  const cases: RenderCase[] = [];
+  const gridSize = 14;
+  try {
+    // 1. The kernel into a storage texture: a photo with alpha, resampled (up in x, down in y), cropped.
+    const photo = randomPhoto(41, 90, 11, true);
+    const map = randomMap(gridSize, 12);
+    const size = { width: 53, height: 37 };
+    const target = device.createTexture({ label: 'test.target', size: [size.width, size.height], format: 'rgba8unorm', usage: GPUTextureUsage.STORAGE_BINDING | GPUTextureUsage.COPY_SRC });
+    for (const colorMap of ['jet', 'viridis', 'turbo'] as ColorMapName[]) {
+      for (const [label, extra] of [['whole photo', {}], ['photoRect', { photoRect: { x: 3, y: 10, width: 30, height: 70 } }]] as const) {
+        const options: RenderOptions = { colorMap, opacity: 0.55, ...extra };
+        setStage(`overlay ${colorMap} ${label}`);
+        renderer.renderToTexture(target, map, gridSize, photo, options);
+        const got = await readTexture(device, target);
+        const want = renderHeatmapCpu(map, gridSize, photo, size, options);
+        cases.push(compare(`overlay kernel, ${colorMap}, ${label}`, got, want, renderHeatmapCpu(map, gridSize, photo, size, { ...options, opacity: 0 })));
+      }
+    }
+    target.destroy();
+
+    // 2. GpuHeatmapRenderer.draw into a WebGPU canvas, from an ImageBitmap.
+    const canvasPhoto = randomPhoto(80, 60, 13, false);
+    setStage('bitmap');
+    const bitmap = await createImageBitmap(new ImageData(canvasPhoto.data, canvasPhoto.width, canvasPhoto.height));
+    const gpuCanvas = document.createElement('canvas');
+    gpuCanvas.width = 64;
+    gpuCanvas.height = 48;
+    for (const colorMap of ['jet', 'turbo'] as ColorMapName[]) {
+      const options: RenderOptions = { colorMap, opacity: 0.7 };
+      setStage(`canvas ${colorMap}`);
+      // Headless Chromium here cannot read a WebGPU canvas back (drawImage gives transparent black even for a
+      // plain clear), so copy the canvas's current texture in the same task as draw() submitted to it.
+      const drawn = renderer.draw(gpuCanvas, map, gridSize, bitmap, options);
+      const context = gpuCanvas.getContext('webgpu')!;
+      const got = await readTexture(device, context.getCurrentTexture());
+      await drawn;
+      const want = renderHeatmapCpu(map, gridSize, canvasPhoto, { width: 64, height: 48 }, options);
+      cases.push(compare(`WebGPU canvas, ${colorMap}`, got, want, renderHeatmapCpu(map, gridSize, canvasPhoto, { width: 64, height: 48 }, { ...options, opacity: 0 })));
+    }
+    bitmap.close();
+
+    // 3. drawHeatmap2d (the WASM path): photo at the canvas size, so the browser's scaling is an exact copy.
+    const canvas2d = document.createElement('canvas');
+    canvas2d.width = canvasPhoto.width;
+    canvas2d.height = canvasPhoto.height;
+    const options: RenderOptions = { colorMap: 'viridis', opacity: 0.4 };
+    setStage('2d');
+    await drawHeatmap2d(canvas2d, map, gridSize, canvasPhoto, options);
+    const got = canvas2d.getContext('2d')!.getImageData(0, 0, canvas2d.width, canvas2d.height).data;
+    cases.push(compare('2D canvas, viridis', got, renderHeatmapCpu(map, gridSize, canvasPhoto, canvasPhoto, options), canvasPhoto));
+    if (errors.length) throw new Error(`WebGPU validation: ${errors.join('; ')}`);
+  } finally {
+    renderer.destroy();
+    device.destroy();
+  }
+  return cases;
+}
