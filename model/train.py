@@ -249,7 +249,8 @@ def param_groups(model: nn.Module, weight_decay: float) -> List[Dict[str, Any]]:
             no_decay.append(p)
         else:
             decay.append(p)
-    return [{'params': decay, 'weight_decay': weight_decay}, {'params': no_decay, 'weight_decay': 0.0}]
+    groups = [{'params': decay, 'weight_decay': weight_decay}, {'params': no_decay, 'weight_decay': 0.0}]
+    return [g for g in groups if g['params']]
 
 
 def make_optimizer(model: nn.Module, opts: FitOptions, device: torch.device) -> torch.optim.Optimizer:
@@ -416,6 +417,8 @@ def train_teachers(args: argparse.Namespace, opts: FitOptions, train_images: Ten
         log(f'teacher{k}: {args.teacher} {result.epochs} epochs {result.seconds:.0f}s '
             f'val {report["val_accuracy"]:.1%} (flip tta {report["val_accuracy_flip_tta"]:.1%})')
         nets.append(result.ema_model)
+        # Later teachers reuse the first one's fitted epoch count: one number reproduces the run (--teacher-epochs).
+        teacher_opts.epochs, teacher_opts.time_budget = result.epochs, 0.0
     temperature = opts.distill_temp
     channels_last = device.type == 'cuda'
 
@@ -616,7 +619,9 @@ def run(args: argparse.Namespace, log: Callable[[str], None] = print) -> Dict[st
               'options': asdict(opts), 'epochs_requested': args.epochs, 'drop_path': args.drop_path,
               'teachers': args.teachers if not args.head_only else 0, 'teacher': args.teacher,
               'head_only': bool(args.head_only), 'augment': AugmentConfig(image_size=config.image_size).to_dict(),
-              'data': str(args.data), 'source_size': args.source_size}
+              'data': str(args.data), 'source_size': args.source_size, 'args': vars(args),
+              # The same schedule without the wall-clock budgets (GPU kernels are not bit-deterministic).
+              'reproduce': reproduce_command(args, result.epochs, teacher_summary)}
     metrics: Dict[str, Any] = {
         'val_accuracy': shipped['val_accuracy'],  # the saved (EMA) weights on one view, as the app runs them
         'val_accuracy_flip_tta': shipped['val_accuracy_flip_tta'],
@@ -627,7 +632,7 @@ def run(args: argparse.Namespace, log: Callable[[str], None] = print) -> Dict[st
         'epochs': result.epochs, 'seconds': round(seconds, 1), 'train_seconds': round(result.seconds, 1),
         'hardware': hardware(device), 'seed': args.seed,
         'train_images': len(train), 'val_images': len(val), 'skipped_files': train.skipped + val.skipped,
-        'recipe': recipe['summary'], **({'distillation': teacher_summary} if teacher_summary else {}),
+        'recipe': recipe['summary'], 'reproduce': recipe['reproduce'], **({'distillation': teacher_summary} if teacher_summary else {}),
         'history': result.history,
     }
     with atomic_write(str(out / 'checkpoint.pt')) as tmp:
@@ -639,6 +644,20 @@ def run(args: argparse.Namespace, log: Callable[[str], None] = print) -> Dict[st
     log(f'val accuracy {shipped["val_accuracy"]:.2%} (flip tta {shipped["val_accuracy_flip_tta"]:.2%}; {per_class}) '
         f'after {result.epochs} epochs, {seconds:.0f}s; wrote {out / "checkpoint.pt"} and {out / "metrics.json"}')
     return metrics
+
+
+def reproduce_command(args: argparse.Namespace, epochs: int, teacher_summary: Dict[str, Any]) -> str:
+    defaults = vars(parse_args(['--out', args.out]))
+    fixed = {**vars(args), 'epochs': epochs, 'time_budget': 0.0, 'teacher_budget': 0.0}
+    if teacher_summary:
+        fixed['teacher_epochs'] = teacher_summary['teachers'][0]['epochs']
+    flags = []
+    for key, value in fixed.items():
+        if key in ('out', 'data') or value == defaults.get(key):
+            continue
+        flag = '--' + key.replace('_', '-')
+        flags.append(flag if value is True else f'{flag} {value}')
+    return ' '.join(['python model/train.py --data DATA --out OUT', *flags])
 
 
 def without_history(metrics: Dict[str, Any]) -> Dict[str, Any]:

@@ -12,7 +12,7 @@ import torch
 
 from model.augment import eval_view
 from model.data import load_split
-from model.deit import Block, DeiT, load_checkpoint, normalize, preset, save_checkpoint
+from model.deit import Block, DeiT, DeiTConfig, load_checkpoint, normalize, preset, save_checkpoint
 from model.train import (DropPathBlock, FitOptions, FusedAttention, TrainError, lr_at, main, parse_args,
                          prepare_for_training, restore_plain_classes, run)
 
@@ -104,6 +104,27 @@ def test_new_head_on_a_checkpoint_with_other_classes(dataset: Path, tmp_path: Pa
     metrics = train(dataset, tmp_path / 'y', *FAST, '--init', str(init), '--new-head', '--head-only', '--epochs', '1')
     assert metrics['labels'] == LABELS
     assert torch.load(tmp_path / 'y' / 'checkpoint.pt')['model']['head.weight'].shape[0] == 3
+
+
+def test_head_only_from_a_timm_style_state_dict(dataset: Path, tmp_path: Path) -> None:
+    # A timm file is a bare state_dict (here with DataParallel's 'module.' prefix) with ImageNet's head shape.
+    # A small body whose shapes infer_config reads back exactly (heads = dim / 64), to stay fast on a CPU.
+    config = DeiTConfig(image_size=64, patch_size=16, embed_dim=64, depth=2, heads=1, num_classes=10)
+    torch.manual_seed(7)
+    timm_like = DeiT(config).state_dict()
+    init = tmp_path / 'deit_small_test.pth'
+    torch.save({'model': {'module.' + k: v for k, v in timm_like.items()}}, init)
+    with pytest.raises(TrainError, match='class-count mismatch: .* has 10 classes'):
+        train(dataset, tmp_path / 'x', *FAST[2:], '--init', str(init), '--head-only')
+    metrics = train(dataset, tmp_path / 'y', *FAST[2:], '--init', str(init), '--new-head', '--head-only',
+                    '--epochs', '1')
+    model, ckpt = load_checkpoint(str(tmp_path / 'y' / 'checkpoint.pt'))
+    assert model.config == DeiTConfig(**{**config.to_dict(), 'num_classes': 3})
+    assert ckpt['labels'] == LABELS == metrics['labels']
+    for key, value in timm_like.items():
+        if not key.startswith('head.'):
+            assert torch.equal(ckpt['model'][key], value), key
+    assert 'init deit_small_test.pth, head only' in metrics['recipe']
 
 
 def test_bad_inputs_give_one_line_errors(dataset: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
