@@ -14,6 +14,9 @@ export interface KernelCase {
   rangeError: number;
   cpuRange: number;
   gpuMs?: number;
+  /** Wall time of the CPU reference and of GpuExplainer.run (submit to read-back), ms. */
+  cpuWallMs: number;
+  gpuWallMs: number;
 }
 
 export async function requireDevice(): Promise<GPUDevice> {
@@ -45,12 +48,16 @@ export async function compareExplainers(
     attentionGrads: uploadTensor(device, tensors.attentionGrads, 'test.attentionGrads'),
     attentionRelevance: uploadTensor(device, tensors.attentionRelevance, 'test.attentionRelevance'),
   };
-  const explainer = new GpuExplainer(device, dims);
+  const explainer = await GpuExplainer.create(device, dims);
   const cases: KernelCase[] = [];
   try {
     for (const options of optionList) {
+      const cpuStart = performance.now();
       const cpu = explainOnCpu(tensors, dims, options);
+      const gpuStart = performance.now();
       const gpu = await explainer.run(buffers, options);
+      const gpuWallMs = performance.now() - gpuStart;
+      const cpuWallMs = gpuStart - cpuStart;
       if (errors.length) throw new Error(`WebGPU validation: ${errors.join('; ')}`);
       const cpuRange = cpu.max - cpu.min;
       const scale = cpuRange > 0 ? cpuRange : Math.max(Math.abs(cpu.max), Math.abs(cpu.min), 1e-30);
@@ -63,7 +70,7 @@ export async function compareExplainers(
       if (gpu.raw.length !== cpu.raw.length || gpu.values.length !== cpu.values.length) rawError = Infinity;
       const rangeError = Math.max(Math.abs(gpu.min - cpu.min), Math.abs(gpu.max - cpu.max)) / scale;
       const { method, headFusion, discardRatio, startLayer } = options;
-      cases.push({ name: `${method}/${headFusion}/discard ${discardRatio}/start ${startLayer}`, options, rawError, valuesError, rangeError, cpuRange, ...(gpu.gpuMs === undefined ? {} : { gpuMs: gpu.gpuMs }) });
+      cases.push({ name: `${method}/${headFusion}/discard ${discardRatio}/start ${startLayer}`, options, rawError, valuesError, rangeError, cpuRange, cpuWallMs, gpuWallMs, ...(gpu.gpuMs === undefined ? {} : { gpuMs: gpu.gpuMs }) });
     }
   } finally {
     explainer.destroy();

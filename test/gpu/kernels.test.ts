@@ -75,6 +75,11 @@ describe('explanation kernels vs CPU reference', () => {
       expect(cases.length).toBe(allOptions(layers).length);
       const worst = (key: 'rawError' | 'valuesError') => Math.max(...cases.map((c) => c[key]));
       console.info(`${label}: ${cases.length} configurations, worst raw error ${worst('rawError').toExponential(2)} of range, worst normalised error ${worst('valuesError').toExponential(2)}`);
+      for (const method of ['attention', 'rollout', 'relevance', 'lrp']) {
+        const mine = cases.filter((c) => c.options.method === method);
+        const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]!.toFixed(1);
+        console.info(`  ${method}: median CPU reference ${median(mine.map((c) => c.cpuWallMs))} ms, GpuExplainer.run ${median(mine.map((c) => c.gpuWallMs))} ms (SwiftShader)`);
+      }
       const bad = cases.filter((c) => !(c.rawError <= TOLERANCE && c.valuesError <= TOLERANCE && c.rangeError <= TOLERANCE));
       expect(bad, JSON.stringify(bad, null, 1)).toEqual([]);
       // The maps are not degenerate: every case has a non-zero range, so the comparison means something.

@@ -69,7 +69,7 @@ async function compareRenderersIn(setStage: (stage: string) => void): Promise<Re
   const errors: string[] = [];
   device.addEventListener('uncapturederror', (e) => errors.push((e as GPUUncapturedErrorEvent).error.message));
   setStage('renderer');
-  const renderer = new GpuHeatmapRenderer(device);
+  const renderer = await GpuHeatmapRenderer.create(device);
   const cases: RenderCase[] = [];
   const gridSize = 14;
   try {

@@ -69,6 +69,22 @@ export class GpuExplainer {
   private queue: Promise<unknown> = Promise.resolve();
   private destroyed = false;
 
+  /** Like the constructor, but rejects with the WebGPU validation message if a shader or pipeline is invalid. */
+  static async create(device: GPUDevice, dims: ExplainDims): Promise<GpuExplainer> {
+    device.pushErrorScope('validation');
+    let explainer: GpuExplainer | undefined;
+    try {
+      explainer = new GpuExplainer(device, dims);
+    } finally {
+      const error = await device.popErrorScope();
+      if (error) {
+        explainer?.destroy();
+        throw new Error(`GpuExplainer: WebGPU refused the explanation kernels: ${error.message}`);
+      }
+    }
+    return explainer;
+  }
+
   constructor(readonly device: GPUDevice, readonly dims: ExplainDims) {
     validateExplainDims(dims);
     const { layers, tokens, gridSize } = dims;

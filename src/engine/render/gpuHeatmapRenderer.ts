@@ -29,6 +29,22 @@ export class GpuHeatmapRenderer {
   private readonly configured = new WeakMap<object, GPUCanvasContext>();
   private destroyed = false;
 
+  /** Like the constructor, but rejects with the WebGPU validation message if the shader or pipeline is invalid. */
+  static async create(device: GPUDevice): Promise<GpuHeatmapRenderer> {
+    device.pushErrorScope('validation');
+    let renderer: GpuHeatmapRenderer | undefined;
+    try {
+      renderer = new GpuHeatmapRenderer(device);
+    } finally {
+      const error = await device.popErrorScope();
+      if (error) {
+        renderer?.destroy();
+        throw new Error(`GpuHeatmapRenderer: WebGPU refused the overlay kernel: ${error.message}`);
+      }
+    }
+    return renderer;
+  }
+
   constructor(readonly device: GPUDevice) {
     const module = device.createShaderModule({ label: 'GpuHeatmapRenderer.overlay.module', code: overlaySource });
     this.pipeline = device.createComputePipeline({
