@@ -547,7 +547,9 @@ class LeafLensEngine implements Engine {
   private async drawMap(canvas: HTMLCanvasElement | OffscreenCanvas, values: Float32Array, gridSize: number, bitmap: ImageBitmap, crop: CropRect | undefined, options: DrawOptions): Promise<number> {
     if (this.recovery) await this.recovery;
     const renderOptions: RenderOptions = { ...options, photoRect: crop };
-    const gpu = this.runtime.backend === 'webgpu' && !this.runtime.closed ? this.runtime.gpu : undefined;
+    // Headless Chromium's software adapter (SwiftShader) loses the device when a WebGPU canvas is presented
+    // ("A valid external Instance reference no longer exists"), so a fallback adapter draws with canvas 2D.
+    const gpu = this.runtime.backend === 'webgpu' && !this.runtime.closed && !this.runtime.gpu?.probe.isFallbackAdapter ? this.runtime.gpu : undefined;
     if (gpu) {
       try {
         return await gpu.renderer.draw(canvas, values, gridSize, bitmap, renderOptions);
