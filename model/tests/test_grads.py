@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from model.deit import DeiT, normalize, preset
-from model.graph import ExportGraph, explained_weights, gelu_derivative, layer_norm_backward
+from model.graph import ExportGraph, attention_grads, explained_weights, gelu_derivative, layer_norm_backward
 
 TOLERANCE = 1e-5
 
@@ -19,58 +19,58 @@ def random_model(name: str) -> DeiT:
     return model
 
 
-def autograd_attention_grads(model: DeiT, pixels: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
-    feats, cache = model.forward_with_cache(normalize(pixels), keep_grad=True)
-    head_weight, head_bias = model.head_matrix()
-    logits = feats @ head_weight.t() + head_bias
-    (logits * weights).sum().backward()
-    return torch.stack([c["attn"].grad for c in cache["blocks"]])
-
-
 def relative_error(got: torch.Tensor, want: torch.Tensor) -> float:
     return ((got - want).abs().max() / want.abs().max()).item()
 
 
-def check(name: str, target_kind: str) -> None:
+def check(name: str) -> None:
+    """One forward (with autograd) serves both targets: a given weighting and all zeros (top class)."""
     model = random_model(name)
     cfg = model.config
     pixels = torch.rand(1, 3, cfg.image_size, cfg.image_size, dtype=torch.float64)
     head_weight, head_bias = (t.detach().clone() for t in model.head_matrix())
-    if target_kind == "given":
-        target = torch.tensor([[0.25, -1.0, 2.0]], dtype=torch.float64)
-    else:
-        target = torch.zeros(1, cfg.num_classes, dtype=torch.float64)
-    graph = ExportGraph(model, with_grads=True, with_extras=False)
-    with torch.no_grad():
-        logits, feats, attentions, grads = graph(pixels, head_weight, head_bias, target)
-    weights = target.clone()
-    if target_kind == "zeros":
-        weights = torch.zeros_like(logits)
-        weights[0, logits.argmax()] = 1.0
-    want = autograd_attention_grads(model, pixels, weights)
-    assert grads.shape == (cfg.depth, 1, cfg.heads, cfg.tokens, cfg.tokens)
-    assert want.abs().max() > 0
-    assert relative_error(grads, want) <= TOLERANCE
-    # Every block separately too: the deepest blocks' gradients are the smallest.
-    for layer in range(cfg.depth):
-        assert relative_error(grads[layer], want[layer]) <= TOLERANCE, f"block {layer}"
-    # The forward part agrees with the training-time forward.
-    torch.testing.assert_close(logits, model(normalize(pixels)), rtol=1e-10, atol=1e-10)
+    feats, cache = model.forward_with_cache(normalize(pixels))
+    logits = feats @ head_weight.t() + head_bias
+    probs = [c["attn"] for c in cache["blocks"]]
+    given = torch.tensor([[0.25, -1.0, 2.0]], dtype=torch.float64)
+    zeros = torch.zeros(1, cfg.num_classes, dtype=torch.float64)
+    for target in (given, zeros):
+        weights = explained_weights(logits.detach(), target)
+        if target is zeros:
+            assert weights.sum() == 1 and weights[0, logits.argmax()] == 1
+        want = torch.stack(torch.autograd.grad((logits * weights).sum(), probs, retain_graph=True))
+        with torch.no_grad():
+            got = torch.stack(attention_grads(model, cache, weights @ head_weight))
+        assert got.shape == (cfg.depth, 1, cfg.heads, cfg.tokens, cfg.tokens)
+        assert want.abs().max() > 0
+        # Every block separately: the deepest blocks' gradients are the smallest.
+        for layer in range(cfg.depth):
+            assert relative_error(got[layer], want[layer]) <= TOLERANCE, f"block {layer}"
 
 
-@pytest.mark.parametrize("target_kind", ["given", "zeros"])
+@pytest.mark.parametrize("name", ["micro", "micro-distilled", "tiny", "tiny-distilled"])
+def test_explicit_grads_match_autograd(name: str) -> None:
+    check(name)
+
+
 @pytest.mark.parametrize("name", ["micro", "micro-distilled"])
-def test_explicit_grads_match_autograd_small(name: str, target_kind: str) -> None:
-    check(name, target_kind)
-
-
-@pytest.mark.parametrize("target_kind", ["given", "zeros"])
-def test_explicit_grads_match_autograd_tiny(target_kind: str) -> None:
-    check("tiny", target_kind)
-
-
-def test_explicit_grads_match_autograd_tiny_distilled() -> None:
-    check("tiny-distilled", "zeros")
+def test_export_graph_outputs_agree_with_the_model(name: str) -> None:
+    """ExportGraph (what gets traced) gives the training forward's logits and the same gradients."""
+    model = random_model(name)
+    cfg = model.config
+    pixels = torch.rand(1, 3, cfg.image_size, cfg.image_size, dtype=torch.float64)
+    head_weight, head_bias = (t.detach().clone() for t in model.head_matrix())
+    zeros = torch.zeros(1, cfg.num_classes, dtype=torch.float64)
+    with torch.no_grad():
+        logits, feats, attentions, grads = ExportGraph(model, with_extras=False)(pixels, head_weight, head_bias, zeros)
+        forward_only = ExportGraph(model, with_grads=False)(pixels, head_weight, head_bias, zeros)
+        torch.testing.assert_close(logits, model(normalize(pixels)), rtol=1e-10, atol=1e-10)
+        _, cache = model.forward_with_cache(normalize(pixels))
+        weights = explained_weights(logits, zeros)
+        torch.testing.assert_close(grads, torch.stack(attention_grads(model, cache, weights @ head_weight)))
+    for a, b in zip(forward_only, (logits, feats, attentions)):
+        torch.testing.assert_close(a, b)
+    assert attentions.shape == (cfg.depth, 1, cfg.heads, cfg.tokens, cfg.tokens)
 
 
 def test_explained_weights_picks_top_class_only_for_all_zero_targets() -> None:
