@@ -217,11 +217,12 @@ def evaluate(model: nn.Module, images: Tensor, targets: Tensor, labels: Sequence
 # ---- training loop -----------------------------------------------------------------------------------
 
 class autocast:
-    """bf16 autocast on CUDA when enabled, a no-op otherwise (same code on torch 1.13 CPU and 2.x CUDA)."""
+    """bf16 autocast when enabled (CUDA by default; `--amp on` also on a CPU, to try the mixed-precision
+    code path without a GPU), a no-op otherwise."""
 
     def __init__(self, enabled: bool, device: torch.device) -> None:
-        self.ctx = torch.autocast(device_type='cuda', dtype=torch.bfloat16) if (
-            enabled and device.type == 'cuda') else None
+        self.ctx = torch.autocast(device_type=device.type, dtype=torch.bfloat16) if (
+            enabled and device.type in ('cuda', 'cpu')) else None
 
     def __enter__(self) -> None:
         if self.ctx is not None:
@@ -358,6 +359,8 @@ def fit(model: nn.Module, name: str, train_images: Tensor, train_targets: Tensor
             loss_sum += loss.detach()
             step += 1
         mean_loss = float(loss_sum) / steps_per_epoch  # one device sync per epoch
+        if not math.isfinite(mean_loss):
+            raise TrainError(f'{name}: training diverged (loss {mean_loss} in epoch {epoch}); try a lower --lr')
         seconds = time.perf_counter() - t0
         epoch_times.append(seconds)
         record: Dict[str, Any] = {'epoch': epoch, 'loss': round(mean_loss, 5), 'lr': lr, 'seconds': round(seconds, 3)}

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The one command a GPU session runs (model/gpu/README.md): trains the shipped DeiT-tiny on the beans,
 # exports public/models/deit-tiny-beans/, checks the export with onnxruntime and packs it all into $OUT.
-# Budgeted to end in about 7 minutes on one H100: ~15 s CUDA smoke run, 2 × 50 s teachers,
-# 230 s student, ~1 min export and checks.
+# Budgeted to end in about 7 minutes on one H100: ~20 s CUDA smoke run, 2 × 50 s teachers,
+# 230 s student, ~1–2 min export and checks.
 #
 #   bash model/gpu/train_and_export.sh [extra train.py flags…]
 #
@@ -25,7 +25,7 @@ say "start $(date -u +%FT%TZ) on $(hostname)"
   "$PY" -c 'import torch; print("torch", torch.__version__, "cuda", torch.version.cuda, "gpu", torch.cuda.is_available())'
 } 2>&1 | tee -a "$LOG"
 if [ ! -d "$DATA/train" ] || [ ! -d "$DATA/val" ]; then
-  echo "error: no dataset at $DATA (make it here first: mkdir -p .device && rsync -a ../shared/data/beans .device/)" | tee -a "$LOG" >&2
+  echo "error: no dataset at $DATA (make it here first: mkdir -p .device && cp -r ../shared/data/beans .device/)" | tee -a "$LOG" >&2
   exit 2
 fi
 
@@ -42,30 +42,26 @@ say "training"
   --time-budget "${STUDENT_BUDGET:-230}" --teacher-budget "${TEACHER_BUDGET:-50}" "$@" 2>&1 | tee -a "$LOG"
 cp "$RUN/metrics.json" "$OUT/metrics.json"
 
+# Export and checks are not fatal: the fp32 checkpoint always comes back, and export.py also runs on a CPU.
+mkdir -p "$RUN/deit-tiny-beans"
 if [ -f model/export.py ]; then
   say "export"
-  "$PY" model/export.py --checkpoint "$RUN/checkpoint.pt" --out "$RUN/deit-tiny-beans" \
-    --title "DeiT-tiny, bean leaves" 2>&1 | tee -a "$LOG"
-  say "verify export with onnxruntime (not fatal)"
-  "$PY" model/gpu/verify_export.py --model "$RUN/deit-tiny-beans" --checkpoint "$RUN/checkpoint.pt" \
-    --data "$DATA" --json "$OUT/verify.json" 2>&1 | tee -a "$LOG" || say "verify FAILED (see above)"
+  if "$PY" model/export.py --checkpoint "$RUN/checkpoint.pt" --out "$RUN/deit-tiny-beans" \
+      --title "DeiT-tiny, bean leaves" 2>&1 | tee -a "$LOG"; then
+    say "verify export with onnxruntime"
+    "$PY" model/gpu/verify_export.py --model "$RUN/deit-tiny-beans" --checkpoint "$RUN/checkpoint.pt" \
+      --data "$DATA" --json "$OUT/verify.json" 2>&1 | tee -a "$LOG" || say "verify FAILED (see above)"
+  else
+    say "export FAILED (see above): export the returned checkpoint.pt on the CPU machine"
+  fi
 else
   say "model/export.py not found: checkpoint only"
-  mkdir -p "$RUN/deit-tiny-beans"
 fi
 
-# The fp32 checkpoint (22 MB) is over the 16 MiB a returned file may have: keep an fp16 copy instead.
-"$PY" - "$RUN/checkpoint.pt" "$RUN/checkpoint.fp16.pt" <<'EOF'
-import sys, torch
-ckpt = torch.load(sys.argv[1], map_location='cpu')
-ckpt['model'] = {k: v.half() if v.is_floating_point() else v for k, v in ckpt['model'].items()}
-ckpt['recipe'] = {**ckpt.get('recipe', {}), 'stored_as': 'fp16 copy of the fp32 training checkpoint'}
-torch.save(ckpt, sys.argv[2])
-EOF
-
-# At most 8 files of 16 MiB come back: one tar in 15 MiB parts (model folder + fp16 checkpoint).
-tar -C "$RUN" -cf - deit-tiny-beans checkpoint.fp16.pt | split -b 15m -d - "$OUT/result.tar.part"
-(cd "$OUT" && sha256sum result.tar.part* >result.sha256)
+# At most 8 files of 16 MiB (64 MiB together) come back: one tar of the model folder and the fp32
+# checkpoint (~56 MB together), split into 15 MiB parts; with train.log, metrics.json, verify.json: 7 files.
+tar -C "$RUN" -cf - deit-tiny-beans checkpoint.pt | split -b 15m -d - "$OUT/result.tar.part"
+(cd "$OUT" && sha256sum result.tar.part*) | tee -a "$LOG"
 say "files in \$OUT: $(cd "$OUT" && ls | tr '\n' ' ')"
 "$PY" - "$OUT/metrics.json" <<'EOF' | tee -a "$LOG"
 import json, sys
