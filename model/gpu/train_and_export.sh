@@ -25,7 +25,7 @@ say "start $(date -u +%FT%TZ) on $(hostname)"
   "$PY" -c 'import torch; print("torch", torch.__version__, "cuda", torch.version.cuda, "gpu", torch.cuda.is_available())'
 } 2>&1 | tee -a "$LOG"
 if [ ! -d "$DATA/train" ] || [ ! -d "$DATA/val" ]; then
-  echo "error: no dataset at $DATA (make it here first: mkdir -p .device && cp -r ../shared/data/beans .device/)" | tee -a "$LOG" >&2
+  echo "error: no dataset at $DATA (make it here first: mkdir -p .device/beans && cp -r ../shared/data/beans/. .device/beans/)" | tee -a "$LOG" >&2
   exit 2
 fi
 
