@@ -1,5 +1,6 @@
 // The engine's side of docs/model-contract.md: the TS port equals the document's `json contract` block,
 // a good manifest/head passes, and each kind of broken one is refused with the right code.
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
@@ -143,13 +144,19 @@ describe('validateHead', () => {
   });
 });
 
-// The model pipeline's fixture (random-init, trained:false), when it has been exported into public/models.
-const FIXTURE_DIR = join(process.cwd(), 'public/models/fixture-deit-micro');
-describe.runIf(existsSync(join(FIXTURE_DIR, 'manifest.json')))('public/models/fixture-deit-micro', () => {
-  test('its manifest and default head pass validation', () => {
-    const manifest = validateManifest(JSON.parse(readFileSync(join(FIXTURE_DIR, 'manifest.json'), 'utf8')));
-    expect(manifest.trained).toBe(false);
-    const head = validateHead(JSON.parse(readFileSync(join(FIXTURE_DIR, manifest.default_head), 'utf8')), manifest);
+// The model pipeline's committed fixtures (random-init, trained:false) and, once it exists, the shipped model.
+const MODELS = join(process.cwd(), 'public/models');
+describe('committed model folders', () => {
+  const folders = ['fixture-deit-micro', 'fixture-deit-micro-distilled', 'deit-tiny-beans'];
+  test.each(folders.filter((f) => f.startsWith('fixture') || existsSync(join(MODELS, f, 'manifest.json'))))('%s: manifest, files and default head pass validation', (folder) => {
+    const dir = join(MODELS, folder);
+    const manifest = validateManifest(JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')));
+    if (folder.startsWith('fixture')) expect(manifest.trained).toBe(false);
+    for (const file of manifest.files) {
+      const bytes = readFileSync(join(dir, file.path));
+      expect([bytes.length, createHash('sha256').update(bytes).digest('hex')], file.path).toEqual([file.bytes, file.sha256]);
+    }
+    const head = validateHead(JSON.parse(readFileSync(join(dir, manifest.default_head), 'utf8')), manifest);
     expect(head.labels.length).toBeGreaterThanOrEqual(2);
   });
 });
