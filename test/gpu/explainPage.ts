@@ -79,3 +79,39 @@ export async function compareExplainers(
   }
   return cases;
 }
+
+/** The model pipeline's committed fixture tensors (test/fixtures/<model>/: real attention of a random DeiT). */
+export async function loadFixtureTensors(model: string, caseName: string): Promise<{ dims: ExplainDims; tensors: Required<ExplainTensors<Float32Array<ArrayBuffer>>> }> {
+  const base = `/test/fixtures/${model}`;
+  const fetchOk = async (path: string) => {
+    const response = await fetch(`${base}/${path}`);
+    if (!response.ok) throw new Error(`fixture ${base}/${path}: HTTP ${response.status}`);
+    return response;
+  };
+  const index = await (await fetchOk('index.json')).json();
+  const outputs = index.cases[caseName].outputs as Record<string, string>;
+  const tensor = async (name: string) => {
+    const entry = index.tensors[outputs[name]!];
+    return { shape: entry.shape as number[], data: new Float32Array(await (await fetchOk(entry.file)).arrayBuffer()) };
+  };
+  const manifest = await (await fetch(`/${index.model_dir}/manifest.json`)).json();
+  const dims: ExplainDims = {
+    layers: manifest.layers,
+    heads: manifest.heads,
+    tokens: manifest.tokens,
+    prefixTokens: manifest.prefix_tokens,
+    gridSize: manifest.image_size / manifest.patch_size,
+  };
+  const attentions = await tensor('attentions');
+  if (attentions.shape.join() !== [dims.layers, 1, dims.heads, dims.tokens, dims.tokens].join()) {
+    throw new Error(`fixture ${model}: attentions shape ${attentions.shape} disagrees with the manifest`);
+  }
+  return {
+    dims,
+    tensors: {
+      attentions: attentions.data,
+      attentionGrads: (await tensor('attention_grads')).data,
+      attentionRelevance: (await tensor('attention_relevance')).data,
+    },
+  };
+}

@@ -64,6 +64,22 @@ async function runCases(gridSize: number, prefixTokens: number, layers: number, 
   })(${args})`) as Promise<KernelCase[]>;
 }
 
+function checkCases(label: string, cases: KernelCase[], layers: number): void {
+  expect(cases.length).toBe(allOptions(layers).length);
+  const worst = (key: 'rawError' | 'valuesError') => Math.max(...cases.map((c) => c[key]));
+  console.info(`${label}: ${cases.length} configurations, worst raw error ${worst('rawError').toExponential(2)} of range, worst normalised error ${worst('valuesError').toExponential(2)}`);
+  for (const method of ['attention', 'rollout', 'relevance', 'lrp']) {
+    const mine = cases.filter((c) => c.options.method === method);
+    const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]!.toFixed(1);
+    console.info(`  ${method}: median CPU reference ${median(mine.map((c) => c.cpuWallMs))} ms, GpuExplainer.run ${median(mine.map((c) => c.gpuWallMs))} ms (SwiftShader)`);
+  }
+  const bad = cases.filter((c) => !(c.rawError <= TOLERANCE && c.valuesError <= TOLERANCE && c.rangeError <= TOLERANCE));
+  expect(bad, JSON.stringify(bad, null, 1)).toEqual([]);
+  // The maps are not degenerate: every case has a non-zero range, so the comparison means something.
+  expect(cases.filter((c) => !(c.cpuRange > 0)).map((c) => c.name)).toEqual([]);
+  expect(pageErrors).toEqual([]);
+}
+
 describe('explanation kernels vs CPU reference', () => {
   for (const [label, grid, prefix, layers, heads, quantise] of [
     ['DeiT-tiny shape (G=14, prefix 1, L=12, H=3), random softmax rows', 14, 1, 12, 3, 0],
@@ -71,20 +87,25 @@ describe('explanation kernels vs CPU reference', () => {
     ['small (G=5, prefix 1, L=4, H=4), quantised attentions with ties', 5, 1, 4, 4, 256],
   ] as const) {
     test(label, async () => {
-      const cases = await runCases(grid, prefix, layers, heads, 1234 + prefix, quantise);
-      expect(cases.length).toBe(allOptions(layers).length);
-      const worst = (key: 'rawError' | 'valuesError') => Math.max(...cases.map((c) => c[key]));
-      console.info(`${label}: ${cases.length} configurations, worst raw error ${worst('rawError').toExponential(2)} of range, worst normalised error ${worst('valuesError').toExponential(2)}`);
-      for (const method of ['attention', 'rollout', 'relevance', 'lrp']) {
-        const mine = cases.filter((c) => c.options.method === method);
-        const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]!.toFixed(1);
-        console.info(`  ${method}: median CPU reference ${median(mine.map((c) => c.cpuWallMs))} ms, GpuExplainer.run ${median(mine.map((c) => c.gpuWallMs))} ms (SwiftShader)`);
-      }
-      const bad = cases.filter((c) => !(c.rawError <= TOLERANCE && c.valuesError <= TOLERANCE && c.rangeError <= TOLERANCE));
-      expect(bad, JSON.stringify(bad, null, 1)).toEqual([]);
-      // The maps are not degenerate: every case has a non-zero range, so the comparison means something.
-      expect(cases.filter((c) => !(c.cpuRange > 0)).map((c) => c.name)).toEqual([]);
-      expect(pageErrors).toEqual([]);
+      checkCases(label, await runCases(grid, prefix, layers, heads, 1234 + prefix, quantise), layers);
+    }, 300_000);
+  }
+
+  // Real attention, gradients and LRP relevance of the model pipeline's (untrained) fixture DeiTs.
+  for (const [model, caseName] of [
+    ['fixture-deit-micro', 'top'],
+    ['fixture-deit-micro', 'class_2'],
+    ['fixture-deit-micro-distilled', 'top'],
+    ['fixture-deit-micro-distilled', 'class_0'],
+  ] as const) {
+    test(`real tensors: ${model}, ${caseName}`, async () => {
+      const layers = (await page.evaluate(`fetch('/public/models/${model}/manifest.json').then((r) => r.json()).then((m) => m.layers)`)) as number;
+      const cases = (await page.evaluate(`(async () => {
+        const kernels = await import('/test/gpu/explainPage.ts');
+        const { dims, tensors } = await kernels.loadFixtureTensors(${JSON.stringify(model)}, ${JSON.stringify(caseName)});
+        return kernels.compareExplainers(dims, tensors, ${JSON.stringify(allOptions(layers))});
+      })()`)) as KernelCase[];
+      checkCases(`${model} (${caseName})`, cases, layers);
     }, 300_000);
   }
 });
