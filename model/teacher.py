@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Tuple
 
-import torch
 from torch import Tensor, nn
 
 
