@@ -13,8 +13,9 @@ import torch
 from model.augment import eval_view
 from model.data import load_split
 from model.deit import Block, DeiT, DeiTConfig, load_checkpoint, normalize, preset, save_checkpoint
-from model.train import (DropPathBlock, FitOptions, FusedAttention, TrainError, lr_at, main, parse_args,
-                         prepare_for_training, restore_plain_classes, run)
+from model.teacher import build_teacher
+from model.train import (DropPathBlock, FitOptions, FusedAttention, TrainError, distillation_loss, lr_at, main,
+                         parse_args, prepare_for_training, restore_plain_classes, run)
 
 FIXTURE = Path(__file__).parent / 'fixtures' / 'beans_sample'
 LABELS = ['angular_leaf_spot', 'bean_rust', 'healthy']
@@ -191,3 +192,22 @@ def test_training_only_classes_keep_the_model_maths() -> None:
     restore_plain_classes(model)
     assert type(model.blocks[-1]) is Block
     assert torch.allclose(model.eval()(x), want, atol=1e-5)
+
+
+def test_distillation_loss_is_zero_only_when_the_student_matches() -> None:
+    teacher_logits = torch.tensor([[2.0, 0.5, -1.0], [0.1, 0.2, 3.0]])
+    for temp in (1.0, 2.0):
+        opts = FitOptions(distill='soft', distill_temp=temp)
+        probs = (teacher_logits / temp).softmax(1)
+        assert float(distillation_loss(teacher_logits, probs, opts)) == pytest.approx(0.0, abs=1e-6)
+        assert float(distillation_loss(teacher_logits.flip(1), probs, opts)) > 0.1
+    hard = distillation_loss(torch.zeros(2, 3), teacher_logits.softmax(1), FitOptions(distill='hard'))
+    assert float(hard) == pytest.approx(float(torch.log(torch.tensor(3.0))), abs=1e-6)  # CE of uniform vs argmax
+
+
+def test_resnet18_teacher_is_resnet18_sized() -> None:
+    net = build_teacher('resnet18', 3).eval()
+    params = sum(p.numel() for p in net.parameters())
+    # torchvision's ResNet-18 has 11,689,512 parameters with 1000 classes; a 3-class head has 997·513 fewer.
+    assert params == 11_689_512 - 997 * 513
+    assert net(torch.rand(2, 3, 64, 64)).shape == (2, 3)
