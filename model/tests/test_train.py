@@ -14,8 +14,8 @@ from model.augment import eval_view
 from model.data import load_split
 from model.deit import Block, DeiT, DeiTConfig, load_checkpoint, normalize, preset, save_checkpoint
 from model.teacher import build_teacher
-from model.train import (DropPathBlock, FitOptions, FusedAttention, TrainError, distillation_loss, lr_at, main,
-                         parse_args, prepare_for_training, restore_plain_classes, run)
+from model.train import (DropPathBlock, FitOptions, FusedAttention, TrainError, distillation_loss, label_id, lr_at,
+                         main, parse_args, prepare_for_training, restore_plain_classes, run)
 
 FIXTURE = Path(__file__).parent / 'fixtures' / 'beans_sample'
 LABELS = ['angular_leaf_spot', 'bean_rust', 'healthy']
@@ -211,3 +211,9 @@ def test_resnet18_teacher_is_resnet18_sized() -> None:
     # torchvision's ResNet-18 has 11,689,512 parameters with 1000 classes; a 3-class head has 997·513 fewer.
     assert params == 11_689_512 - 997 * 513
     assert net(torch.rand(2, 3, 64, 64)).shape == (2, 3)
+
+
+def test_folder_names_become_contract_label_ids() -> None:
+    assert label_id('Leaf Blight') == 'leaf_blight'
+    assert label_id('bean_rust') == 'bean_rust'
+    assert label_id('  Mosaic-Virus (BCMV) ') == 'mosaic_virus_bcmv'
