@@ -305,8 +305,11 @@ def fit(model: nn.Module, name: str, train_images: Tensor, train_targets: Tensor
     else:
         forward_train = model
         model.train()
-    if opts.compile and hasattr(torch, 'compile'):
-        forward_train = torch.compile(forward_train)
+    if opts.compile:
+        if hasattr(torch, 'compile'):
+            forward_train = torch.compile(forward_train)
+        else:
+            log(f'{name}: --compile needs torch 2; torch {torch.__version__} trains uncompiled')
 
     samples = train_images.shape[0] * opts.repeat_aug
     batch = min(opts.batch_size, samples)
