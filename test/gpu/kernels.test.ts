@@ -71,7 +71,9 @@ function checkCases(label: string, cases: KernelCase[], layers: number): void {
   for (const method of ['attention', 'rollout', 'relevance', 'lrp']) {
     const mine = cases.filter((c) => c.options.method === method);
     const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]!.toFixed(1);
-    console.info(`  ${method}: median CPU reference ${median(mine.map((c) => c.cpuWallMs))} ms, GpuExplainer.run ${median(mine.map((c) => c.gpuWallMs))} ms (SwiftShader)`);
+    const gpuMs = mine.flatMap((c) => (c.gpuMs === undefined ? [] : [c.gpuMs]));
+    console.info(`  ${method}: median CPU reference ${median(mine.map((c) => c.cpuWallMs))} ms, GpuExplainer.run ${median(mine.map((c) => c.gpuWallMs))} ms`
+      + (gpuMs.length ? `, kernels ${median(gpuMs)} ms by timestamp query` : ', no timestamp-query') + ' (SwiftShader)');
   }
   const bad = cases.filter((c) => !(c.rawError <= TOLERANCE && c.valuesError <= TOLERANCE && c.rangeError <= TOLERANCE));
   expect(bad, JSON.stringify(bad, null, 1)).toEqual([]);
