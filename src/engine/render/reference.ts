@@ -35,28 +35,45 @@ function axis(x: number, outSize: number, start: number, extent: number, count: 
   return [i0, Math.min(i0 + 1, count - 1), s - i0];
 }
 
-const mix = (a: number, b: number, t: number) => a * (1 - t) + b * t;
-
-/** The colour (0..1 RGB) of the map upsampled at output pixel (x, y). */
-function heatColour(values: Float32Array, gridSize: number, lut: Uint8Array, x: number, y: number, width: number, height: number): [number, number, number] {
-  const [x0, x1, fx] = axis(x, width, 0, gridSize, gridSize);
-  const [y0, y1, fy] = axis(y, height, 0, gridSize, gridSize);
-  const top = mix(values[y0 * gridSize + x0]!, values[y0 * gridSize + x1]!, fx);
-  const bottom = mix(values[y1 * gridSize + x0]!, values[y1 * gridSize + x1]!, fx);
-  const value = Math.min(Math.max(mix(top, bottom, fy), 0), 1);
-  const p = value * (LUT_ENTRIES - 1);
-  const i0 = Math.floor(p);
-  const i1 = Math.min(i0 + 1, LUT_ENTRIES - 1);
-  const f = p - i0;
-  return [0, 1, 2].map((c) => mix(lut[i0 * 4 + c]!, lut[i1 * 4 + c]!, f) / 255) as [number, number, number];
+/** `axis` for every output index, precomputed once per call (lower index, upper index, upper weight). */
+interface Axis { lower: Int32Array; upper: Int32Array; weight: Float64Array }
+function axisTable(outSize: number, start: number, extent: number, count: number): Axis {
+  const table: Axis = { lower: new Int32Array(outSize), upper: new Int32Array(outSize), weight: new Float64Array(outSize) };
+  for (let x = 0; x < outSize; x++) [table.lower[x], table.upper[x], table.weight[x]] = axis(x, outSize, start, extent, count);
+  return table;
 }
 
-function blendPixel(out: Uint8ClampedArray, at: number, rgba: [number, number, number, number], colour: [number, number, number], opacity: number): void {
-  const alpha = rgba[3];
-  for (let c = 0; c < 3; c++) {
-    const photo = rgba[c]! * alpha + (1 - alpha); // over white
-    out[at + c] = Math.round(255 * mix(photo, colour[c]!, opacity));
+const mix = (a: number, b: number, t: number) => a * (1 - t) + b * t;
+
+/**
+ * Colours (0..1 RGB, into `out`, 3 per pixel) of output row `y`: the map bilinearly upsampled (clamped to
+ * [0, 1]) and looked up in the 256-entry table with interpolation between entries.
+ */
+function heatRow(values: Float32Array, gridSize: number, lut: Uint8Array, columns: Axis, rows: Axis, y: number, out: Float64Array): void {
+  const top = rows.lower[y]! * gridSize;
+  const bottom = rows.upper[y]! * gridSize;
+  const fy = rows.weight[y]!;
+  for (let x = 0; x < columns.lower.length; x++) {
+    const x0 = columns.lower[x]!;
+    const x1 = columns.upper[x]!;
+    const fx = columns.weight[x]!;
+    const upper = mix(values[top + x0]!, values[top + x1]!, fx);
+    const lower = mix(values[bottom + x0]!, values[bottom + x1]!, fx);
+    const value = Math.min(Math.max(mix(upper, lower, fy), 0), 1);
+    const p = value * (LUT_ENTRIES - 1);
+    const i0 = Math.floor(p);
+    const i1 = Math.min(i0 + 1, LUT_ENTRIES - 1);
+    const f = p - i0;
+    for (let c = 0; c < 3; c++) out[x * 3 + c] = mix(lut[i0 * 4 + c]!, lut[i1 * 4 + c]!, f) / 255;
   }
+}
+
+/** Writes one opaque output pixel: photo (0..1 RGBA, composited over white) blended with the heat colour. */
+function blendPixel(out: Uint8ClampedArray, at: number, r: number, g: number, b: number, alpha: number, heat: Float64Array, h: number, opacity: number): void {
+  const white = 1 - alpha;
+  out[at] = Math.round(255 * mix(r * alpha + white, heat[h]!, opacity));
+  out[at + 1] = Math.round(255 * mix(g * alpha + white, heat[h + 1]!, opacity));
+  out[at + 2] = Math.round(255 * mix(b * alpha + white, heat[h + 2]!, opacity));
   out[at + 3] = 255;
 }
 
@@ -78,16 +95,27 @@ export function renderHeatmapCpu(
   const lut = colorMapLut(options.colorMap);
   const out = new Uint8ClampedArray(width * height * 4);
   const src = photo.data;
-  const rgba: [number, number, number, number] = [0, 0, 0, 0];
+  const mapColumns = axisTable(width, 0, gridSize, gridSize);
+  const mapRows = axisTable(height, 0, gridSize, gridSize);
+  const photoColumns = axisTable(width, rect.x, rect.width, photo.width);
+  const photoRows = axisTable(height, rect.y, rect.height, photo.height);
+  const heat = new Float64Array(width * 3);
+  const texel = [0, 0, 0, 0];
   for (let y = 0; y < height; y++) {
-    const [py0, py1, fy] = axis(y, height, rect.y, rect.height, photo.height);
+    heatRow(values, gridSize, lut, mapColumns, mapRows, y, heat);
+    const row0 = photoRows.lower[y]! * photo.width;
+    const row1 = photoRows.upper[y]! * photo.width;
+    const fy = photoRows.weight[y]!;
     for (let x = 0; x < width; x++) {
-      const [px0, px1, fx] = axis(x, width, rect.x, rect.width, photo.width);
+      const a00 = (row0 + photoColumns.lower[x]!) * 4;
+      const a01 = (row0 + photoColumns.upper[x]!) * 4;
+      const a10 = (row1 + photoColumns.lower[x]!) * 4;
+      const a11 = (row1 + photoColumns.upper[x]!) * 4;
+      const fx = photoColumns.weight[x]!;
       for (let c = 0; c < 4; c++) {
-        const texel = (px: number, py: number) => src[(py * photo.width + px) * 4 + c]! / 255;
-        rgba[c] = mix(mix(texel(px0, py0), texel(px1, py0), fx), mix(texel(px0, py1), texel(px1, py1), fx), fy);
+        texel[c] = mix(mix(src[a00 + c]! / 255, src[a01 + c]! / 255, fx), mix(src[a10 + c]! / 255, src[a11 + c]! / 255, fx), fy);
       }
-      blendPixel(out, (y * width + x) * 4, rgba, heatColour(values, gridSize, lut, x, y, width, height), options.opacity);
+      blendPixel(out, (y * width + x) * 4, texel[0]!, texel[1]!, texel[2]!, texel[3]!, heat, x * 3, options.opacity);
     }
   }
   return { width, height, data: out };
@@ -99,12 +127,14 @@ export function blendHeatmapOnto(pixels: PixelImage, values: Float32Array, gridS
   const { width, height, data } = pixels;
   validateSize(width, height);
   const lut = colorMapLut(options.colorMap);
-  const rgba: [number, number, number, number] = [0, 0, 0, 0];
+  const mapColumns = axisTable(width, 0, gridSize, gridSize);
+  const mapRows = axisTable(height, 0, gridSize, gridSize);
+  const heat = new Float64Array(width * 3);
   for (let y = 0; y < height; y++) {
+    heatRow(values, gridSize, lut, mapColumns, mapRows, y, heat);
     for (let x = 0; x < width; x++) {
       const at = (y * width + x) * 4;
-      for (let c = 0; c < 4; c++) rgba[c] = data[at + c]! / 255;
-      blendPixel(data, at, rgba, heatColour(values, gridSize, lut, x, y, width, height), options.opacity);
+      blendPixel(data, at, data[at]! / 255, data[at + 1]! / 255, data[at + 2]! / 255, data[at + 3]! / 255, heat, x * 3, options.opacity);
     }
   }
 }
