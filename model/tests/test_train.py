@@ -217,3 +217,12 @@ def test_folder_names_become_contract_label_ids() -> None:
     assert label_id('Leaf Blight') == 'leaf_blight'
     assert label_id('bean_rust') == 'bean_rust'
     assert label_id('  Mosaic-Virus (BCMV) ') == 'mosaic_virus_bcmv'
+
+
+def test_same_seed_same_weights_on_cpu(dataset: Path, tmp_path: Path) -> None:
+    runs = {}
+    for name, seed in (('a', '3'), ('b', '3'), ('c', '4')):
+        train(dataset, tmp_path / name, *FAST, '--epochs', '2', '--teachers', '0', '--seed', seed)
+        runs[name] = torch.load(tmp_path / name / 'checkpoint.pt')['model']
+    assert all(torch.equal(runs['a'][k], runs['b'][k]) for k in runs['a'])
+    assert not torch.equal(runs['a']['blocks.0.attn.qkv.weight'], runs['c']['blocks.0.attn.qkv.weight'])
