@@ -12,7 +12,8 @@ import math
 
 import numpy as np
 
-EPSILON = 1e-6
+EPSILON = 1e-6  # α1β0 denominators
+RELATIVE_EPSILON = 1e-4  # LRP-0 denominators: ε = this · mean |z| over the example (+ EPSILON)
 
 
 def stabilise(z: float, eps: float = EPSILON) -> float:
@@ -34,9 +35,10 @@ def linear_relevance(x: np.ndarray, weight: np.ndarray, relevance: np.ndarray, e
 
 
 def matmul_relevance(
-    a: np.ndarray, b: np.ndarray, relevance: np.ndarray, eps: float = EPSILON
+    a: np.ndarray, b: np.ndarray, relevance: np.ndarray, eps: float
 ) -> tuple[np.ndarray, np.ndarray]:
-    """a [I, K], b [K, J], relevance [I, J] → (R_a [I, K], R_b [K, J]); LRP-0, each in full."""
+    """a [I, K], b [K, J], relevance [I, J] → (R_a [I, K], R_b [K, J]); LRP-0, each in full, with the
+    signed ε given (the caller knows over which heads the mean |z| runs)."""
     rows = a.shape[0]
     cols = b.shape[1]
     relevance_a = np.zeros_like(a, dtype=np.float64)
@@ -52,9 +54,11 @@ def matmul_relevance(
 
 
 def residual_relevance(
-    skip: np.ndarray, branch: np.ndarray, relevance: np.ndarray, eps: float = EPSILON
+    skip: np.ndarray, branch: np.ndarray, relevance: np.ndarray, delta: float = RELATIVE_EPSILON
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Split R of skip + branch by contribution, then rescale each part to its |Σ| share of Σ R."""
+    """Split R of skip + branch by contribution, then rescale each part to its |Σ| share of Σ R
+    (the paper's form: part · share / Σ part)."""
+    eps = delta * np.abs(skip + branch).mean() + EPSILON
     relevance_skip = np.zeros(skip.shape)
     relevance_branch = np.zeros(skip.shape)
     for index in np.ndindex(skip.shape):
@@ -62,18 +66,19 @@ def residual_relevance(
         relevance_skip[index] = skip[index] * share
         relevance_branch[index] = branch[index] * share
     sum_skip, sum_branch, total = relevance_skip.sum(), relevance_branch.sum(), relevance.sum()
-    weight = stabilise(abs(sum_skip) + abs(sum_branch), eps)
-    relevance_skip *= abs(sum_skip) / weight * total / stabilise(sum_skip, eps)
-    relevance_branch *= abs(sum_branch) / weight * total / stabilise(sum_branch, eps)
+    weight = abs(sum_skip) + abs(sum_branch) + EPSILON
+    relevance_skip *= abs(sum_skip) / weight * total / sum_skip
+    relevance_branch *= abs(sum_branch) / weight * total / sum_branch
     return relevance_skip, relevance_branch
 
 
 def explained_weights(logits: np.ndarray, target: np.ndarray) -> np.ndarray:
-    """`target` [C], or the (tie-shared) one-hot of the top logit when it is all zeros."""
+    """`target` [C], or the one-hot of the top logit (the first one on ties) when it is all zeros."""
     if np.any(target != 0):
         return target.astype(np.float64)
-    top = (logits == logits.max()).astype(np.float64)
-    return top / top.sum()
+    weights = np.zeros(logits.shape)
+    weights[int(np.argmax(logits))] = 1.0
+    return weights
 
 
 # ---- whole model -------------------------------------------------------------------------------
@@ -127,7 +132,7 @@ def _forward(state: dict, config, image: np.ndarray) -> dict:
 
 
 def model_relevance(state: dict, config, image: np.ndarray, head_weight: np.ndarray, head_bias: np.ndarray,
-                    target: np.ndarray, eps: float = EPSILON) -> dict:
+                    target: np.ndarray, delta: float = RELATIVE_EPSILON) -> dict:
     """Whole-model reference for one image: 'attention' [L,H,N,N] relevance, 'attn' [L,H,N,N]
     probabilities, 'logits' [C] and 'tokens' [N,D], the relevance reaching block 0's input."""
     state = {k: np.asarray(v, dtype=np.float64) for k, v in state.items()}
@@ -136,26 +141,29 @@ def model_relevance(state: dict, config, image: np.ndarray, head_weight: np.ndar
     heads, hd = config.heads, d // config.heads
     logits = head_weight @ features + head_bias
     weights = explained_weights(logits, target)
-    relevance_features = linear_relevance(features[None], head_weight, weights[None], eps)[0]
+    relevance_features = linear_relevance(features[None], head_weight, weights[None])[0]
     relevance = np.zeros((n, d))
     relevance[: config.prefix_tokens] = relevance_features.reshape(config.prefix_tokens, d)
     attention = [None] * config.depth
     for l in reversed(range(config.depth)):
         rec, w = fwd["blocks"][l], fwd["blocks"][l]["weights"]
-        relevance_mid, relevance_mlp = residual_relevance(rec["x_mid"], rec["fc2_out"], relevance, eps)
-        relevance_hidden = linear_relevance(rec["hidden"], w["mlp.fc2.weight"], relevance_mlp, eps)
-        relevance = relevance_mid + linear_relevance(rec["ln2"], w["mlp.fc1.weight"], relevance_hidden, eps)
-        relevance_in, relevance_proj = residual_relevance(rec["x_in"], rec["proj_out"], relevance, eps)
-        relevance_ctx = linear_relevance(rec["ctx"], w["attn.proj.weight"], relevance_proj, eps)
+        relevance_mid, relevance_mlp = residual_relevance(rec["x_mid"], rec["fc2_out"], relevance, delta)
+        relevance_hidden = linear_relevance(rec["hidden"], w["mlp.fc2.weight"], relevance_mlp)
+        relevance = relevance_mid + linear_relevance(rec["ln2"], w["mlp.fc1.weight"], relevance_hidden)
+        relevance_in, relevance_proj = residual_relevance(rec["x_in"], rec["proj_out"], relevance, delta)
+        relevance_ctx = linear_relevance(rec["ctx"], w["attn.proj.weight"], relevance_proj)
         relevance_ctx = relevance_ctx.reshape(n, heads, hd).transpose(1, 0, 2)
         relevance_qkv = np.zeros((3, heads, n, hd))
         attention[l] = np.zeros((heads, n, n))
+        # ε of each product: delta · mean |z| over all heads of the block.
+        eps_ctx = delta * np.abs(rec["ctx"]).mean() + EPSILON
+        eps_scores = delta * np.abs(np.einsum("hik,hjk->hij", rec["q"], rec["k"])).mean() + EPSILON
         for h in range(heads):
-            r_attn, r_v = matmul_relevance(rec["attn"][h], rec["v"][h], relevance_ctx[h], eps)
+            r_attn, r_v = matmul_relevance(rec["attn"][h], rec["v"][h], relevance_ctx[h], eps_ctx)
             attention[l][h] = r_attn / 2
-            r_q, r_kt = matmul_relevance(rec["q"][h], rec["k"][h].T, attention[l][h], eps)
+            r_q, r_kt = matmul_relevance(rec["q"][h], rec["k"][h].T, attention[l][h], eps_scores)
             relevance_qkv[:, h] = np.stack([r_q / 2, r_kt.T / 2, r_v / 2])
         relevance_qkv = relevance_qkv.transpose(2, 0, 1, 3).reshape(n, 3 * d)
-        relevance = relevance_in + linear_relevance(rec["ln1"], w["attn.qkv.weight"], relevance_qkv, eps)
+        relevance = relevance_in + linear_relevance(rec["ln1"], w["attn.qkv.weight"], relevance_qkv)
     return {"attention": np.stack(attention), "attn": np.stack([r["attn"] for r in fwd["blocks"]]),
             "logits": logits, "tokens": relevance}
