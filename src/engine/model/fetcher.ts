@@ -79,15 +79,32 @@ async function fetchOrExplain(url: string, what: string, signal?: AbortSignal): 
   return response;
 }
 
-/** Fetches and parses a small JSON file (manifest, head). 404 → model-missing, bad JSON → model-corrupt. */
-export async function fetchJson(url: string, what: string, signal?: AbortSignal): Promise<unknown> {
-  const response = await fetchOrExplain(url, what, signal);
-  const text = await response.text();
+function parseJson(text: string, url: string, what: string): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch (error) {
     throw new EngineError('model-corrupt', `${what}: ${url} is not valid JSON (${describeError(error)})`, undefined, { cause: error });
   }
+}
+
+/** Fetches and parses a small JSON file (manifest, head). 404 → model-missing, bad JSON → model-corrupt.
+ * With a cache, the last good copy is kept and used when the network is unreachable (offline use). */
+export async function fetchJson(url: string, what: string, signal?: AbortSignal, cache?: ModelFileCache): Promise<unknown> {
+  const key = `${url}#last-good`;
+  let response: Response;
+  try {
+    response = await fetchOrExplain(url, what, signal);
+  } catch (error) {
+    // Only an unreachable network falls back to the stored copy; a 404 means the model is gone.
+    const offline = error instanceof EngineError && error.code === 'model-missing' && /fetch .* failed/.test(error.detail);
+    const stored = offline && cache ? await cache.match(key) : undefined;
+    if (!stored) throw error;
+    return parseJson(new TextDecoder().decode(stored), url, what);
+  }
+  const text = await response.text();
+  const json = parseJson(text, url, what);
+  await cache?.put(key, new TextEncoder().encode(text));
+  return json;
 }
 
 export interface DownloadProgress {

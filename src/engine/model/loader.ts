@@ -34,7 +34,7 @@ export async function loadManifest(ctx: LoaderContext): Promise<Manifest> {
   const url = new URL('manifest.json', ctx.baseUrl).href;
   let json: unknown;
   try {
-    json = await fetchJson(url, 'manifest.json', ctx.signal);
+    json = await fetchJson(url, 'manifest.json', ctx.signal, ctx.cache);
   } catch (error) {
     if (error instanceof EngineError && error.code === 'model-missing') {
       throw new EngineError('model-missing', `${error.detail} (no model installed at ${ctx.baseUrl})`, undefined, { cause: error });
@@ -88,7 +88,7 @@ export async function loadDefaultHead(manifest: Manifest, ctx: LoaderContext): P
       throw new EngineError('head-invalid', `${path}: not valid JSON (${describeError(error)})`, undefined, { cause: error });
     }
   } else {
-    json = await fetchJson(url, path, ctx.signal);
+    json = await fetchJson(url, path, ctx.signal, ctx.cache);
   }
   return validateHead(json, manifest, path);
 }

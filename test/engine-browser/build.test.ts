@@ -1,0 +1,86 @@
+// onnxruntime-web's WASM files are self-hosted: after `vite build` + `vite preview`, the engine loads and runs with
+// every request outside the app's own origin blocked (no CDN), and keeps working offline once loaded
+// (model files come from the Cache API).
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser } from 'playwright-core';
+import { build, preview, type PreviewServer } from 'vite';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../browser/harness';
+import { imageBase64 } from './support';
+
+let outDir: string;
+let server: PreviewServer;
+let browser: Browser;
+let origin: string;
+
+beforeAll(async () => {
+  outDir = mkdtempSync(join(tmpdir(), 'leaf-lens-build-'));
+  await build({
+    configFile: join(process.cwd(), 'vite.config.ts'),
+    logLevel: 'error',
+    build: {
+      outDir,
+      emptyOutDir: true,
+      // The test driver page is the entry: it imports the engine exactly as the app does.
+      rollupOptions: { input: { driver: join(process.cwd(), 'test/engine-browser/driver.html') } },
+    },
+  });
+  server = await preview({ configFile: join(process.cwd(), 'vite.config.ts'), logLevel: 'error', build: { outDir }, preview: { port: 0, host: '127.0.0.1' } });
+  const address = server.httpServer.address();
+  if (!address || typeof address === 'string') throw new Error('vite preview did not report a port');
+  origin = `http://127.0.0.1:${address.port}`;
+  browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, headless: true });
+}, 300_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+  if (outDir) rmSync(outDir, { recursive: true, force: true });
+});
+
+test('the build ships ORT wasm as its own hashed assets', () => {
+  const assets = readdirSync(join(outDir, 'assets'));
+  expect(assets.some((f) => /^ort-wasm-simd-threaded\.asyncify.*\.wasm$/.test(f)), assets.join(', ')).toBe(true);
+  expect(assets.some((f) => /^ort-wasm-simd-threaded.*\.mjs$/.test(f)), assets.join(', ')).toBe(true);
+});
+
+test('built app: engine runs with foreign requests blocked, then again offline from the Cache API', async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const foreign: string[] = [];
+  await context.route('**/*', (route) => {
+    const url = route.request().url();
+    if (url.startsWith(origin) || url.startsWith('data:') || url.startsWith('blob:')) return route.continue();
+    foreign.push(url);
+    return route.abort();
+  });
+  await page.goto(`${origin}/test/engine-browser/driver.html`);
+  await page.waitForFunction(() => window.leafLensReady === true, undefined, { timeout: 60_000 });
+  const run = (label: string) => page.evaluate(async ({ img, label }) => {
+    const api = window.leafLens;
+    const engine = await api.createEngine('/models/fixture-deit-micro/', { backend: 'wasm', cacheName: 'leaf-lens-build-test' });
+    const photo = await engine.loadPhoto(new Blob([Uint8Array.from(atob(img), (c) => c.charCodeAt(0))]));
+    const d = await engine.diagnose(photo, { method: 'relevance' });
+    engine.dispose();
+    return { label, backend: d.backend, probs: Array.from(d.probabilities), crossOriginIsolated: globalThis.crossOriginIsolated };
+  }, { img: imageBase64('leaf-96x72.jpg'), label });
+  const online = await run('online');
+  // The WebGPU build of ORT loads its own (asyncify) wasm: a session on the engine's device proves it is served too.
+  const webgpu = await page.evaluate(async () => {
+    const engine = await window.leafLens.createEngine('/models/fixture-deit-micro/', { backend: 'webgpu', cacheName: 'leaf-lens-build-test' });
+    const backend = engine.backend;
+    engine.dispose();
+    return backend;
+  });
+  expect(webgpu).toBe('webgpu');
+  await context.setOffline(true);
+  const offline = await run('offline');
+  await context.close();
+  console.log(JSON.stringify({ online, offline, foreign }));
+  expect(foreign).toEqual([]);
+  expect(online.backend).toBe('wasm');
+  expect(online.crossOriginIsolated).toBe(true); // COOP/COEP from vite preview: ORT may use threads
+  expect(offline.probs).toEqual(online.probs);
+}, 300_000);
