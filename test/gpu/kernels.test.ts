@@ -116,8 +116,10 @@ describe('heatmap overlay vs CPU reference', () => {
   test('overlay kernel for every colour map, the WebGPU canvas path and the 2D canvas path agree within ±1 per channel', async () => {
     const cases = (await page.evaluate(`import('/test/gpu/renderPage.ts').then((m) => m.compareRenderers())`)) as RenderCase[];
     console.info(cases.map((c) => `${c.name}: max channel diff ${c.maxChannelDiff}, ${c.changedPixels} pixels coloured`).join('\n'));
-    expect(cases.length).toBe(9);
-    expect(cases.filter((c) => !(c.maxChannelDiff <= 1)), JSON.stringify(cases)).toEqual([]);
+    expect(cases.length).toBe(10);
+    // ±1 everywhere, except the pre-scaled photo: the browser's scaler is not the reference's bilinear one.
+    const tolerance = (c: RenderCase) => (c.name.includes('downscaled') ? 3 : 1);
+    expect(cases.filter((c) => !(c.maxChannelDiff <= tolerance(c))), JSON.stringify(cases)).toEqual([]);
     expect(cases.filter((c) => c.changedPixels < 100)).toEqual([]);
     expect(pageErrors).toEqual([]);
   }, 300_000);

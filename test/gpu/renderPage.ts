@@ -21,6 +21,17 @@ function randomPhoto(width: number, height: number, seed: number, withAlpha: boo
   return { width, height, data };
 }
 
+/** A photo of slow gradients (opaque): any decent scaler gives nearly the same pixels. */
+function smoothPhoto(width: number, height: number): PixelImage {
+  const data = new Uint8ClampedArray(width * height * 4);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      data.set([Math.round((255 * x) / width), Math.round((255 * y) / height), Math.round(128 + 100 * Math.sin(x / 40)), 255], (y * width + x) * 4);
+    }
+  }
+  return { width, height, data };
+}
+
 function randomMap(gridSize: number, seed: number): Float32Array {
   const random = seededRandom(seed);
   return new Float32Array(gridSize * gridSize).map(() => random());
@@ -101,15 +112,30 @@ async function compareRenderersIn(setStage: (stage: string) => void): Promise<Re
       const options: RenderOptions = { colorMap, opacity: 0.7 };
       setStage(`canvas ${colorMap}`);
       // Headless Chromium here cannot read a WebGPU canvas back (drawImage gives transparent black even for a
-      // plain clear), so copy the canvas's current texture in the same task as draw() submitted to it.
-      const drawn = renderer.draw(gpuCanvas, map, gridSize, bitmap, options);
-      const context = gpuCanvas.getContext('webgpu')!;
-      const got = await readTexture(device, context.getCurrentTexture());
-      await drawn;
+      // plain clear), so copy the canvas texture while it is current, through draw's onFrame.
+      let copied: Promise<Uint8Array> | undefined;
+      await renderer.draw(gpuCanvas, map, gridSize, bitmap, options, (frame) => { copied = readTexture(device, frame); });
+      const got = await copied!;
       const want = renderHeatmapCpu(map, gridSize, canvasPhoto, { width: 64, height: 48 }, options);
       cases.push(compare(`WebGPU canvas, ${colorMap}`, got, want, renderHeatmapCpu(map, gridSize, canvasPhoto, { width: 64, height: 48 }, { ...options, opacity: 0 })));
     }
     bitmap.close();
+
+    // 2b. A photo much larger than the canvas is pre-scaled by the browser: a smooth photo must come out as the
+    // bilinear reference does, up to the two scalers' differences.
+    setStage('canvas downscaled');
+    const big = smoothPhoto(320, 240);
+    const bigBitmap = await createImageBitmap(new ImageData(big.data, big.width, big.height));
+    {
+      const options: RenderOptions = { colorMap: 'viridis', opacity: 0.5, photoRect: { x: 40, y: 0, width: 240, height: 240 } };
+      gpuCanvas.width = 48;
+      gpuCanvas.height = 48;
+      let copied: Promise<Uint8Array> | undefined;
+      await renderer.draw(gpuCanvas, map, gridSize, bigBitmap, options, (frame) => { copied = readTexture(device, frame); });
+      const want = renderHeatmapCpu(map, gridSize, big, { width: 48, height: 48 }, options);
+      cases.push(compare('WebGPU canvas, 5× downscaled photo', await copied!, want, renderHeatmapCpu(map, gridSize, big, { width: 48, height: 48 }, { ...options, opacity: 0 })));
+    }
+    bigBitmap.close();
 
     // 3. drawHeatmap2d (the WASM path): photo at the canvas size, so the browser's scaling is an exact copy.
     const canvas2d = document.createElement('canvas');

@@ -3,10 +3,12 @@
 import overlaySource from '../../../shaders/heatmapOverlay.wgsl?raw';
 import { COLOR_MAPS, colorMapLut, LUT_ENTRIES } from './colorMaps';
 import { resolvePhotoRect, validateRenderInputs } from './reference';
-import type { PixelImage, RenderOptions } from './types';
+import type { PixelImage, RenderOptions, SourceRect } from './types';
 
 /** Output tile side of one workgroup (WORKGROUP_SIDE²  invocations). */
 const WORKGROUP_SIDE = 8;
+/** Photos shrunk by more than this factor are pre-scaled by the browser (see `downscaled`). */
+const DOWNSCALE_LIMIT = 1.5;
 /** OverlayParams in heatmapOverlay.wgsl: vec2u, 2 u32, vec4f, f32, u32, padded to 48 bytes. */
 const PARAMS_BYTES = 48;
 /** The format the overlay writes; canvases are configured with it. */
@@ -26,6 +28,7 @@ export class GpuHeatmapRenderer {
   private readonly lut: GPUBuffer;
   private values: GPUBuffer | null = null;
   private photo: { source: ImageBitmap | PixelImage; texture: GPUTexture } | null = null;
+  private scaled: { source: ImageBitmap; key: string; bitmap: ImageBitmap } | null = null;
   private readonly configured = new WeakMap<object, GPUCanvasContext>();
   private destroyed = false;
 
@@ -59,13 +62,18 @@ export class GpuHeatmapRenderer {
     device.queue.writeBuffer(this.lut, 0, tables);
   }
 
-  /** Draws photo + heatmap into `canvas` at its current size; resolves with the time until the GPU finished, in ms. */
+  /**
+   * Draws photo + heatmap into `canvas` at its current size; resolves with the time until the GPU finished, in ms.
+   * `onFrame` gets the canvas texture right after the draw is submitted, while it can still be copied
+   * (it has COPY_SRC usage; it expires once the task ends): for tests and saving the image.
+   */
   async draw(
     canvas: HTMLCanvasElement | OffscreenCanvas,
     values: Float32Array,
     gridSize: number,
     photo: ImageBitmap | PixelImage,
     options: RenderOptions,
+    onFrame?: (frame: GPUTexture) => void,
   ): Promise<number> {
     const started = performance.now();
     validateRenderInputs(values, gridSize, options);
@@ -78,7 +86,12 @@ export class GpuHeatmapRenderer {
       this.configured.set(canvas, fresh);
       context = fresh;
     }
-    this.renderToTexture(context.getCurrentTexture(), values, gridSize, photo, options);
+    const { width, height } = canvas;
+    const prepared = await this.downscaled(photo, resolvePhotoRect(photo, options.photoRect), width, height);
+    const drawOptions: RenderOptions = prepared === photo ? options : { colorMap: options.colorMap, opacity: options.opacity };
+    const frame = context.getCurrentTexture();
+    this.renderToTexture(frame, values, gridSize, prepared, drawOptions);
+    onFrame?.(frame);
     await this.device.queue.onSubmittedWorkDone();
     return performance.now() - started;
   }
@@ -129,6 +142,22 @@ export class GpuHeatmapRenderer {
     device.queue.submit([encoder.finish()]);
   }
 
+  /**
+   * The kernel samples the photo bilinearly (4 texels), which aliases when a big photo is shrunk a lot, so a
+   * bitmap more than DOWNSCALE_LIMIT× larger than the canvas is first resized by the browser's high-quality
+   * scaler (cached: redraws at the same size reuse it). Otherwise the photo itself.
+   */
+  private async downscaled(photo: ImageBitmap | PixelImage, rect: SourceRect, width: number, height: number): Promise<ImageBitmap | PixelImage> {
+    if (isPixelImage(photo) || (rect.width <= DOWNSCALE_LIMIT * width && rect.height <= DOWNSCALE_LIMIT * height)) return photo;
+    const key = `${rect.x},${rect.y},${rect.width},${rect.height}→${width}×${height}`;
+    if (this.scaled?.source === photo && this.scaled.key === key) return this.scaled.bitmap;
+    const bitmap = await createImageBitmap(photo, Math.round(rect.x), Math.round(rect.y), Math.round(rect.width), Math.round(rect.height),
+      { resizeWidth: width, resizeHeight: height, resizeQuality: 'high' });
+    this.scaled?.bitmap.close();
+    this.scaled = { source: photo, key, bitmap };
+    return bitmap;
+  }
+
   /** The photo as an rgba8unorm texture; the last one is kept, so redraws (opacity, colour map) do not re-upload. */
   private photoTexture(photo: ImageBitmap | PixelImage): GPUTexture {
     if (this.photo?.source === photo) return this.photo.texture;
@@ -156,5 +185,7 @@ export class GpuHeatmapRenderer {
     this.values?.destroy();
     this.photo?.texture.destroy();
     this.photo = null;
+    this.scaled?.bitmap.close();
+    this.scaled = null;
   }
 }
