@@ -178,13 +178,15 @@ class Block(nn.Module):
 
 
 def layer_norm_parts(x: Tensor, norm: nn.LayerNorm) -> Tuple[Tensor, Tensor, Tensor]:
-    """LayerNorm written out: returns (output, x̂ = (x-μ)·rstd, rstd [...,1]). Same maths as ``norm(x)``."""
+    """Returns (norm(x), x̂ = (x-μ)·rstd, rstd [...,1]).
+
+    The output is ``norm(x)`` itself (one LayerNormalization op in ONNX, so the forward-only graph stays
+    small); x̂ and rstd are computed beside it for the backward pass and LRP, which the forward graph prunes."""
     mu = x.mean(dim=-1, keepdim=True)
     centred = x - mu
     var = (centred * centred).mean(dim=-1, keepdim=True)
     rstd = torch.rsqrt(var + norm.eps)
-    xhat = centred * rstd
-    return xhat * norm.weight + norm.bias, xhat, rstd
+    return norm(x), centred * rstd, rstd
 
 
 class DeiT(nn.Module):

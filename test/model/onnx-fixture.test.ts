@@ -14,6 +14,11 @@ const MODELS = ['fixture-deit-micro', 'fixture-deit-micro-distilled'];
 const FP32_TOLERANCE = 1e-4;
 // fp16 graphs: loosely, relative to the output's largest magnitude. Measured: ≤ 2.3e-3.
 const FP16_RELATIVE_TOLERANCE = 1e-2;
+// LRP relevance divides small numbers by small, ε-stabilised ones, so fp16 rounding of the forward values
+// moves single entries more (measured: up to 14 % of the max on the 18-token fixture) while the map as a
+// whole stays put (cosine ≥ 0.997). For it, fp16 is checked by direction plus a coarse bound.
+const FP16_RELEVANCE_MIN_COSINE = 0.99;
+const FP16_RELEVANCE_RELATIVE_TOLERANCE = 0.25;
 
 interface ContractIO { name: string; dtype: string; shape: (number | string)[]; graphs?: string[]; optional?: boolean }
 interface Contract { inputs: ContractIO[]; outputs: ContractIO[]; graph_roles: Record<string, string>; min_opset: number }
@@ -58,6 +63,18 @@ function maxAbsDiff(a: Float32Array, b: Float32Array): number {
   let m = 0;
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
   return m;
+}
+
+function cosine(a: Float32Array, b: Float32Array): number {
+  let dot = 0;
+  let aa = 0;
+  let bb = 0;
+  for (let i = 0; i < a.length; i++) {
+    dot += a[i]! * b[i]!;
+    aa += a[i]! * a[i]!;
+    bb += b[i]! * b[i]!;
+  }
+  return dot / Math.sqrt(aa * bb);
 }
 
 function resolve(shape: (number | string)[], symbols: Record<string, number>): number[] {
@@ -160,8 +177,14 @@ describe.each(MODELS)('%s', (model) => {
         const diff = maxAbsDiff(got.data as Float32Array, want);
         const magnitude = maxAbs(want);
         expect(magnitude, `${name} is not all zeros`).toBeGreaterThan(0);
-        const allowed = fp16 ? FP16_RELATIVE_TOLERANCE * magnitude : FP32_TOLERANCE * Math.min(1, magnitude);
-        expect(diff, `${role} ${caseName} ${name}`).toBeLessThanOrEqual(allowed);
+        const label = `${role} ${caseName} ${name}`;
+        if (fp16 && name === 'attention_relevance') {
+          expect(cosine(got.data as Float32Array, want), label).toBeGreaterThanOrEqual(FP16_RELEVANCE_MIN_COSINE);
+          expect(diff, label).toBeLessThanOrEqual(FP16_RELEVANCE_RELATIVE_TOLERANCE * magnitude);
+        } else {
+          const allowed = fp16 ? FP16_RELATIVE_TOLERANCE * magnitude : FP32_TOLERANCE * Math.min(1, magnitude);
+          expect(diff, label).toBeLessThanOrEqual(allowed);
+        }
       }
       // The explained class really is the one the fixture says (all-zeros target = top logit).
       const logits = results.logits!.data as Float32Array;
