@@ -274,18 +274,17 @@ def _fixture_expected(model, pixels, weight, bias, target) -> dict:
 
 
 def write_onnx_fixture(folder: str = FIXTURE_DIR) -> None:
-    """Exports the fixture model's full graph (weights inside, opset 17) and PyTorch's float32
-    outputs for each target as little-endian float32 .bin files, described by case.json."""
-    from model.graph import INPUTS, ExportGraph
+    """Exports the fixture model's full graph with the pipeline's own tracer (weights inline) and
+    PyTorch's float32 outputs for each target as little-endian float32 .bin files, described by case.json."""
+    import onnx
+
+    from model.export import trace_full_graph
 
     os.makedirs(folder, exist_ok=True)
     model, pixels, weight, bias = _fixture_case()
-    graph = ExportGraph(model)
-    zeros = torch.zeros(1, weight.shape[0])
-    torch.onnx.export(graph, (pixels, weight, bias, zeros), os.path.join(folder, "model.onnx"),
-                      input_names=INPUTS, output_names=graph.output_names(), opset_version=17,
-                      dynamic_axes={"head_weight": {0: "classes"}, "head_bias": {0: "classes"},
-                                    "target": {1: "classes"}, "logits": {1: "classes"}})
+    proto, outputs = trace_full_graph(model, with_lrp=True)
+    assert outputs[-1] == "attention_relevance", outputs
+    onnx.save(proto, os.path.join(folder, "model.onnx"))
     files = {}
     for name, tensor in (("pixels", pixels), ("head_weight", weight), ("head_bias", bias)):
         tensor.numpy().astype("<f4").tofile(os.path.join(folder, f"{name}.bin"))

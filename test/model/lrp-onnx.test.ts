@@ -10,10 +10,10 @@ import { explainOnCpu } from '../../src/engine/explain/reference';
 
 const DIR = join(process.cwd(), 'test/fixtures/lrp');
 // Per block, max |ORT − PyTorch| ≤ tolerance · max |PyTorch| (relevance values are ~1e-3, so an absolute
-// bound would say little). Measured (onnxruntime-node 1.30, x86 CPU): blocks 1–2 ≤ 8.7e-5, block 0 ≤ 3.9e-4.
-// Block 0 lies below the Q·Kᵀ rule of every block above, where near-zero scores amplify float32 rounding
-// (LRP-0 divides by them); the default lrp map starts at block 1.
-const RELATIVE_TOLERANCE = 1e-4;
+// bound would say little). Measured (onnxruntime-node 1.30, x86 CPU, two exports of this fixture): last
+// block ≤ 6e-6, middle block ≤ 9.7e-5, block 0 ≤ 4.4e-4. The error grows downwards: every block's Q·Kᵀ rule
+// divides by the attention scores (LRP-0), and near-zero scores amplify float32 rounding differences.
+const RELATIVE_TOLERANCE = 2e-4;
 const BLOCK0_RELATIVE_TOLERANCE = 1e-3;
 // The min–max normalised lrp map (values in [0, 1]) from either side's tensors. Measured: ≤ 9.8e-5.
 const MAP_TOLERANCE = 5e-4;
