@@ -1,0 +1,88 @@
+// Which backend 'auto' picks, what happens without WebGPU, and the distilled fixture (two prefix tokens) end to end.
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { startBrowserHarness, type BrowserHarness } from '../browser/harness';
+import { FIXTURE_MODEL_DIR, imageBase64, openDriver, serveModel } from './support';
+
+let harness: BrowserHarness;
+beforeAll(async () => { harness = await startBrowserHarness(); });
+afterAll(async () => { await harness?.close(); });
+
+test("'auto' prefers WASM on the software adapter (SwiftShader) and says so", async () => {
+  const driver = await openDriver(harness);
+  const url = await serveModel(driver.page, harness.baseUrl, 'fixture', FIXTURE_MODEL_DIR);
+  const result = await driver.page.evaluate(async (url) => {
+    const adapter = await navigator.gpu?.requestAdapter();
+    const statuses: unknown[] = [];
+    const engine = await window.leafLens.createEngine(url, { modelCache: window.leafLens.memoryFileCache(), onStatus: (s) => statuses.push(s) });
+    const out = { fallbackAdapter: adapter?.info.isFallbackAdapter, backend: engine.backend, statuses, methods: engine.model.methods, trained: engine.model.trained };
+    engine.dispose();
+    return out;
+  }, url);
+  await driver.close();
+  expect(result.fallbackAdapter).toBe(true); // fails (not skips) when there is no WebGPU adapter at all
+  expect(result.backend).toBe('wasm');
+  expect(result.statuses).toEqual([{ kind: 'ready', backend: 'wasm' }]);
+  expect(result.methods).toEqual(['relevance', 'rollout', 'attention', 'lrp']);
+  expect(result.trained).toBe(false);
+});
+
+test('without navigator.gpu: auto runs on WASM, a forced WebGPU is refused as backend-unavailable', async () => {
+  const { page, context } = await harness.newPage();
+  await context.addInitScript(() => Object.defineProperty(Navigator.prototype, 'gpu', { get: () => undefined, configurable: true }));
+  await page.goto(`${harness.baseUrl}/test/engine-browser/driver.html`);
+  await page.waitForFunction(() => window.leafLensReady === true);
+  const url = await serveModel(page, harness.baseUrl, 'fixture', FIXTURE_MODEL_DIR);
+  const result = await page.evaluate(async ({ url, img }) => {
+    const api = window.leafLens;
+    const engine = await api.createEngine(url, { modelCache: api.memoryFileCache() });
+    const photo = await engine.loadPhoto(new Blob([Uint8Array.from(atob(img), (c) => c.charCodeAt(0))]));
+    const d = await engine.diagnose(photo, { method: 'rollout' });
+    let forced: { code?: string; message?: string } = {};
+    try { await api.createEngine(url, { backend: 'webgpu', modelCache: api.memoryFileCache() }); } catch (e) { forced = { code: (e as { code: string }).code, message: (e as Error).message }; }
+    return { hasGpu: 'gpu' in navigator && Boolean(navigator.gpu), backend: engine.backend, diagnosed: d.backend, forced };
+  }, { url, img: imageBase64('leaf-96x72.jpg') });
+  await context.close();
+  expect(result.hasGpu).toBe(false);
+  expect(result.backend).toBe('wasm');
+  expect(result.diagnosed).toBe('wasm');
+  expect(result.forced.code).toBe('backend-unavailable');
+}, 120_000);
+
+test('distilled fixture (CLS + DIST tokens): every method gives the same G×G map on WebGPU and WASM', async () => {
+  const driver = await openDriver(harness);
+  const url = await serveModel(driver.page, harness.baseUrl, 'distilled', join(FIXTURE_MODEL_DIR, '../fixture-deit-micro-distilled'));
+  const result = await driver.page.evaluate(async ({ url, img }) => {
+    const api = window.leafLens;
+    const cpu = await api.createEngine(url, { backend: 'wasm', modelCache: api.memoryFileCache() });
+    const gpu = await api.createEngine(url, { backend: 'webgpu', modelCache: api.memoryFileCache() });
+    const blob = new Blob([Uint8Array.from(atob(img), (c) => c.charCodeAt(0))]);
+    const [photoC, photoG] = [await cpu.loadPhoto(blob), await gpu.loadPhoto(blob)];
+    const gapOf = (a: ArrayLike<number>, b: ArrayLike<number>) => {
+      let gap = a.length === b.length ? 0 : Infinity;
+      for (let i = 0; i < a.length; i++) gap = Math.max(gap, Math.abs(a[i]! - b[i]!));
+      return gap;
+    };
+    const m = cpu.model;
+    const out: Record<string, { cells: number; mapGap: number; probsGap: number; spread: number }> = {};
+    for (const method of m.methods) {
+      const c = await cpu.diagnose(photoC, { method });
+      const g = await gpu.diagnose(photoG, { method });
+      out[method] = { cells: c.heatmap.values.length, mapGap: gapOf(c.heatmap.values, g.heatmap.values), probsGap: gapOf(c.probabilities, g.probabilities), spread: c.heatmap.max - c.heatmap.min };
+    }
+    cpu.dispose();
+    gpu.dispose();
+    return { prefixTokens: m.prefixTokens, tokens: m.tokens, grid: m.gridSize, out };
+  }, { url, img: imageBase64('leaf-96x72.jpg') });
+  await driver.close();
+  console.log(JSON.stringify(result));
+  expect(result.prefixTokens).toBe(2);
+  expect(result.tokens).toBe(result.grid * result.grid + 2);
+  expect(Object.keys(result.out)).toContain('relevance');
+  for (const [method, r] of Object.entries(result.out)) {
+    expect(r.cells, method).toBe(result.grid * result.grid);
+    expect(r.spread, method).toBeGreaterThan(0);
+    expect(r.probsGap, method).toBeLessThanOrEqual(1e-4);
+    expect(r.mapGap, method).toBeLessThanOrEqual(1e-3);
+  }
+}, 300_000);
