@@ -2,7 +2,8 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
+import { crc32, deflateSync } from 'node:zlib';
 import type { Page } from 'playwright-core';
 
 export const FIXTURE_MODEL = 'models/fixture-deit-micro/';
@@ -27,8 +28,15 @@ export async function waitForModel(page: Page): Promise<void> {
 
 /** Uploads through the camera input and waits for the diagnosis and its drawn heatmap. */
 export async function diagnoseFile(page: Page, path: string): Promise<string> {
-  await page.setInputFiles('[data-testid=photo-input]', path);
+  await uploadPhoto(page, path);
   return waitForDiagnosis(page);
+}
+
+/** Uploads and waits until the app has taken this file as its photo (so no earlier result is read).
+ * File names must differ from the previous upload's. */
+export async function uploadPhoto(page: Page, path: string): Promise<void> {
+  await page.setInputFiles('[data-testid=photo-input]', path);
+  await page.waitForSelector(`[data-testid=photo-card][data-photo-name="${basename(path)}"]`, { timeout: 30_000 });
 }
 
 export async function waitForDiagnosis(page: Page): Promise<string> {
@@ -122,4 +130,41 @@ export function writeFile(dir: string, name: string, data: Buffer | string): str
 /** Console errors that are the app's fault (not Vite's dev-server chatter). */
 export function appErrors(errors: string[]): string[] {
   return errors.filter((e) => !/\[vite\]|React DevTools|favicon/i.test(e));
+}
+
+function pngChunk(type: string, data: Buffer): Buffer {
+  const length = Buffer.alloc(4);
+  length.writeUInt32BE(data.length);
+  const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
+  const crc = Buffer.alloc(4);
+  crc.writeUInt32BE(crc32(body) >>> 0);
+  return Buffer.concat([length, body, crc]);
+}
+
+/** A large RGB PNG written directly (ImageMagick's resource limits make 10000² slow or impossible):
+ * horizontal bands of greens, so it is not one flat colour. */
+export function bigPng(width: number, height: number): Buffer {
+  const stride = 1 + width * 3;
+  const raw = Buffer.alloc(stride * height);
+  for (let y = 0; y < height; y++) {
+    const row = y * stride;
+    const g = 80 + ((y >> 6) % 8) * 20;
+    for (let x = 0; x < width; x++) {
+      const o = row + 1 + x * 3;
+      raw[o] = 30;
+      raw[o + 1] = g;
+      raw[o + 2] = 40;
+    }
+  }
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(width, 0);
+  header.writeUInt32BE(height, 4);
+  header[8] = 8; // bit depth
+  header[9] = 2; // RGB
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    pngChunk('IHDR', header),
+    pngChunk('IDAT', deflateSync(raw, { level: 1 })),
+    pngChunk('IEND', Buffer.alloc(0)),
+  ]);
 }

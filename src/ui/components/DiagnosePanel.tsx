@@ -9,7 +9,7 @@ import { retrySave } from '../../store/actions';
 import { useAppStore } from '../../store/index';
 import {
   selectColorMap, selectDiagnosing, selectDiagnosis, selectDiagnosisError, selectMethod, selectModel, selectModelStatus,
-  selectOpacity, selectPhotoError, selectPhotoPreviewUrl, selectPhotoStatus, selectReopened, selectSaveError,
+  selectOpacity, selectPhotoError, selectPhotoName, selectPhotoPreviewUrl, selectPhotoStatus, selectReopened, selectSaveError,
   selectSaveState,
 } from '../../store/selectors';
 import { storedHeatmap } from '../heatmap/storedHeatmap';
@@ -37,6 +37,7 @@ function LiveDiagnosis() {
   const modelStatus = useAppStore(selectModelStatus);
   const model = useAppStore(selectModel);
   const previewUrl = useAppStore(selectPhotoPreviewUrl);
+  const photoName = useAppStore(selectPhotoName);
   const photoStatus = useAppStore(selectPhotoStatus);
   const photoError = useAppStore(selectPhotoError);
   const diagnosis = useAppStore(selectDiagnosis);
@@ -55,7 +56,7 @@ function LiveDiagnosis() {
           className="card photo-card" aria-busy={photoStatus === 'decoding' || diagnosing} data-testid="photo-card"
           // What the heatmap on screen shows and whether the model had to run for it (tests read these).
           data-method={diagnosis?.options.method} data-explained={diagnosis?.explainedClass}
-          data-model-ms={diagnosis?.timings.modelMs} data-backend={diagnosis?.backend}
+          data-model-ms={diagnosis?.timings.modelMs} data-backend={diagnosis?.backend} data-photo-name={photoName ?? undefined}
         >
           <HeatmapCanvas
             heatmap={diagnosis?.heatmap ?? null} colorMap={colorMap} opacity={opacity} previewUrl={previewUrl}
