@@ -6,63 +6,34 @@
 //   discardThreshold  rollout with k > 0 only: one exact threshold key per fused map
 //   propagateRow      CLS row through the fused blocks (skipped for 'attention': row 0 of the fused map is it)
 //   patchMap          → [min, max, raw G², normalised G²]
-import commonSource from '../../../shaders/common.wgsl?raw';
-import discardThresholdSource from '../../../shaders/discardThreshold.wgsl?raw';
-import fuseHeadsSource from '../../../shaders/fuseHeads.wgsl?raw';
-import patchMapSource from '../../../shaders/patchMap.wgsl?raw';
-import propagateRowSource from '../../../shaders/propagateRow.wgsl?raw';
 import type { ExplainOptions } from '../types';
 import { discardCount, tensorLength, validateExplainDims, validateExplainOptions, type ExplainDims, type ExplainTensors } from './options';
+import { DiscardThresholdPass } from './passes/discardThresholdPass';
+import { FuseHeadsPass } from './passes/fuseHeadsPass';
+import { PatchMapPass } from './passes/patchMapPass';
+import { PropagateRowPass } from './passes/propagateRowPass';
+import { EXPLAIN_PARAMS_BYTES, FUSION_CODES } from './passes/shaderSource';
 import type { FusionMode } from './reference';
 import type { ExplainResult } from './result';
 
-/** fuseHeads.wgsl's `params.fusion` codes; emitted into the WGSL as FUSION_* constants, so they live only here. */
-export const FUSION_CODES: Record<FusionMode, number> = { mean: 0, max: 1, min: 2, positiveProductMean: 3 };
-
-/** Workgroup size of the per-entry fusion pass. */
-const FUSE_WORKGROUP_SIZE = 64;
-/** Workgroup size of the single-workgroup passes (threshold, propagation, patch map); a power of two. */
-const SINGLE_WORKGROUP_SIZE = 256;
-
-/** ExplainParams in common.wgsl: 9 u32 + 1 f32, padded to 16 bytes. */
-const PARAMS_BYTES = 48;
-
-function constantName(mode: FusionMode): string {
-  return `FUSION_${mode.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
-}
-
-/** WGSL source of one explanation kernel: generated constants, then common.wgsl, then the kernel. */
-export function explainShaderSource(kernel: string): string {
-  const constants = (Object.entries(FUSION_CODES) as Array<[FusionMode, number]>)
-    .map(([mode, code]) => `const ${constantName(mode)}: u32 = ${code}u;`)
-    .join('\n');
-  return `${constants}\n${commonSource}\n${kernel}`;
-}
-
-interface Pass {
-  pipeline: GPUComputePipeline;
-}
+export { explainShaderSource, FUSION_CODES } from './passes/shaderSource';
 
 /**
- * Owns the explanation pipelines and scratch buffers for one device and one model's dims.
+ * Owns the four explanation passes (passes/*.ts) and their shared scratch buffers for one device and one model's dims.
  * Create once per (device, model) and reuse; `run` calls are serialised; `destroy()` releases every buffer.
  * Input buffers need GPUBufferUsage.STORAGE and hold `[L,1,H,N,N]` float32 (ORT's 'gpu-buffer' outputs do).
  */
 export class GpuExplainer {
-  private readonly fuse: Pass;
-  private readonly threshold: Pass;
-  private readonly propagate: Pass;
-  private readonly patch: Pass;
+  private readonly fuse: FuseHeadsPass;
+  private readonly threshold: DiscardThresholdPass;
+  private readonly propagate: PropagateRowPass;
+  private readonly patch: PatchMapPass;
   private readonly params: GPUBuffer;
   private readonly fused: GPUBuffer;
   private readonly thresholds: GPUBuffer;
   private readonly row: GPUBuffer;
   private readonly result: GPUBuffer;
   private readonly readback: GPUBuffer;
-  private readonly thresholdBindGroup: GPUBindGroup;
-  private readonly propagateBindGroup: GPUBindGroup;
-  private readonly patchFromRowBindGroup: GPUBindGroup;
-  private readonly patchFromFusedBindGroup: GPUBindGroup;
   private readonly querySet: GPUQuerySet | null;
   private readonly queryResolve: GPUBuffer | null;
   private readonly queryReadback: GPUBuffer | null;
@@ -88,24 +59,10 @@ export class GpuExplainer {
   constructor(readonly device: GPUDevice, readonly dims: ExplainDims) {
     validateExplainDims(dims);
     const { layers, tokens, gridSize } = dims;
-    const makePass = (name: string, source: string, workgroupSize: number): Pass => {
-      const module = device.createShaderModule({ label: `GpuExplainer.${name}.module`, code: explainShaderSource(source) });
-      const pipeline = device.createComputePipeline({
-        label: `GpuExplainer.${name}.pipeline`,
-        layout: 'auto',
-        compute: { module, entryPoint: 'main', constants: { WORKGROUP_SIZE: workgroupSize } },
-      });
-      return { pipeline };
-    };
-    this.fuse = makePass('fuseHeads', fuseHeadsSource, FUSE_WORKGROUP_SIZE);
-    this.threshold = makePass('discardThreshold', discardThresholdSource, SINGLE_WORKGROUP_SIZE);
-    this.propagate = makePass('propagateRow', propagateRowSource, SINGLE_WORKGROUP_SIZE);
-    this.patch = makePass('patchMap', patchMapSource, SINGLE_WORKGROUP_SIZE);
-
     const buffer = (name: string, bytes: number, usage: number) =>
       device.createBuffer({ label: `GpuExplainer.${name}`, size: Math.max(16, Math.ceil(bytes / 4) * 4), usage });
     const { STORAGE, UNIFORM, COPY_DST, COPY_SRC, MAP_READ, QUERY_RESOLVE } = GPUBufferUsage;
-    this.params = buffer('params', PARAMS_BYTES, UNIFORM | COPY_DST);
+    this.params = buffer('params', EXPLAIN_PARAMS_BYTES, UNIFORM | COPY_DST);
     this.fused = buffer('fused', layers * tokens * tokens * 4, STORAGE);
     this.thresholds = buffer('thresholds', layers * 4, STORAGE);
     this.row = buffer('row', 2 * tokens * 4, STORAGE);
@@ -113,16 +70,11 @@ export class GpuExplainer {
     this.result = buffer('result', resultBytes, STORAGE | COPY_SRC);
     this.readback = buffer('readback', resultBytes, MAP_READ | COPY_DST);
 
-    const bind = (name: string, pass: Pass, buffers: GPUBuffer[]) =>
-      device.createBindGroup({
-        label: `GpuExplainer.${name}.bindGroup`,
-        layout: pass.pipeline.getBindGroupLayout(0),
-        entries: buffers.map((b, binding) => ({ binding, resource: { buffer: b } })),
-      });
-    this.thresholdBindGroup = bind('discardThreshold', this.threshold, [this.params, this.fused, this.thresholds]);
-    this.propagateBindGroup = bind('propagateRow', this.propagate, [this.params, this.fused, this.thresholds, this.row]);
-    this.patchFromRowBindGroup = bind('patchMap.fromRow', this.patch, [this.params, this.row, this.result]);
-    this.patchFromFusedBindGroup = bind('patchMap.fromFused', this.patch, [this.params, this.fused, this.result]);
+    // One class per GPU pass, each owning its pipeline and bind groups over these shared buffers.
+    this.fuse = new FuseHeadsPass(device, this.params, this.fused);
+    this.threshold = new DiscardThresholdPass(device, this.params, this.fused, this.thresholds);
+    this.propagate = new PropagateRowPass(device, this.params, this.fused, this.thresholds, this.row);
+    this.patch = new PatchMapPass(device, this.params, { row: this.row, fused: this.fused }, this.result);
 
     if (device.features.has('timestamp-query')) {
       this.querySet = device.createQuerySet({ label: 'GpuExplainer.timestamps', type: 'timestamp', count: 2 });
@@ -152,37 +104,20 @@ export class GpuExplainer {
     const fusedLayers = layers - firstLayer;
     const k = rollout ? discardCount(tokens, options.discardRatio) : 0;
 
-    const params = new ArrayBuffer(PARAMS_BYTES);
+    const params = new ArrayBuffer(EXPLAIN_PARAMS_BYTES);
     new Uint32Array(params, 0, 9).set([tokens, heads, prefixTokens, gridSize, firstLayer, fusedLayers, FUSION_CODES[fusion], k, rollout ? 1 : 0]);
     new Float32Array(params, 36, 1)[0] = 1 / heads;
     device.queue.writeBuffer(this.params, 0, params);
 
-    const fuseBindGroup = device.createBindGroup({
-      label: 'GpuExplainer.fuseHeads.bindGroup',
-      layout: this.fuse.pipeline.getBindGroupLayout(0),
-      entries: [this.params, x, y, this.fused].map((b, binding) => ({ binding, resource: { buffer: b } })),
-    });
     const encoder = device.createCommandEncoder({ label: `GpuExplainer.run(${method})` });
     const pass = encoder.beginComputePass({
       label: `GpuExplainer.pass(${method})`,
       ...(this.querySet ? { timestampWrites: { querySet: this.querySet, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 } } : {}),
     });
-    pass.setPipeline(this.fuse.pipeline);
-    pass.setBindGroup(0, fuseBindGroup);
-    pass.dispatchWorkgroups(Math.ceil((tokens * tokens) / FUSE_WORKGROUP_SIZE), fusedLayers);
-    if (k > 0) {
-      pass.setPipeline(this.threshold.pipeline);
-      pass.setBindGroup(0, this.thresholdBindGroup);
-      pass.dispatchWorkgroups(fusedLayers);
-    }
-    if (method !== 'attention') {
-      pass.setPipeline(this.propagate.pipeline);
-      pass.setBindGroup(0, this.propagateBindGroup);
-      pass.dispatchWorkgroups(1);
-    }
-    pass.setPipeline(this.patch.pipeline);
-    pass.setBindGroup(0, method === 'attention' ? this.patchFromFusedBindGroup : this.patchFromRowBindGroup);
-    pass.dispatchWorkgroups(1);
+    this.fuse.encode(pass, x, y, tokens, fusedLayers);
+    if (k > 0) this.threshold.encode(pass, fusedLayers);
+    if (method !== 'attention') this.propagate.encode(pass);
+    this.patch.encode(pass, method === 'attention' ? 'fused' : 'row');
     pass.end();
     encoder.copyBufferToBuffer(this.result, 0, this.readback, 0, this.readback.size);
     if (this.querySet && this.queryResolve && this.queryReadback) {
@@ -235,6 +170,7 @@ export class GpuExplainer {
   destroy(): void {
     if (this.destroyed) return;
     this.destroyed = true;
+    this.fuse.release();
     for (const b of [this.params, this.fused, this.thresholds, this.row, this.result, this.readback, this.queryResolve, this.queryReadback]) b?.destroy();
     this.querySet?.destroy();
   }
