@@ -1,0 +1,88 @@
+// Every string exists in every language; advice covers every known class in every language; language
+// choice follows the browser.
+import { describe, expect, test } from 'vitest';
+import { ADVICE, ADVICE_SOURCES } from '../../src/i18n/advice';
+import { en } from '../../src/i18n/en';
+import { es } from '../../src/i18n/es';
+import { className, createI18n, formatPercent, pickLanguage } from '../../src/i18n/index';
+import { sw } from '../../src/i18n/sw';
+
+function keys(value: unknown, prefix = ''): string[] {
+  if (value && typeof value === 'object') {
+    return Object.entries(value).flatMap(([k, v]) => keys(v, prefix ? `${prefix}.${k}` : k));
+  }
+  return [prefix];
+}
+
+function leaves(value: unknown): string[] {
+  if (value && typeof value === 'object') return Object.values(value).flatMap(leaves);
+  return [String(value)];
+}
+
+describe('translations', () => {
+  test.each([['es', es], ['sw', sw]])('%s has exactly the English keys, none empty', (_, strings) => {
+    expect(keys(strings).sort()).toEqual(keys(en).sort());
+    expect(leaves(strings).filter((s) => s.trim() === '')).toEqual([]);
+  });
+
+  test.each([['es', es], ['sw', sw]])('%s keeps every interpolation placeholder', (_, strings) => {
+    const placeholders = (s: string) => [...s.matchAll(/{{(\w+)}}/g)].map((m) => m[1]).sort();
+    const enKeys = keys(en);
+    for (const key of enKeys) {
+      const get = (o: unknown) => key.split('.').reduce<unknown>((acc, k) => (acc as Record<string, unknown>)[k], o) as string;
+      expect(placeholders(get(strings)), key).toEqual(placeholders(get(en)));
+    }
+  });
+
+  test('translations differ from English (not copies)', () => {
+    const same = (other: typeof en) => keys(en).filter((k) => {
+      const get = (o: unknown) => k.split('.').reduce<unknown>((acc, p) => (acc as Record<string, unknown>)[p], o);
+      return get(en) === get(other);
+    });
+    // Only names and pure placeholders may match.
+    const allowed = /^(app\.title|diagnosis\.probability|history\.entryLabel|explain\.colorMaps\.turbo)$/;
+    expect(same(es).filter((k) => !allowed.test(k))).toEqual([]);
+    expect(same(sw).filter((k) => !allowed.test(k))).toEqual([]);
+  });
+
+  test('advice: every known class in every language, with named sources', () => {
+    for (const language of ['en', 'es', 'sw'] as const) {
+      for (const id of ['angular_leaf_spot', 'bean_rust', 'healthy'] as const) {
+        const advice = ADVICE[language][id];
+        expect(advice.summary.length, `${language} ${id}`).toBeGreaterThan(60);
+        expect(advice.actions.length).toBeGreaterThanOrEqual(3);
+        expect(advice.actions.length).toBe(ADVICE.en[id].actions.length);
+        expect(ADVICE_SOURCES[id].length).toBeGreaterThan(0);
+        for (const s of ADVICE_SOURCES[id]) expect(s.url).toMatch(/^https:\/\//);
+      }
+    }
+  });
+});
+
+describe('language choice and formatting', () => {
+  test('the first supported browser language wins, by base tag', () => {
+    expect(pickLanguage(['fr-FR', 'es-CO', 'en'])).toBe('es');
+    expect(pickLanguage(['sw-KE'])).toBe('sw');
+    expect(pickLanguage(['de', 'fr'])).toBe('en');
+    expect(pickLanguage([])).toBe('en');
+  });
+
+  test('class ids: translated when known, readable when not', () => {
+    const i18n = createI18n('es');
+    expect(className(i18n, 'bean_rust')).toBe('Roya del frijol');
+    expect(className(i18n, 'maize_streak_virus')).toBe('maize streak virus');
+  });
+
+  test('numbers follow the language', () => {
+    expect(formatPercent(0.5, 'en')).toBe('50%');
+    expect(formatPercent(0.5, 'es')).toMatch(/^50\s%$/);
+  });
+
+  test('plural forms in every language', () => {
+    for (const lng of ['en', 'es', 'sw'] as const) {
+      const i18n = createI18n(lng);
+      expect(i18n.t('history.count', { count: 1 })).not.toBe(i18n.t('history.count', { count: 2 }).replace('2', '1'));
+      expect(i18n.t('history.count', { count: 2 })).toContain('2');
+    }
+  });
+});
