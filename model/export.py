@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as _dt
+import inspect
 import io
 import json
 import os
@@ -63,7 +64,7 @@ def trace_full_graph(model: DeiT, with_lrp: bool = True) -> Tuple[onnx.ModelProt
                "logits": {1: "classes"}}
     kwargs: Dict[str, Any] = dict(opset_version=OPSET, input_names=INPUTS, output_names=outputs,
                                   dynamic_axes=dynamic, do_constant_folding=True)
-    if "dynamo" in torch.onnx.export.__code__.co_varnames:
+    if "dynamo" in inspect.signature(torch.onnx.export).parameters:
         kwargs["dynamo"] = False  # torch ≥ 2.5: keep the TorchScript exporter (same graph on 1.13 and 2.x)
     buffer = io.BytesIO()
     with warnings.catch_warnings():
@@ -210,7 +211,9 @@ def export_model(model: DeiT, out_dir: str, labels: Sequence[str], *, name: Opti
         write_bytes(os.path.join(out_dir, file_name), files[file_name])
         entries.append({"path": file_name, "sha256": sha256_bytes(files[file_name]), "bytes": len(files[file_name])})
     if title is None:
-        title = f"DeiT ({model.config.architecture})" + ("" if trained else ", untrained test fixture")
+        size = "DeiT-tiny" if model.config.architecture.startswith("deit_tiny") else "DeiT"
+        subject = "bean leaves" if labels == BEAN_LABELS else ", ".join(labels)
+        title = f"{size}, {subject}" + ("" if trained else " (UNTRAINED test fixture)")
     manifest = build_manifest(model, name, title, trained, outputs, entries, backbone_sha256,
                               training_summary(ckpt) if trained else {**training_summary({}), "hardware": "none"},
                               fp16=fp16)
