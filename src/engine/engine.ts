@@ -137,6 +137,7 @@ class LeafLensEngine implements Engine {
   private readonly serializer = new Serializer();
   private readonly filesByPrecision = new Map<boolean, Promise<GraphFiles>>();
   private recovery: Promise<void> | undefined;
+  private recoveryFailure: string | undefined;
   private disposed = false;
   private deviceGeneration = 0;
   private counts = { forward: 0, full: 0 };
@@ -295,7 +296,13 @@ class LeafLensEngine implements Engine {
     this.status({ kind: 'recovering', reason });
     this.clearRunCache();
     this.closeRuntime(runtime);
-    this.recovery = this.recover(reason).finally(() => { this.recovery = undefined; });
+    this.recovery = this.recover(reason)
+      .catch((error: unknown) => {
+        // Neither a new device nor WASM could be opened: later calls say 'device-lost' with this detail.
+        this.recoveryFailure = `${reason}; recovery failed: ${describeError(error)}`;
+        console.error(`[leaf-lens] ${this.recoveryFailure}`);
+      })
+      .finally(() => { this.recovery = undefined; });
   }
 
   /** A new device and sessions on WebGPU when an adapter is still there, else WASM. */
@@ -304,15 +311,25 @@ class LeafLensEngine implements Engine {
     try {
       const probe = await probeAdapter(true);
       if (!probe || (preference === 'auto' && probe.isFallbackAdapter)) throw new Error('no WebGPU adapter after device loss');
-      this.runtime = await this.openRuntime('webgpu', probe);
+      this.adopt(await this.openRuntime('webgpu', probe));
       this.status({ kind: 'ready', backend: 'webgpu' });
     } catch (error) {
       if (this.disposed) return;
       const why = `${reason}; WebGPU rebuild failed: ${describeError(error)}`;
-      this.runtime = await this.openRuntime('wasm');
+      this.adopt(await this.openRuntime('wasm'));
       this.status({ kind: 'fell-back', from: 'webgpu', to: 'wasm', reason: why });
     }
     this.model = this.describeModel(this.runtime.files.totalBytes, this.runtime.files.fp16);
+  }
+
+  /** Installs a rebuilt runtime, unless the engine was disposed while it was being built. */
+  private adopt(runtime: Runtime): void {
+    if (this.disposed) {
+      this.closeRuntime(runtime);
+      throw new EngineError('aborted', 'engine disposed during device recovery');
+    }
+    this.runtime = runtime;
+    this.recoveryFailure = undefined;
   }
 
   // ---- photos -----------------------------------------------------------------------------------------
@@ -455,7 +472,7 @@ class LeafLensEngine implements Engine {
 
   private async diagnoseOnce(photo: PhotoHandle, options: ExplainOptions): Promise<Diagnosis> {
     if (this.recovery) await this.recovery;
-    this.assertUsable();
+    this.assertBackend();
     const t0 = performance.now();
     const state = this.photoState(photo);
     const classes = this.head.labels.length;
@@ -616,6 +633,12 @@ class LeafLensEngine implements Engine {
 
   private assertUsable(): void {
     if (this.disposed) throw new EngineError('internal', 'engine was disposed');
+  }
+
+  /** After any recovery has settled: the backend must be open. */
+  private assertBackend(): void {
+    this.assertUsable();
+    if (this.runtime.closed) throw new EngineError('device-lost', this.recoveryFailure ?? 'the backend was closed after a device loss');
   }
 
   dispose(): void {

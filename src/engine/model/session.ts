@@ -57,6 +57,8 @@ export class GraphSession {
       // Both graphs name the same weights file; each session gets the same bytes (downloaded once).
       externalData: [{ path: source.weightsPath, data: source.weights }],
       graphOptimizationLevel: 'all',
+      // ORT's own warnings (e.g. shape ops placed on the CPU by design) would reach the console as errors.
+      logSeverityLevel: 3,
     };
     if (backend === 'webgpu') {
       options.preferredOutputLocation = Object.fromEntries(GPU_RESIDENT_OUTPUTS.map((name) => [name, 'gpu-buffer' as const]));
