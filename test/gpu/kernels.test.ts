@@ -5,6 +5,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import type { ExplainOptions } from '../../src/engine/types';
 import { CHROMIUM_ARGS, CHROMIUM_PATH, startBrowserHarness, type BrowserHarness } from '../browser/harness';
 import type { KernelCase } from './explainPage';
+import type { PassCase } from './passesPage';
 import type { RenderCase } from './renderPage';
 
 /**
@@ -108,6 +109,32 @@ describe('explanation kernels vs CPU reference', () => {
         return kernels.compareExplainers(dims, tensors, ${JSON.stringify(allOptions(layers))});
       })()`)) as KernelCase[];
       checkCases(`${model} (${caseName})`, cases, layers);
+    }, 300_000);
+  }
+});
+
+describe('each explanation kernel on its own vs its reference', () => {
+  for (const [label, source] of [
+    ['random softmax rows (G=14, prefix 2, L=4, H=3)', `(async () => {
+        const f = await import('/test/engine/explain/randomTensors.ts');
+        const dims = f.fixtureDims(14, 2, 4, 3);
+        return { dims, tensors: f.randomTensors(dims, 77) };
+      })()`],
+    ['fixture-deit-micro real tensors', `import('/test/gpu/explainPage.ts').then((k) => k.loadFixtureTensors('fixture-deit-micro', 'top'))`],
+  ] as const) {
+    test(label, async () => {
+      const cases = (await page.evaluate(`(async () => {
+        const { dims, tensors } = await ${source};
+        const passes = await import('/test/gpu/passesPage.ts');
+        return passes.comparePasses(dims, tensors);
+      })()`)) as PassCase[];
+      console.info(cases.map((c) => `${c.kernel} (${c.name}): ${c.mismatches} values differ, max rel error ${c.relError.toExponential(2)}`).join('\n'));
+      expect(cases.length).toBe(10 + 6 + 4 + 1);
+      // fuseHeads and discardThreshold are exact by design; the others accumulate in the same order as the reference.
+      const exact = cases.filter((c) => c.kernel === 'fuseHeads' || c.kernel === 'discardThreshold');
+      expect(exact.filter((c) => c.mismatches !== 0)).toEqual([]);
+      expect(cases.filter((c) => !(c.relError <= TOLERANCE))).toEqual([]);
+      expect(pageErrors).toEqual([]);
     }, 300_000);
   }
 });

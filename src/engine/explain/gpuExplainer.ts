@@ -12,7 +12,7 @@ import { DiscardThresholdPass } from './passes/discardThresholdPass';
 import { FuseHeadsPass } from './passes/fuseHeadsPass';
 import { PatchMapPass } from './passes/patchMapPass';
 import { PropagateRowPass } from './passes/propagateRowPass';
-import { EXPLAIN_PARAMS_BYTES, FUSION_CODES } from './passes/shaderSource';
+import { EXPLAIN_PARAMS_BYTES, writeExplainParams } from './passes/shaderSource';
 import type { FusionMode } from './reference';
 import type { ExplainResult } from './result';
 
@@ -104,10 +104,9 @@ export class GpuExplainer {
     const fusedLayers = layers - firstLayer;
     const k = rollout ? discardCount(tokens, options.discardRatio) : 0;
 
-    const params = new ArrayBuffer(EXPLAIN_PARAMS_BYTES);
-    new Uint32Array(params, 0, 9).set([tokens, heads, prefixTokens, gridSize, firstLayer, fusedLayers, FUSION_CODES[fusion], k, rollout ? 1 : 0]);
-    new Float32Array(params, 36, 1)[0] = 1 / heads;
-    device.queue.writeBuffer(this.params, 0, params);
+    writeExplainParams(device, this.params, {
+      tokens, heads, prefixTokens, gridSize, firstLayer, fusedLayers, fusion, discardCount: k, rowNormalise: rollout,
+    });
 
     const encoder = device.createCommandEncoder({ label: `GpuExplainer.run(${method})` });
     const pass = encoder.beginComputePass({

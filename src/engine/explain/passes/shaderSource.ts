@@ -8,6 +8,29 @@ export const FUSION_CODES: Record<FusionMode, number> = { mean: 0, max: 1, min: 
 /** ExplainParams in common.wgsl: 9 u32 + 1 f32, padded to 16 bytes. */
 export const EXPLAIN_PARAMS_BYTES = 48;
 
+/** The fields of ExplainParams (common.wgsl) the host chooses; invHeads is derived. */
+export interface ExplainParams {
+  tokens: number;
+  heads: number;
+  prefixTokens: number;
+  gridSize: number;
+  firstLayer: number;
+  fusedLayers: number;
+  fusion: FusionMode;
+  discardCount: number;
+  rowNormalise: boolean;
+}
+
+/** Packs ExplainParams in common.wgsl's layout (field order matters) and queues the write. */
+export function writeExplainParams(device: GPUDevice, buffer: GPUBuffer, p: ExplainParams): void {
+  const bytes = new ArrayBuffer(EXPLAIN_PARAMS_BYTES);
+  new Uint32Array(bytes, 0, 9).set([
+    p.tokens, p.heads, p.prefixTokens, p.gridSize, p.firstLayer, p.fusedLayers, FUSION_CODES[p.fusion], p.discardCount, p.rowNormalise ? 1 : 0,
+  ]);
+  new Float32Array(bytes, 36, 1)[0] = 1 / p.heads; // stored as fround(1/H), as the CPU reference uses
+  device.queue.writeBuffer(buffer, 0, bytes);
+}
+
 function constantName(mode: FusionMode): string {
   return `FUSION_${mode.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
 }
