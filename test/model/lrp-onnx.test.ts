@@ -10,13 +10,15 @@ import { explainOnCpu } from '../../src/engine/explain/reference';
 
 const DIR = join(process.cwd(), 'test/fixtures/lrp');
 // Per block, max |ORT − PyTorch| ≤ tolerance · max |PyTorch| (relevance values are ~1e-3, so an absolute
-// bound would say little). Measured (onnxruntime-node 1.30, x86 CPU, two exports of this fixture): last
-// block ≤ 6e-6, middle block ≤ 9.7e-5, block 0 ≤ 4.4e-4. The error grows downwards: every block's Q·Kᵀ rule
-// divides by the attention scores (LRP-0), and near-zero scores amplify float32 rounding differences.
-const RELATIVE_TOLERANCE = 2e-4;
-const BLOCK0_RELATIVE_TOLERANCE = 1e-3;
-// The min–max normalised lrp map (values in [0, 1]) from either side's tensors. Measured: ≤ 9.8e-5.
-const MAP_TOLERANCE = 5e-4;
+// bound would say little). The error grows downwards: every block's Q·Kᵀ rule divides by the attention
+// scores (LRP-0), and near-zero scores amplify float32 rounding differences. Measured on this fixture
+// (last / middle / first block): onnxruntime-node 6e-6 / 9.7e-5 / 4.4e-4; onnxruntime-web (lrp-web.test.ts)
+// WASM 1.1e-5 / 1.9e-4 / 4.9e-4, WebGPU on SwiftShader 7e-6 / 1.2e-4 / 1.8e-4. A wrong rule or layout
+// gives errors of order 1. test/model/lrp-web.test.ts uses the same bounds.
+const RELATIVE_TOLERANCE = 5e-4;
+const BLOCK0_RELATIVE_TOLERANCE = 2e-3;
+// The min–max normalised lrp map (values in [0, 1]) from either side's tensors. Measured: ≤ 2.4e-4.
+const MAP_TOLERANCE = 1e-3;
 
 interface TensorFile { file: string; shape: number[] }
 interface FixtureCase { target: number[]; outputs: Record<'logits' | 'attention_grads' | 'attention_relevance', TensorFile> }
