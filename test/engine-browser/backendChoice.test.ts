@@ -86,3 +86,31 @@ test('distilled fixture (CLS + DIST tokens): every method gives the same G×G ma
     expect(r.mapGap, method).toBeLessThanOrEqual(1e-3);
   }
 }, 300_000);
+
+test('device lost and no adapter any more: the engine falls back to WASM and says so; the photo survives', async () => {
+  const driver = await openDriver(harness);
+  const url = await serveModel(driver.page, harness.baseUrl, 'fixture', FIXTURE_MODEL_DIR);
+  const result = await driver.page.evaluate(async ({ url, img }) => {
+    const api = window.leafLens;
+    const statuses: { kind: string; from?: string; to?: string; backend?: string }[] = [];
+    const engine = await api.createEngine(url, { backend: 'webgpu', modelCache: api.memoryFileCache(), onStatus: (s) => statuses.push(s) });
+    const photo = await engine.loadPhoto(new Blob([Uint8Array.from(atob(img), (c) => c.charCodeAt(0))]));
+    const before = engine.backend;
+    // From now on the browser offers no adapter (as after a GPU process crash that blocklists WebGPU).
+    GPU.prototype.requestAdapter = async () => null;
+    api.engineDevice(engine)!.destroy();
+    await new Promise((r) => setTimeout(r, 100));
+    const d = await engine.diagnose(photo, { method: 'relevance' });
+    const out = { before, after: engine.backend, diagnosed: d.backend, statuses: statuses.map((s) => [s.kind, s.from ?? s.backend, s.to].filter(Boolean).join(':')), cells: d.heatmap.values.length };
+    engine.dispose();
+    return out;
+  }, { url, img: imageBase64('leaf-96x72.jpg') });
+  await driver.close();
+  expect(result).toEqual({
+    before: 'webgpu',
+    after: 'wasm',
+    diagnosed: 'wasm',
+    statuses: ['ready:webgpu', 'recovering', 'fell-back:webgpu:wasm'],
+    cells: 196,
+  });
+}, 300_000);

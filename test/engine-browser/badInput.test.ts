@@ -69,6 +69,17 @@ describe('model files', () => {
     expectRefused(outcome, 'model-missing', /no-such-model/);
   });
 
+  test('an aborted load → aborted', async () => {
+    const url = await serveModel(driver.page, harness.baseUrl, 'aborted', FIXTURE_MODEL_DIR);
+    const outcome = await driver.page.evaluate(async (url) => {
+      const controller = new AbortController();
+      const pending = window.leafLens.createEngine(url, { backend: 'wasm', modelCache: window.leafLens.memoryFileCache(), signal: controller.signal });
+      controller.abort();
+      try { await pending; return { ok: true }; } catch (e) { const err = e as { code: string; message: string; detail: string; name: string }; return { ok: false, code: err.code, message: err.message, detail: err.detail, name: err.name }; }
+    }, url);
+    expect(outcome).toMatchObject({ ok: false, code: 'aborted', name: 'EngineError' });
+  });
+
   test('manifest 404 → model-missing', async () => {
     expectRefused(await tryModel('no-manifest', { missing: ['manifest.json'] }), 'model-missing', /404/);
   });
