@@ -114,3 +114,25 @@ test('device lost and no adapter any more: the engine falls back to WASM and say
     cells: 196,
   });
 }, 300_000);
+
+test('engines sharing one ORT module may be created and used at the same time', async () => {
+  const driver = await openDriver(harness);
+  const url = await serveModel(driver.page, harness.baseUrl, 'fixture', FIXTURE_MODEL_DIR);
+  const result = await driver.page.evaluate(async ({ url, img }) => {
+    const api = window.leafLens;
+    // ORT's WebGPU glue refuses a second session while one is being created; the engine queues them.
+    const gpus = await Promise.all([0, 1].map(() => api.createEngine(url, { backend: 'webgpu', modelCache: api.memoryFileCache() })));
+    const cpus = await Promise.all([0, 1, 2].map(() => api.createEngine(url, { backend: 'wasm', modelCache: api.memoryFileCache() })));
+    const blob = new Blob([Uint8Array.from(atob(img), (c) => c.charCodeAt(0))]);
+    const results = await Promise.all(cpus.map(async (engine, i) => {
+      const photo = await engine.loadPhoto(blob);
+      return engine.diagnose(photo, { method: i === 1 ? 'rollout' : 'relevance' });
+    }));
+    for (const e of [...gpus, ...cpus]) e.dispose();
+    return { gpuBackends: gpus.map((e) => e.backend), probs: results.map((d) => Array.from(d.probabilities)) };
+  }, { url, img: imageBase64('leaf-96x72.jpg') });
+  await driver.close();
+  expect(result.gpuBackends).toEqual(['webgpu', 'webgpu']);
+  expect(result.probs[1]).toEqual(result.probs[0]);
+  expect(result.probs[2]).toEqual(result.probs[0]);
+}, 300_000);

@@ -56,9 +56,18 @@ export interface EngineDevice {
   usesF16: boolean;
 }
 
-/** Requests a device from a fresh adapter (an adapter hands out one device only). */
+/** Adapters that already handed out their one device. */
+const consumedAdapters = new WeakSet<GPUAdapter>();
+
+/** Requests a device; the probe's adapter is used once, later devices (another engine, a rebuild) get a fresh one. */
 export async function createEngineDevice(probe: AdapterProbe, wantF16: boolean): Promise<EngineDevice> {
-  const { adapter } = probe;
+  let adapter = probe.adapter;
+  if (consumedAdapters.has(adapter)) {
+    const fresh = await navigator.gpu.requestAdapter({ powerPreference: 'high-performance' });
+    if (!fresh) throw new Error('no WebGPU adapter for another device');
+    adapter = fresh;
+  }
+  consumedAdapters.add(adapter);
   const requiredLimits: Record<string, number> = {};
   for (const name of LIMITS_ORT_NEEDS) {
     const value = (adapter.limits as unknown as Record<string, number | undefined>)[name];

@@ -35,6 +35,15 @@ export class Serializer {
   }
 }
 
+/** One queue per ORT module: its WASM instance creates one WebGPU session at a time and runs one graph at a time,
+ * even when several engines share it. */
+const ortQueues = new WeakMap<Ort, Serializer>();
+function queueOf(ort: Ort): Serializer {
+  let queue = ortQueues.get(ort);
+  if (!queue) ortQueues.set(ort, (queue = new Serializer()));
+  return queue;
+}
+
 export class GraphSession {
   /** Model runs so far (tests count them to prove cached outputs are reused). */
   runs = 0;
@@ -65,7 +74,7 @@ export class GraphSession {
     }
     let session: InferenceSession;
     try {
-      session = await ort.InferenceSession.create(source.bytes, options);
+      session = await queueOf(ort).run(() => ort.InferenceSession.create(source.bytes, options));
     } catch (error) {
       throw new EngineError('model-corrupt', `${source.file}: onnxruntime-web (${backend}) could not load it: ${describeError(error)}`, undefined, { cause: error });
     }
@@ -160,7 +169,7 @@ export class GraphSession {
     if (missing.length > 0) throw new EngineError('model-contract', `${this.file}: has no output ${missing.join(', ')}`);
     let outputs: Record<string, Tensor>;
     try {
-      outputs = await this.session.run(usable, fetches);
+      outputs = await queueOf(this.ort).run(() => this.session.run(usable, fetches));
     } catch (error) {
       throw new EngineError('internal', `${this.file}: run failed on ${this.backend}: ${describeError(error)}`, undefined, { cause: error });
     }
