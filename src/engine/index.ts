@@ -1,4 +1,14 @@
 // The engine's public entry point: the UI and the store import only from here.
+//
+//   const engine = await createEngine('models/deit-tiny-beans/', { backend: 'auto', onProgress, onStatus });
+//   const photo = await engine.loadPhoto(file);                  // decoded once, EXIF-upright, ≤ 1600 px
+//   const d = await engine.diagnose(photo, { method: 'relevance' });
+//   await d.heatmap.draw(canvas, { colorMap: 'turbo', opacity: 0.5 });
+//   await engine.diagnose(photo, { method: 'rollout' });         // reuses the model outputs: no new run
+//   await engine.setHead(headJson, 'my-head.json');              // other classes, same backbone
+//
+// Every refusal is an EngineError with a `code`, a plain `message` and a technical `detail`.
+// engineDiagnostics / engineCachedOutputs / engineDevice are for tests and benchmarks, not for the UI.
 export * from './types';
 export { EngineError, isEngineError } from './errors';
 export { createEngine, engineCachedOutputs, engineDevice, engineDiagnostics, memoryFileCache, DEFAULT_CACHE_NAME } from './engine';
