@@ -22,27 +22,49 @@ export function fuseHeads(x: Float32Array, y: Float32Array, dims: ExplainDims, l
   const out = new Float32Array(size);
   const invHeads = f32(1 / heads);
   const base = layer * heads * size;
-  for (let e = 0; e < size; e++) {
-    let acc = mode === 'max' ? -Infinity : mode === 'min' ? Infinity : 0;
-    for (let h = 0; h < heads; h++) {
-      const at = base + h * size + e;
-      const a = x[at]!;
-      if (mode === 'mean') acc = f32(acc + a);
-      else if (mode === 'max') acc = Math.max(acc, a);
-      else if (mode === 'min') acc = Math.min(acc, a);
-      else acc = f32(acc + Math.max(f32(a * y[at]!), 0));
+  // One loop per mode (the branch is hoisted out of the N²·H loop: this runs the WASM path).
+  switch (mode) {
+    case 'mean':
+      for (let e = 0; e < size; e++) {
+        let acc = x[base + e]!;
+        for (let h = 1; h < heads; h++) acc = f32(acc + x[base + h * size + e]!);
+        out[e] = f32(acc * invHeads);
+      }
+      break;
+    case 'max':
+    case 'min': {
+      const pick = mode === 'max' ? Math.max : Math.min;
+      for (let e = 0; e < size; e++) {
+        let acc = x[base + e]!;
+        for (let h = 1; h < heads; h++) acc = pick(acc, x[base + h * size + e]!);
+        out[e] = acc;
+      }
+      break;
     }
-    out[e] = mode === 'mean' || mode === 'positiveProductMean' ? f32(acc * invHeads) : acc;
+    case 'positiveProductMean':
+      for (let e = 0; e < size; e++) {
+        let acc = 0;
+        for (let h = 0; h < heads; h++) {
+          const at = base + h * size + e;
+          acc = f32(acc + Math.max(f32(x[at]! * y[at]!), 0));
+        }
+        out[e] = f32(acc * invHeads);
+      }
+      break;
   }
   return out;
 }
 
-const keyView = new DataView(new ArrayBuffer(4));
+const keyFloat = new Float32Array(1);
+const keyBits = new Uint32Array(keyFloat.buffer);
 
 /** Maps a float32 to a uint32 whose unsigned order is the float order (negatives flipped): orderedKey in common.wgsl. */
 export function orderedKey(value: number): number {
-  keyView.setFloat32(0, value);
-  const bits = keyView.getUint32(0);
+  keyFloat[0] = value;
+  return bitsKey(keyBits[0]!);
+}
+
+function bitsKey(bits: number): number {
   return (bits & 0x80000000 ? ~bits : bits | 0x80000000) >>> 0;
 }
 
@@ -57,19 +79,42 @@ export function orderedKey(value: number): number {
 export function discardThreshold(fused: Float32Array, tokens: number, discardRatio: number): number | null {
   const k = discardCount(tokens, discardRatio);
   if (k === 0) return null;
+  const bits = new Uint32Array(fused.buffer, fused.byteOffset, fused.length);
   const keys = new Uint32Array((tokens - 1) * (tokens - 1));
   let n = 0;
-  for (let i = 1; i < tokens; i++) for (let j = 1; j < tokens; j++) keys[n++] = orderedKey(fused[i * tokens + j]!);
-  keys.sort();
-  return keys[k]!;
+  for (let i = 1; i < tokens; i++) for (let j = 1; j < tokens; j++) keys[n++] = bitsKey(bits[i * tokens + j]!);
+  return selectRank(keys, k);
+}
+
+/**
+ * The key of rank k (0-based, ascending) by radix select, 8 bits a round from the top, as the kernel does:
+ * O(4·n) instead of sorting (the WASM path runs it once per block). The tests check it against a sort.
+ */
+export function selectRank(keys: Uint32Array, k: number): number {
+  const histogram = new Uint32Array(256);
+  let prefix = 0;
+  let rank = k;
+  for (let shift = 24; shift >= 0; shift -= 8) {
+    const known = shift === 24 ? 0 : (0xffffffff << (shift + 8)) >>> 0;
+    histogram.fill(0);
+    for (let c = 0; c < keys.length; c++) {
+      const key = keys[c]!;
+      if (((key & known) >>> 0) === prefix) histogram[(key >>> shift) & 255]!++;
+    }
+    let bin = 0;
+    while (rank >= histogram[bin]!) rank -= histogram[bin++]!;
+    prefix = (prefix | (bin << shift)) >>> 0;
+  }
+  return prefix;
 }
 
 /** Applies the discard in place: zeroes candidates (off the CLS row/column) whose key is below `threshold`. */
 export function applyDiscard(fused: Float32Array, tokens: number, threshold: number | null): void {
   if (threshold === null) return;
+  const bits = new Uint32Array(fused.buffer, fused.byteOffset, fused.length);
   for (let i = 1; i < tokens; i++) {
     for (let j = 1; j < tokens; j++) {
-      if (orderedKey(fused[i * tokens + j]!) < threshold) fused[i * tokens + j] = 0;
+      if (bitsKey(bits[i * tokens + j]!) < threshold) fused[i * tokens + j] = 0;
     }
   }
 }

@@ -7,6 +7,7 @@ import {
   fuseHeads,
   orderedKey,
   propagateRowStep,
+  selectRank,
 } from '../../../src/engine/explain/reference';
 import type { ExplainOptions } from '../../../src/engine/types';
 import { fixtureDims, randomTensors, seededRandom } from './randomTensors';
@@ -222,6 +223,15 @@ describe('rollout discard', () => {
     const kept = [...fused].filter((v, e) => v !== 0 && e >= N && e % N !== 0);
     const dropped = [...before].filter((v, e) => fused[e] === 0 && v !== 0);
     expect(Math.min(...kept)).toBeGreaterThan(Math.max(...dropped));
+  });
+
+  test('radix selectRank equals sorting, ties and negatives included', () => {
+    const random = seededRandom(11);
+    for (const size of [1, 2, 7, 1000]) {
+      const keys = new Uint32Array(size).map(() => (random() < 0.3 ? 0x80000000 : Math.floor(random() * 2 ** 32)) >>> 0);
+      const sorted = keys.slice().sort();
+      for (const k of [0, Math.floor(size / 2), size - 1]) expect(selectRank(keys, k)).toBe(sorted[k]);
+    }
   });
 
   test('ties at the threshold are all kept', () => {
