@@ -3,7 +3,7 @@
 //   const opts = withExplainDefaults(userOptions, dims, topClass);      // validates, fills defaults
 //   tensorsNeeded(opts.method)                                          // which model outputs to request
 //   explainOnCpu({ attentions, attentionGrads }, dims, opts)            // Float32Arrays in, ExplainResult out
-//   const gpu = new GpuExplainer(device, dims);                         // once per device + model
+//   const gpu = await GpuExplainer.create(device, dims);                // once per device + model (or `new`)
 //   await gpu.run({ attentions: buf, attentionGrads: buf2 }, opts);     // GPUBuffers (STORAGE) in, 196 floats read back
 //   gpu.destroy();
 export type { ExplainDims, ExplainTensors, ExplainTensorName } from './options';
