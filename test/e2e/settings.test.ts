@@ -120,6 +120,7 @@ test('a full storage quota keeps the result on screen, loses nothing saved, and 
   await error.waitFor({ timeout: 30_000 });
   await expect(error.textContent()).resolves.toMatch(/Nothing saved earlier was lost/);
   await expect(page.locator('[data-testid=diagnosis]').count()).resolves.toBe(1);
+  await error.scrollIntoViewIfNeeded();
   await page.screenshot({ path: `${SCREENSHOTS}/phone-360x740-storage-full.png` });
 
   await page.locator('[data-testid=nav-history]').click();

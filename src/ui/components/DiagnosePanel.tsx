@@ -4,7 +4,9 @@ import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { Heatmap } from '../../engine/types';
 import type { HistoryEntry } from '../../history/types';
-import { formatDate } from '../../i18n/index';
+import { className, formatDate, formatPercent } from '../../i18n/index';
+import { assessConfidence } from '../../store/uncertainty';
+import { WarningIcon } from './Icons';
 import { retrySave } from '../../store/actions';
 import { useAppStore } from '../../store/index';
 import {
@@ -61,13 +63,12 @@ function LiveDiagnosis() {
           <HeatmapCanvas
             heatmap={diagnosis?.heatmap ?? null} colorMap={colorMap} opacity={opacity} previewUrl={previewUrl}
             label={t('explain.canvasLabel', { method: t(`explain.methods.${method}`) })} testId="heatmap" readout
-            busy={photoStatus === 'decoding' || diagnosing}
+            busy={photoStatus === 'decoding' || diagnosing} below={<ResultLine />}
           />
           {photoStatus === 'decoding' && modelStatus === 'ready' && <p className="hint" aria-live="polite">{t('photo.decoding')}</p>}
           {photoStatus === 'decoding' && modelStatus !== 'ready' && modelStatus !== 'loading' && <p className="hint">{t('photo.waitingForModel')}</p>}
           {photoError && <ErrorMessage error={photoError}><p className="hint">{t('photo.tips')}</p></ErrorMessage>}
           {diagnosisError && <ErrorMessage error={diagnosisError} />}
-          {diagnosing && !diagnosis && <p className="hint" aria-live="polite">{t('diagnosis.working')}</p>}
         </section>
       )}
       {diagnosis && model && (
@@ -84,6 +85,29 @@ function LiveDiagnosis() {
   );
 }
 
+/** The answer right under the photo, in space reserved from the start (no jump), so a phone shows photo
+ * and answer together; the full card below has the details. Screen readers get the card, not this. */
+function ResultLine() {
+  const { t, i18n } = useTranslation();
+  const diagnosis = useAppStore(selectDiagnosis);
+  const model = useAppStore(selectModel);
+  const photoStatus = useAppStore(selectPhotoStatus);
+  let text = '';
+  if (diagnosis) {
+    const c = assessConfidence(diagnosis.probabilities);
+    const name = className(i18n, diagnosis.labels[c.top] ?? '');
+    text = c.unsure ? `${t('diagnosis.unsureTitle')} (${name}?)` : `${name} · ${t('diagnosis.confidence', { percent: formatPercent(c.topProbability, i18n.language) })}`;
+  } else if (photoStatus === 'decoding' || photoStatus === 'ready') {
+    text = t('diagnosis.working');
+  }
+  return (
+    <div className="result-line" aria-hidden="true">
+      <span className={diagnosis && assessConfidence(diagnosis.probabilities).unsure ? 'unsure' : ''}>{photoStatus === 'error' ? '' : text}</span>
+      {diagnosis && model && !model.trained && <span className="untrained-tag"><WarningIcon /> {t('history.untrained')}</span>}
+    </div>
+  );
+}
+
 function SaveStatus() {
   const { t } = useTranslation();
   const state = useAppStore(selectSaveState);
@@ -92,8 +116,7 @@ function SaveStatus() {
   if (state === 'saving') return <p className="save-status" data-testid="save-status" data-state="saving">{t('save.saving')}</p>;
   if ((state === 'storage-full' || state === 'error') && error) {
     return (
-      <ErrorMessage error={error}>
-        <p>{state === 'storage-full' ? t('save.full') : t('save.error')}</p>
+      <ErrorMessage error={error} message={state === 'storage-full' ? t('save.full') : t('save.error')}>
         <button type="button" className="button" onClick={() => void retrySave()}>{t('save.retry')}</button>
       </ErrorMessage>
     );

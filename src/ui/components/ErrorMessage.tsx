@@ -7,11 +7,19 @@ export function errorText(t: (key: string) => string, exists: (key: string) => b
   return exists(key) ? t(key) : error.message || t('errors.unknown');
 }
 
-export function ErrorMessage({ error, onDismiss, children }: { error: UiError; onDismiss?: () => void; children?: React.ReactNode }) {
+export interface ErrorMessageProps {
+  error: UiError;
+  /** Replaces the generic text for the error's code when the context allows a more precise one. */
+  message?: string;
+  onDismiss?: () => void;
+  children?: React.ReactNode;
+}
+
+export function ErrorMessage({ error, message, onDismiss, children }: ErrorMessageProps) {
   const { t, i18n } = useTranslation();
   return (
     <div className="error" role="alert" data-testid="error" data-code={error.code}>
-      <p className="error-text">{errorText(t, (k) => i18n.exists(k), error)}</p>
+      <p className="error-text">{message ?? errorText(t, (k) => i18n.exists(k), error)}</p>
       {children}
       {error.detail && (
         <details>

@@ -20,6 +20,8 @@ export interface HeatmapCanvasProps {
   /** Show the value under the pointer (the main view; not the small comparison tiles). */
   readout?: boolean;
   busy?: boolean;
+  /** Shown right under the photo, above the value readout. */
+  below?: React.ReactNode;
 }
 
 /** Canvas backing size: the CSS size times the pixel ratio, capped so phones do not draw 4K maps. */
@@ -28,7 +30,7 @@ function backingSize(element: HTMLElement): number {
   return Math.max(64, Math.min(1024, Math.round(css * Math.min(2, window.devicePixelRatio || 1))));
 }
 
-export function HeatmapCanvas({ heatmap, colorMap, opacity, previewUrl, label, testId, readout, busy }: HeatmapCanvasProps) {
+export function HeatmapCanvas({ heatmap, colorMap, opacity, previewUrl, label, testId, readout, busy, below }: HeatmapCanvasProps) {
   const { t, i18n } = useTranslation();
   const canvasRef = useRef<HTMLCanvasElement>(null);
   const [drawn, setDrawn] = useState<Heatmap | null>(null);
@@ -70,6 +72,7 @@ export function HeatmapCanvas({ heatmap, colorMap, opacity, previewUrl, label, t
         />
         {busy && <div className="spinner" aria-hidden="true" />}
       </div>
+      {below}
       {readout && heatmap && (
         <figcaption className="readout" aria-live="polite">
           {value === null ? t('explain.valueHint') : t('explain.valueAt', { value: formatNumber(value, i18n.language) })}
