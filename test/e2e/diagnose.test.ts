@@ -1,6 +1,5 @@
 // The field app end to end on the dev server: real val photos through the real UI with the fixture model.
 import { readFileSync } from 'node:fs';
-import { mkdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startBrowserHarness, type BrowserHarness } from '../browser/harness';
 import {
@@ -11,7 +10,6 @@ let harness: BrowserHarness;
 beforeAll(async () => { harness = await startBrowserHarness(); }, SLOW);
 afterAll(async () => { await harness?.close(); });
 
-const SCREENSHOTS = 'docs/screenshots';
 
 describe('diagnose a leaf', () => {
   test('each real val photo gets a diagnosis, a visible heatmap and the untrained warning', async () => {
@@ -85,8 +83,6 @@ describe('diagnose a leaf', () => {
     await canvas.hover();
     await expect(page.locator('.readout').textContent()).resolves.toMatch(/\d/);
 
-    mkdirSync(SCREENSHOTS, { recursive: true });
-    await page.screenshot({ path: `${SCREENSHOTS}/desktop-1280x800-diagnosis.png` });
     expect(appErrors(errors)).toEqual([]);
     await context.close();
   }, SLOW * 3);
@@ -99,8 +95,6 @@ describe('history', () => {
     await waitForModel(page);
     const first = await diagnoseFile(page, VAL_PHOTOS.healthy);
     await diagnoseFile(page, VAL_PHOTOS.angular_leaf_spot);
-    mkdirSync(SCREENSHOTS, { recursive: true });
-    await page.screenshot({ path: `${SCREENSHOTS}/phone-360x740-diagnosis.png` });
 
     await page.reload();
     await waitForModel(page);
@@ -108,7 +102,6 @@ describe('history', () => {
     const items = page.locator('[data-testid=history-item]');
     await expect.poll(() => items.count(), { timeout: 10_000 }).toBe(2);
     expect(await items.nth(1).getAttribute('data-label')).toBe(first);
-    await page.screenshot({ path: `${SCREENSHOTS}/phone-360x740-history.png` });
 
     const note = items.nth(0).locator('input');
     await note.fill('plot 7, "north" edge');

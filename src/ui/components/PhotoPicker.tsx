@@ -73,17 +73,22 @@ export function PhotoPicker({ compact = false }: { compact?: boolean }) {
     >
       <h2 id={`${cameraId}-h`} className="visually-hidden">{t('photo.heading')}</h2>
       <div className="picker-buttons">
-        <label className="button primary big" htmlFor={cameraId}>
-          <CameraIcon /> {t('photo.takePhoto')}
-        </label>
-        <input
-          id={cameraId} className="visually-hidden" type="file" accept="image/*" capture="environment"
-          data-testid="photo-input" onChange={onInput}
-        />
-        <label className="button secondary big" htmlFor={galleryId}>
-          <ImageIcon /> {t('photo.choosePhoto')}
-        </label>
-        <input id={galleryId} className="visually-hidden" type="file" accept="image/*" data-testid="gallery-input" onChange={onInput} />
+        {/* Each input precedes its label so the label can show the (hidden) input's keyboard focus. */}
+        <div className="file-pick">
+          <input
+            id={cameraId} className="visually-hidden" type="file" accept="image/*" capture="environment"
+            data-testid="photo-input" onChange={onInput}
+          />
+          <label className="button primary big" htmlFor={cameraId}>
+            <CameraIcon /> {t('photo.takePhoto')}
+          </label>
+        </div>
+        <div className="file-pick">
+          <input id={galleryId} className="visually-hidden" type="file" accept="image/*" data-testid="gallery-input" onChange={onInput} />
+          <label className="button secondary big" htmlFor={galleryId}>
+            <ImageIcon /> {t('photo.choosePhoto')}
+          </label>
+        </div>
       </div>
       <p className="hint drop-hint">{t('photo.dropHint')}</p>
       {!compact && <p className="hint">{t('photo.tips')}</p>}

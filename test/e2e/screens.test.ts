@@ -1,0 +1,107 @@
+// The main screens at phone (360×740) and desktop (1280×800) size, written to docs/screenshots/ for people
+// to look at, plus checks a screenshot cannot make: every control has a name, touch targets are large,
+// nothing is wider than the phone screen, keyboard focus reaches the photo buttons.
+import { mkdirSync } from 'node:fs';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { startBrowserHarness, type BrowserHarness } from '../browser/harness';
+import { appErrors, appUrl, SLOW, waitForDiagnosis, waitForModel } from './helpers';
+
+let harness: BrowserHarness;
+beforeAll(async () => { harness = await startBrowserHarness(); mkdirSync(DIR, { recursive: true }); }, SLOW);
+afterAll(async () => { await harness?.close(); });
+const DIR = 'docs/screenshots';
+
+/** Visible controls without an accessible name, or smaller than a thumb (44 px) at phone size. */
+async function controlProblems(page: Page, minTarget: number): Promise<string[]> {
+  return page.evaluate((min) => {
+    const problems: string[] = [];
+    const visible = (el: Element) => { const r = el.getBoundingClientRect(); return r.width > 2 && r.height > 2 && getComputedStyle(el).visibility !== 'hidden'; };
+    for (const el of document.querySelectorAll('button, select, input:not(.visually-hidden), summary, label.button, a[href]')) {
+      if (!visible(el) || el.closest('[hidden]')) continue;
+      const input = el as HTMLInputElement;
+      const name = (el.getAttribute('aria-label') ?? '') || (el.textContent ?? '').trim()
+        || (input.labels?.[0]?.textContent ?? '').trim() || (el.closest('label')?.textContent ?? '').trim() || (input.placeholder ?? '');
+      const what = `${el.tagName.toLowerCase()}${el.getAttribute('data-testid') ? `[${el.getAttribute('data-testid')}]` : ''} "${name.slice(0, 30)}"`;
+      if (!name) problems.push(`no accessible name: ${what}`);
+      const r = el.getBoundingClientRect();
+      const target = el.tagName === 'INPUT' && (input.type === 'radio' || input.type === 'checkbox') ? el.closest('label') ?? el : el;
+      const tr = target.getBoundingClientRect();
+      if (tr.height < min && el.tagName !== 'A') problems.push(`target ${Math.round(tr.width)}×${Math.round(tr.height)}: ${what}`);
+      void r;
+    }
+    if (document.documentElement.scrollWidth > window.innerWidth + 1) {
+      const wide = [...document.querySelectorAll('body *')].filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1)
+        .slice(0, 5).map((e) => `${e.tagName.toLowerCase()}.${e.className}`);
+      problems.push(`page wider than the screen: ${document.documentElement.scrollWidth} (${wide.join(', ')})`);
+    }
+    return problems;
+  }, minTarget);
+}
+
+for (const [kind, viewport] of [['phone-360x740', { width: 360, height: 740 }], ['desktop-1280x800', { width: 1280, height: 800 }]] as const) {
+  describe(kind, () => {
+    test('home, diagnosis, comparison, history and settings', async () => {
+      const { page, context, errors } = await harness.newPage({ viewport });
+      await page.goto(appUrl(harness.baseUrl));
+      await waitForModel(page);
+      await page.screenshot({ path: `${DIR}/${kind}-home.png` });
+      if (kind === 'phone-360x740') expect(await controlProblems(page, 40)).toEqual([]);
+
+      await page.locator('[data-testid=sample-bean_rust]').click();
+      await waitForDiagnosis(page);
+      await page.screenshot({ path: `${DIR}/${kind}-diagnosis.png` });
+      if (kind === 'phone-360x740') {
+        await page.locator('.diagnosis').scrollIntoViewIfNeeded();
+        await page.screenshot({ path: `${DIR}/${kind}-result.png` });
+        await page.locator('[data-testid=advice]').scrollIntoViewIfNeeded();
+        await page.screenshot({ path: `${DIR}/${kind}-advice.png` });
+      }
+      await page.locator('details.advanced > summary').click();
+      await page.locator('[data-testid=compare]').click();
+      const methods = await page.locator('[data-testid=method-picker] input').count();
+      await page.waitForFunction((n) => document.querySelectorAll('[data-testid^=compare-][data-drawn=true]').length === n, methods, { timeout: SLOW });
+      await page.locator('[data-testid=comparison]').scrollIntoViewIfNeeded();
+      await page.screenshot({ path: `${DIR}/${kind}-compare.png` });
+      if (kind === 'phone-360x740') expect(await controlProblems(page, 40)).toEqual([]);
+
+      await page.locator('[data-testid=nav-history]').click();
+      await page.locator('[data-testid=history-item]').first().waitFor();
+      await page.evaluate(() => window.scrollTo(0, 0));
+      await page.screenshot({ path: `${DIR}/${kind}-history.png` });
+      if (kind === 'phone-360x740') expect(await controlProblems(page, 40)).toEqual([]);
+
+      await page.locator('[data-testid=nav-settings]').click();
+      await page.screenshot({ path: `${DIR}/${kind}-settings.png` });
+      if (kind === 'phone-360x740') expect(await controlProblems(page, 40)).toEqual([]);
+      expect(appErrors(errors)).toEqual([]);
+      await context.close();
+    }, SLOW * 2);
+  });
+}
+
+test('Swahili and Spanish result screens; keyboard reaches the photo buttons first', async () => {
+  const { page, context } = await harness.newPage({ viewport: { width: 360, height: 740 } });
+  await page.goto(appUrl(harness.baseUrl));
+  await waitForModel(page);
+  await page.locator('[data-testid=language]').selectOption('sw');
+  await page.locator('[data-testid=sample-healthy]').click();
+  await waitForDiagnosis(page);
+  await page.screenshot({ path: `${DIR}/phone-360x740-diagnosis-sw.png` });
+  await page.locator('[data-testid=advice]').scrollIntoViewIfNeeded();
+  await expect(page.locator('[data-testid=advice] h2').textContent()).resolves.toMatch(/^La kufanya/);
+  await page.locator('[data-testid=language]').selectOption('es');
+  await page.screenshot({ path: `${DIR}/phone-360x740-advice-es.png` });
+  await expect(page.locator('[data-testid=advice] h2').textContent()).resolves.toMatch(/^Qué hacer/);
+
+  // Keyboard: skip link, language, then the camera input (its label shows the focus ring).
+  await page.reload();
+  await waitForModel(page);
+  await page.keyboard.press('Tab');
+  await page.keyboard.press('Tab');
+  await page.keyboard.press('Tab');
+  expect(await page.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe('photo-input');
+  const outline = await page.locator('[data-testid=photo-input] + label').evaluate((el) => getComputedStyle(el).outlineStyle);
+  expect(outline).toBe('solid');
+  await context.close();
+}, SLOW * 2);
