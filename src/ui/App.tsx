@@ -60,15 +60,6 @@ function Shell() {
           </select>
         </label>
       </header>
-      <UpdatePrompt />
-      <main id="main" tabIndex={-1}>
-        {engineStatus?.kind === 'recovering' && <p className="notice" role="status">{t('engine.recovering')}</p>}
-        {engineStatus?.kind === 'fell-back' && <p className="notice" role="status">{t('engine.fellBack', { from: engineStatus.from, to: engineStatus.to })}</p>}
-        {appError && <ErrorMessage error={appError} onDismiss={() => useAppStore.getState().setAppError(null)} />}
-        <div hidden={panel !== 'diagnose'}><DiagnosePanel onRetryModel={() => void modelQuery.refetch()} /></div>
-        {panel === 'history' && <HistoryPanel />}
-        {panel === 'settings' && <SettingsPanel />}
-      </main>
       <nav className="bottom-nav" aria-label={t('nav.main')}>
         {PANELS.map((p) => (
           <button
@@ -80,6 +71,15 @@ function Shell() {
           </button>
         ))}
       </nav>
+      <UpdatePrompt />
+      <main id="main" tabIndex={-1}>
+        {engineStatus?.kind === 'recovering' && <p className="notice" role="status">{t('engine.recovering')}</p>}
+        {engineStatus?.kind === 'fell-back' && <p className="notice" role="status">{t('engine.fellBack', { from: engineStatus.from, to: engineStatus.to })}</p>}
+        {appError && <ErrorMessage error={appError} onDismiss={() => useAppStore.getState().setAppError(null)} />}
+        <div hidden={panel !== 'diagnose'}><DiagnosePanel onRetryModel={() => void modelQuery.refetch()} /></div>
+        {panel === 'history' && <HistoryPanel />}
+        {panel === 'settings' && <SettingsPanel />}
+      </main>
     </div>
   );
 }

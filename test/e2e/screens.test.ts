@@ -94,11 +94,13 @@ test('Swahili and Spanish result screens; keyboard reaches the photo buttons fir
   await page.screenshot({ path: `${DIR}/phone-360x740-advice-es.png` });
   await expect(page.locator('[data-testid=advice] h2').textContent()).resolves.toMatch(/^Qué hacer/);
 
-  // Keyboard: skip link, language, then the camera input (its label shows the focus ring).
+  // Keyboard: the first Tab reaches the skip link; it jumps over header and nav to the main content,
+  // whose first stop is the camera input (its label shows the focus ring).
   await page.reload();
   await waitForModel(page);
   await page.keyboard.press('Tab');
-  await page.keyboard.press('Tab');
+  expect(await page.evaluate(() => document.activeElement?.className)).toBe('skip-link');
+  await page.keyboard.press('Enter');
   await page.keyboard.press('Tab');
   expect(await page.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe('photo-input');
   const outline = await page.locator('[data-testid=photo-input] + label').evaluate((el) => getComputedStyle(el).outlineStyle);

@@ -50,9 +50,23 @@ function LiveDiagnosis() {
   const opacity = useAppStore(selectOpacity);
   const hasPhoto = photoStatus !== 'empty';
 
+  // Two columns on wide screens (photo side: picture and explanation; answer side: result and advice);
+  // on phones the columns dissolve and CSS `order` gives picker, photo, result, explanation, advice.
   return (
-    <>
+    <div className="diagnose-layout">
+      <div className="col col-answer">
       <PhotoPicker compact={hasPhoto} />
+      {diagnosis && model && (
+        <>
+          <DiagnosisCard
+            labels={diagnosis.labels} probabilities={diagnosis.probabilities} untrained={!model.trained}
+            footer={<SaveStatus />}
+          />
+          <AdvicePanel classId={diagnosis.labels[diagnosis.top] ?? ''} />
+        </>
+      )}
+      </div>
+      <div className="col col-photo">
       {hasPhoto && (
         <section
           className="card photo-card" aria-busy={photoStatus === 'decoding' || diagnosing} data-testid="photo-card"
@@ -71,17 +85,9 @@ function LiveDiagnosis() {
           {diagnosisError && <ErrorMessage error={diagnosisError} />}
         </section>
       )}
-      {diagnosis && model && (
-        <>
-          <DiagnosisCard
-            labels={diagnosis.labels} probabilities={diagnosis.probabilities} untrained={!model.trained}
-            footer={<SaveStatus />}
-          />
-          <ExplainControls />
-          <AdvicePanel classId={diagnosis.labels[diagnosis.top] ?? ''} />
-        </>
-      )}
-    </>
+      {diagnosis && model && <ExplainControls />}
+      </div>
+    </div>
   );
 }
 
