@@ -1,5 +1,6 @@
 // The bench page. Interactive: pick a model folder and a photo, press Run. Headless: scripts/bench.ts and
 // scripts/eval-explain.ts call the functions on `window.leafLensBench`, one page per part and backend.
+import { describeError } from '../src/engine/errors';
 import type { BackendName } from '../src/engine/types';
 import { EvalSession, type EvalConfig, type EvalInfo } from './browser/evalExplain';
 import { runEndToEnd, type EndToEndConfig, type EndToEndResult } from './browser/endToEnd';
@@ -20,16 +21,27 @@ function log(line: string): void {
 
 let evalSession: EvalSession | null = null;
 
+/** EngineError's message is for farmers; the runner needs its code and detail. */
+async function withDetail<T>(work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (err) {
+    const cause = err instanceof Error && err.cause instanceof Error ? err.cause : err;
+    if (cause instanceof Error && cause.stack) console.warn(`[bench] ${cause.stack}`);
+    throw new Error(describeError(err));
+  }
+}
+
 const api = {
-  stages: (config: Omit<StagesConfig, 'canvas' | 'log'>): Promise<StagesResult> => runStages({ ...config, canvas, log }),
-  endToEnd: (config: Omit<EndToEndConfig, 'canvas' | 'log'>): Promise<EndToEndResult> => runEndToEnd({ ...config, canvas, log }),
+  stages: (config: Omit<StagesConfig, 'canvas' | 'log'>): Promise<StagesResult> => withDetail(runStages({ ...config, canvas, log })),
+  endToEnd: (config: Omit<EndToEndConfig, 'canvas' | 'log'>): Promise<EndToEndResult> => withDetail(runEndToEnd({ ...config, canvas, log })),
   async openEval(config: EvalConfig): Promise<EvalInfo> {
-    evalSession = await EvalSession.open(config);
+    evalSession = await withDetail(EvalSession.open(config));
     return evalSession.info();
   },
   evalPhoto(url: string, label: number, index: number): Promise<PhotoRecord> {
     if (!evalSession) throw new Error('openEval first');
-    return evalSession.photo(url, label, index);
+    return withDetail(evalSession.photo(url, label, index));
   },
   async closeEval(): Promise<void> {
     await evalSession?.close();

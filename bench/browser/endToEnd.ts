@@ -1,6 +1,7 @@
 // One backend through the engine's public API, as the app uses it: photo blob → loadPhoto → diagnose →
 // heatmap.draw, a fresh photo handle every run (so no cached model outputs), plus memory before/after.
 import { createEngine, engineDiagnostics, memoryFileCache } from '../../src/engine/engine';
+import { describeError } from '../../src/engine/errors';
 import type { BackendName, ExplainMethod } from '../../src/engine/types';
 import type { MemorySample } from '../lib/report';
 import { slopePerStep, summarize, type Summary } from '../lib/stats';
@@ -80,7 +81,7 @@ export async function runEndToEnd(config: EndToEndConfig): Promise<EndToEndResul
       log(`${backend} end-to-end run ${run + 1 - config.warmup}/${config.runs}: ${total.toFixed(1)} ms`);
     }
   } catch (err) {
-    errors.push(String(err));
+    errors.push(describeError(err));
   }
   const after = await memorySample();
   const liveAfter = engineDiagnostics(engine).liveOutputTensors;

@@ -1,7 +1,8 @@
 // One backend, stage by stage: decode, preprocess, forward-only graph, full graph, every explanation kernel
 // (WGSL on WebGPU) and its TS reference, and the overlay. Warm-up runs first, then `runs` timed runs.
+import { describeError } from '../../src/engine/errors';
 import type { Tensor } from 'onnxruntime-web';
-import { EXPLAIN_METHODS, explainOnCpu, GpuExplainer, tensorsNeeded, withExplainDefaults, type ExplainDims, type ExplainTensors } from '../../src/engine/explain/index';
+import { EXPLAIN_METHODS, explainOnCpu, GpuExplainer, withExplainDefaults, type ExplainDims, type ExplainTensors } from '../../src/engine/explain/index';
 import { decodePhoto } from '../../src/engine/image/decode';
 import { preprocessBitmap } from '../../src/engine/image/preprocess';
 import { gridSizeOf, type Manifest } from '../../src/engine/model/manifest';
@@ -46,6 +47,20 @@ export const STAGE_CASES: { key: string; options: ExplainOptions }[] = [
 
 export function dimsOf(manifest: Manifest): ExplainDims {
   return { layers: manifest.layers, heads: manifest.heads, tokens: manifest.tokens, prefixTokens: manifest.prefix_tokens, gridSize: gridSizeOf(manifest) };
+}
+
+/** Copies `length` floats of a GPU buffer to the CPU. */
+async function readBuffer(device: GPUDevice, buffer: GPUBuffer, length: number): Promise<Float32Array> {
+  const staging = device.createBuffer({ label: 'bench.readback', size: length * 4, usage: GPUBufferUsage.COPY_DST | GPUBufferUsage.MAP_READ });
+  try {
+    const encoder = device.createCommandEncoder({ label: 'bench.readback' });
+    encoder.copyBufferToBuffer(buffer, 0, staging, 0, length * 4);
+    device.queue.submit([encoder.finish()]);
+    await staging.mapAsync(GPUMapMode.READ);
+    return new Float32Array(staging.getMappedRange().slice(0));
+  } finally {
+    staging.destroy();
+  }
 }
 
 export async function runStages(config: StagesConfig): Promise<StagesResult> {
@@ -103,12 +118,7 @@ export async function runStages(config: StagesConfig): Promise<StagesResult> {
       let top = 0;
       for (let c = 1; c < logits.length; c++) if (logits[c]! > logits[top]!) top = c;
 
-      // CPU copies for the TS references (on WebGPU this is a download, not timed as a stage).
-      const cpuTensors: ExplainTensors<Float32Array> = {
-        attentions: (await fullOut.attentions!.getData()) as Float32Array,
-        attentionGrads: (await fullOut.attention_grads!.getData()) as Float32Array,
-        attentionRelevance: hasRelevance ? ((await fullOut.attention_relevance!.getData()) as Float32Array) : undefined,
-      };
+      // WGSL kernels first, on the GPU buffers as the engine passes them (reading a tensor's data moves it to the CPU).
       const gpuTensors: ExplainTensors<GPUBuffer> | null = device
         ? {
             attentions: fullOut.attentions!.gpuBuffer as GPUBuffer,
@@ -116,25 +126,42 @@ export async function runStages(config: StagesConfig): Promise<StagesResult> {
             attentionRelevance: hasRelevance ? (fullOut.attention_relevance!.gpuBuffer as GPUBuffer) : undefined,
           }
         : null;
-
-      let lastValues: Float32Array = new Float32Array(dims.gridSize * dims.gridSize);
-      for (const c of cases) {
-        const options = withExplainDefaults(c.options, dims, top);
-        if (!tensorsNeeded(options.method).every((name) => cpuTensors[name])) continue;
-        try {
-          t0 = performance.now();
-          lastValues = explainOnCpu(cpuTensors, dims, options).values;
-          record(`ts:${c.key}`, performance.now() - t0, timed);
-          if (explainer && gpuTensors) {
+      if (explainer && gpuTensors) {
+        for (const c of cases) {
+          try {
             t0 = performance.now();
-            const result = await explainer.run(gpuTensors, options);
+            const result = await explainer.run(gpuTensors, withExplainDefaults(c.options, dims, top));
             const wall = performance.now() - t0;
             if (result.gpuMs !== undefined) kernelTiming = 'timestamp-query';
             record(`wgsl:${c.key}`, result.gpuMs ?? wall, timed);
             record(`wgsl-wall:${c.key}`, wall, timed);
+          } catch (err) {
+            if (run === 0) errors.push(`wgsl ${c.key}: ${describeError(err)}`);
           }
+        }
+      }
+
+      // CPU copies for the TS references (on WebGPU a download, not timed as a stage). Copied with our own
+      // readback so the ORT tensors stay GPU-resident until disposed, as in the engine.
+      const cpuOf = async (tensor: Tensor | undefined): Promise<Float32Array | undefined> => {
+        if (!tensor) return undefined;
+        return device ? readBuffer(device, tensor.gpuBuffer as GPUBuffer, tensor.size) : ((await tensor.getData()) as Float32Array);
+      };
+      const cpuTensors: ExplainTensors<Float32Array> = {
+        attentions: (await cpuOf(fullOut.attentions))!,
+        attentionGrads: await cpuOf(fullOut.attention_grads),
+        attentionRelevance: hasRelevance ? await cpuOf(fullOut.attention_relevance) : undefined,
+      };
+      let lastValues: Float32Array = new Float32Array(dims.gridSize * dims.gridSize);
+      for (const c of cases) {
+        try {
+          const options = withExplainDefaults(c.options, dims, top);
+          t0 = performance.now();
+          const values = explainOnCpu(cpuTensors, dims, options).values;
+          record(`ts:${c.key}`, performance.now() - t0, timed);
+          if (options.method === 'relevance') lastValues = values;
         } catch (err) {
-          if (run === 0) errors.push(`${c.key}: ${String(err)}`);
+          if (run === 0) errors.push(`ts ${c.key}: ${describeError(err)}`);
         }
       }
       for (const t of Object.values(fullOut)) t.dispose();
@@ -149,7 +176,7 @@ export async function runStages(config: StagesConfig): Promise<StagesResult> {
           record('canvas2d:overlay', performance.now() - t0, timed);
         }
       } catch (err) {
-        if (run === 0) errors.push(`overlay: ${String(err)}`);
+        if (run === 0) errors.push(`overlay: ${describeError(err)}`);
       }
       decoded.bitmap.close();
       log(`${backend} run ${run + 1}/${config.warmup + config.runs}${timed ? '' : ' (warm-up)'}`);

@@ -6,6 +6,10 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { createServer, type Plugin, type ViteDevServer } from 'vite';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../../test/browser/harness';
 
+/** Headless Debian Chromium loses its WebGPU instance once a WebGPU canvas hands out a texture unless ANGLE
+ * runs on Vulkan (found by the kernel tests, test/gpu/kernels.test.ts); the bench draws to canvases. */
+export const WEBGPU_CANVAS_ARGS = ['--use-angle=vulkan', '--enable-features=Vulkan,VulkanFromANGLE'];
+
 export const MODEL_MOUNT = '/__bench/model/';
 export const DATA_MOUNT = '/__bench/data/';
 
@@ -64,7 +68,7 @@ export async function startBenchBrowser(options: { modelDir: string; dataDir?: s
   const baseUrl = `http://127.0.0.1:${address.port}`;
   const browser = await chromium.launch({
     executablePath: CHROMIUM_PATH,
-    args: [...CHROMIUM_ARGS, '--enable-precise-memory-info'],
+    args: [...CHROMIUM_ARGS, ...WEBGPU_CANVAS_ARGS, '--enable-precise-memory-info'],
     headless: true,
   });
   return {

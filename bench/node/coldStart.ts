@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path';
 import { chromium, type BrowserContext, type CDPSession, type Page } from 'playwright-core';
 import { build, preview } from 'vite';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../../test/browser/harness';
+import { WEBGPU_CANVAS_ARGS } from './browserRunner';
 import type { ColdStartReport, ColdStartRun } from '../lib/report';
 import { SHIPPED_MODEL_DIR, STAND_IN_MODEL_DIR } from '../lib/modelFiles';
 
@@ -118,7 +119,7 @@ export async function measureColdStart(options: { log: (line: string) => void; p
   const address = server.httpServer.address();
   if (!address || typeof address === 'string') throw new Error('vite preview did not report a port');
   const url = `http://127.0.0.1:${address.port}/`;
-  const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, headless: true });
+  const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: [...CHROMIUM_ARGS, ...WEBGPU_CANVAS_ARGS], headless: true });
   const runs: ColdStartRun[] = [];
   try {
     const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
