@@ -1,5 +1,7 @@
 // Bad input, each refused with the right typed error (a farmer's message plus a developer's detail), on the
 // fixture model served through page.route with broken copies; images from test/fixtures/images.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startBrowserHarness, type BrowserHarness } from '../browser/harness';
 import { FIXTURE_MODEL_DIR, imageBase64, openDriver, serveModel, solidPng, type ModelEdit } from './support';
@@ -57,6 +59,37 @@ const flipByte = (at: number) => (b: Buffer) => { const c = Buffer.from(b); c[at
 describe('model files', () => {
   test('the fixture itself loads and diagnoses (the baseline for the broken copies)', async () => {
     expect(await tryModel('good', {}, 'relevance')).toEqual({ ok: true });
+  }, 120_000);
+
+  test('progress: manifest, every download up to its size, verification, session, ready; then the Cache API serves', async () => {
+    const url = await serveModel(driver.page, harness.baseUrl, 'progress', FIXTURE_MODEL_DIR);
+    const events = await driver.page.evaluate(async (url) => {
+      const log: { kind: string; file?: string; loaded?: number; total?: number; fromCache?: boolean; backend?: string }[] = [];
+      const cacheName = `progress-${Date.now()}`;
+      (await window.leafLens.createEngine(url, { backend: 'wasm', cacheName, onProgress: (p) => log.push({ ...p }) })).dispose();
+      const second: typeof log = [];
+      (await window.leafLens.createEngine(url, { backend: 'wasm', cacheName, onProgress: (p) => second.push({ ...p }) })).dispose();
+      await caches.delete(cacheName);
+      return { first: log, second };
+    }, url);
+    const kinds = [...new Set(events.first.map((e) => e.kind))];
+    expect(kinds).toEqual(['manifest', 'download', 'verify', 'session', 'ready']);
+    const finished = events.first.filter((e) => e.kind === 'download' && e.loaded === e.total).map((e) => e.file).sort();
+    expect(finished).toEqual(['model.forward.onnx', 'model.onnx', 'model.weights']);
+    expect(events.first.filter((e) => e.kind === 'download').every((e) => e.fromCache === false)).toBe(true);
+    expect(events.second.filter((e) => e.kind === 'download').map((e) => e.fromCache)).toEqual([true, true, true]);
+  });
+
+  test('the default model folder: loads when the trained model is installed, else model-missing', async () => {
+    const installed = existsSync(join(process.cwd(), 'public/models/deit-tiny-beans/manifest.json'));
+    const outcome = await driver.page.evaluate(async (base) => {
+      try {
+        (await window.leafLens.createEngine(`${base}/models/deit-tiny-beans/`, { backend: 'wasm', modelCache: window.leafLens.memoryFileCache() })).dispose();
+        return { ok: true };
+      } catch (e) { const err = e as { code: string; message: string; detail: string; name: string }; return { ok: false, code: err.code, message: err.message, detail: err.detail, name: err.name }; }
+    }, harness.baseUrl);
+    if (installed) expect(outcome).toEqual({ ok: true });
+    else expectRefused(outcome, 'model-missing', /deit-tiny-beans/);
   }, 120_000);
 
   test('no model folder (the dev server answers with its index.html) → model-missing', async () => {
