@@ -410,6 +410,11 @@ class LeafLensEngine implements Engine {
       ? ['logits', 'attentions']
       : ['logits', 'attentions', 'attention_grads', ...(m.outputs.includes('attention_relevance') ? ['attention_relevance' as const] : [])];
     const outputs = await session.run(feeds, fetches);
+    if (runtime.closed) {
+      // The device was lost during the run: these outputs live on a dead device.
+      for (const t of Object.values(outputs)) t.dispose();
+      throw new EngineError('device-lost', `${graph} run finished on a lost device`);
+    }
     this.counts[graph] += 1;
     const logitsTensor = outputs.logits!;
     const logits = new Float32Array(logitsTensor.data as Float32Array);
@@ -460,7 +465,10 @@ class LeafLensEngine implements Engine {
       try {
         return await this.diagnoseOnce(photo, options);
       } catch (error) {
-        // The device went away mid-run: wait for the rebuilt backend and try once more.
+        // The device went away mid-run: its 'lost' promise may settle just after the failure, so give it a moment,
+        // then wait for the rebuilt backend and try once more.
+        const device = this.runtime.gpu?.device;
+        if (device && !this.recovery) await Promise.race([device.lost, new Promise((r) => setTimeout(r, 50))]);
         if (this.recovery && !this.disposed) {
           await this.recovery;
           return this.diagnoseOnce(photo, options);

@@ -136,3 +136,30 @@ test('engines sharing one ORT module may be created and used at the same time', 
   expect(result.probs[1]).toEqual(result.probs[0]);
   expect(result.probs[2]).toEqual(result.probs[0]);
 }, 300_000);
+
+test('a device lost in the middle of a model run: the diagnosis still arrives, from the rebuilt device', async () => {
+  const driver = await openDriver(harness);
+  const url = await serveModel(driver.page, harness.baseUrl, 'fixture', FIXTURE_MODEL_DIR);
+  const result = await driver.page.evaluate(async ({ url, img }) => {
+    const api = window.leafLens;
+    const statuses: string[] = [];
+    const engine = await api.createEngine(url, { backend: 'webgpu', modelCache: api.memoryFileCache(), onStatus: (s) => statuses.push(s.kind) });
+    const photo = await engine.loadPhoto(new Blob([Uint8Array.from(atob(img), (c) => c.charCodeAt(0))]));
+    const first = api.engineDevice(engine)!;
+    const pending = engine.diagnose(photo, { method: 'rollout' });
+    await new Promise((r) => setTimeout(r, 1500)); // the forward run takes seconds on SwiftShader
+    first.destroy();
+    try {
+      const d = await pending;
+      return { ok: true, backend: d.backend, cells: d.heatmap.values.length, rebuilt: api.engineDevice(engine) !== first, statuses, stats: api.engineDiagnostics(engine) };
+    } catch (e) {
+      return { ok: false, code: (e as { code: string }).code, detail: (e as { detail: string }).detail, statuses };
+    } finally {
+      engine.dispose();
+    }
+  }, { url, img: imageBase64('leaf-96x72.jpg') });
+  await driver.close();
+  console.log(JSON.stringify(result));
+  expect(result).toMatchObject({ ok: true, backend: 'webgpu', cells: 196, rebuilt: true });
+  expect(result.statuses).toEqual(['ready', 'recovering', 'ready']);
+}, 300_000);
