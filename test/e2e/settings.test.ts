@@ -133,3 +133,54 @@ test('a full storage quota keeps the result on screen, loses nothing saved, and 
   await expect.poll(() => page.locator('[data-testid=history-item]').count()).toBe(2);
   await context.close();
 }, SLOW * 2);
+
+test('a model folder loaded from disk is validated by the engine, used, and kept across reloads', async () => {
+  const { page, context, errors } = await harness.newPage({ viewport: { width: 360, height: 740 } });
+  await page.goto(`${harness.baseUrl}/index.html?backend=wasm`);
+  await page.locator('[data-testid=model-missing]').waitFor({ timeout: SLOW });
+  // A folder without manifest.json is refused with a plain message.
+  const dir = tempDir('leaf-lens-folder-');
+  writeFile(dir, 'notes.txt', 'not a model');
+  await page.setInputFiles('[data-testid=model-missing] [data-testid=model-folder-input]', dir);
+  await page.locator('[data-testid=error][data-code=folder-incomplete]').waitFor({ timeout: 30_000 });
+
+  await page.setInputFiles('[data-testid=model-missing] [data-testid=model-folder-input]', `public/${FIXTURE_MODEL}`);
+  await waitForModel(page);
+  await expect(page.locator('[data-testid=model-missing]').count()).resolves.toBe(0);
+  await diagnoseFile(page, VAL_PHOTOS.bean_rust);
+  await page.locator('[data-testid=nav-settings]').click();
+  await expect(page.locator('[data-testid=settings] code').nth(1).textContent()).resolves.toBe('fixture-deit-micro');
+
+  await page.reload();
+  await waitForModel(page);
+  await expect(page.locator('[data-testid=model-missing]').count()).resolves.toBe(0);
+  await page.locator('[data-testid=nav-settings]').click();
+  await expect(page.locator('[data-testid=settings] code').nth(1).textContent()).resolves.toBe('fixture-deit-micro');
+  // Back to the built-in model (missing in this build) on request.
+  await page.getByRole('button', { name: 'Use the built-in model' }).click();
+  await page.locator('[data-testid=nav-diagnose]').click();
+  await page.locator('[data-testid=model-missing]').waitFor({ timeout: SLOW });
+  expect(appErrors(errors).filter((e) => !/Failed to load resource/.test(e))).toEqual([]);
+  await context.close();
+}, SLOW * 2);
+
+test('location is saved only after the user allows it', async () => {
+  const { page, context } = await harness.newPage({ viewport: { width: 360, height: 740 } });
+  await context.grantPermissions(['geolocation']);
+  await context.setGeolocation({ latitude: 0.3476, longitude: 32.5825, accuracy: 20 });
+  await page.goto(appUrl(harness.baseUrl));
+  await waitForModel(page);
+  await diagnoseFile(page, VAL_PHOTOS.healthy);
+  await page.locator('[data-testid=save-status][data-state=saved]').waitFor();
+  await page.locator('[data-testid=nav-history]').click();
+  await page.locator('[data-testid=save-location]').check();
+  await page.locator('[data-testid=nav-diagnose]').click();
+  await diagnoseFile(page, VAL_PHOTOS.angular_leaf_spot);
+  await page.locator('[data-testid=save-status][data-state=saved]').waitFor();
+  await page.locator('[data-testid=nav-history]').click();
+  const items = page.locator('[data-testid=history-item]');
+  await expect.poll(() => items.count()).toBe(2);
+  await expect(items.nth(0).textContent()).resolves.toMatch(/0\.3476, 32\.5825/);
+  await expect(items.nth(1).textContent()).resolves.not.toMatch(/Location/);
+  await context.close();
+}, SLOW * 2);
