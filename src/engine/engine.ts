@@ -214,7 +214,7 @@ class LeafLensEngine implements Engine {
       });
       const { device } = created;
       try {
-        [files, ort] = await Promise.all([this.graphFiles(created.usesF16), loadOrt('webgpu')]);
+        [files, ort] = await Promise.all([this.graphFiles(created.usesF16), loadOrt()]);
         // ORT probes an adapter of its own unless told which one; ours already holds the device.
         if (!ort.env.webgpu.adapter) ort.env.webgpu.adapter = probe.adapter;
         gpu = { device, probe, explainer: new GpuExplainer(device, this.dims), renderer: new GpuHeatmapRenderer(device) };
@@ -223,7 +223,7 @@ class LeafLensEngine implements Engine {
         throw error;
       }
     } else {
-      [files, ort] = await Promise.all([this.graphFiles(false), loadOrt('wasm')]);
+      [files, ort] = await Promise.all([this.graphFiles(false), loadOrt()]);
     }
     const runtime: Runtime = { backend, ort, files, gpu, sessions: {}, closed: false };
     if (gpu) {
