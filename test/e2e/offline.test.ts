@@ -1,43 +1,58 @@
-// Offline PWA: a production build (`vite build` + `vite preview`), opened once online, then reloaded and
-// used with the network off. Everything (app shell, ORT wasm, model files, samples) must come from the
-// service worker's precache.
+// Offline PWA on a production build (`vite build` + `vite preview`): opened once online, then reloaded
+// and used with the network off — app shell, ORT wasm, model files and samples all come from the service
+// worker's precache. Then a new build is deployed: the app offers the update and applies it on request.
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
-import { build, preview, type PreviewServer } from 'vite';
+import { build, preview, type Plugin, type PreviewServer } from 'vite';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../browser/harness';
 import { appErrors, FIXTURE_MODEL, SLOW, tempDir, waitForDiagnosis, waitForModel } from './helpers';
 
-let outDir: string;
-let server: PreviewServer;
+const configFile = join(process.cwd(), 'vite.config.ts');
+let root: string;
+let server: PreviewServer | null = null;
 let browser: Browser;
 let baseUrl: string;
+let port = 0;
 
-beforeAll(async () => {
-  outDir = join(tempDir('leaf-lens-build-'), 'dist');
-  const configFile = join(process.cwd(), 'vite.config.ts');
-  await build({ configFile, logLevel: 'error', build: { outDir, emptyOutDir: true } });
-  server = await preview({ configFile, logLevel: 'error', build: { outDir }, preview: { port: 0, host: '127.0.0.1', strictPort: false } });
+/** Marks a build so the test can tell which one a page came from (and so a new build differs). */
+function buildMarker(name: string): Plugin {
+  return { name: 'test-build-marker', transformIndexHtml: (html) => html.replace('</head>', `<meta name="test-build" content="${name}" /></head>`) };
+}
+
+async function buildAndServe(name: string): Promise<void> {
+  const outDir = join(root, name);
+  await build({ configFile, logLevel: 'error', plugins: [buildMarker(name)], build: { outDir, emptyOutDir: true } });
+  if (server) await new Promise<void>((resolve) => server!.httpServer.close(() => resolve()));
+  // Same port each time: same origin, so the service worker sees the new build as an update.
+  server = await preview({ configFile, logLevel: 'error', build: { outDir }, preview: { port, host: '127.0.0.1', strictPort: port !== 0 } });
   const url = server.resolvedUrls?.local[0];
   if (!url) throw new Error('vite preview did not report a URL');
   baseUrl = url.replace(/\/$/, '');
+  port = Number(new URL(baseUrl).port);
+}
+
+beforeAll(async () => {
+  root = tempDir('leaf-lens-build-');
+  await buildAndServe('build-1');
   browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, headless: true });
 }, SLOW * 2);
 
 afterAll(async () => {
   await browser?.close();
-  await new Promise<void>((resolve) => server?.httpServer.close(() => resolve()));
-  if (outDir) rmSync(join(outDir, '..'), { recursive: true, force: true });
+  if (server) await new Promise<void>((resolve) => server!.httpServer.close(() => resolve()));
+  if (root) rmSync(root, { recursive: true, force: true });
 });
 
-test('after one online visit the app works offline: reload, load the model, diagnose a sample', async () => {
+test('offline after one visit; a new build is offered as an update and applied on request', async () => {
   const context = await browser.newContext({ viewport: { width: 360, height: 740 } });
   const page = await context.newPage();
   const errors: string[] = [];
   page.on('console', (msg) => { if (msg.type() === 'error') errors.push(msg.text()); });
   page.on('pageerror', (err) => errors.push(String(err)));
   const url = `${baseUrl}/index.html?model=${FIXTURE_MODEL}&backend=wasm`;
+  const buildOf = () => page.evaluate(() => document.querySelector('meta[name=test-build]')?.getAttribute('content'));
 
   await page.goto(url);
   await waitForModel(page);
@@ -59,6 +74,18 @@ test('after one online visit the app works offline: reload, load the model, diag
   const label = await page.locator('[data-testid=diagnosis]').getAttribute('data-label');
   expect(['angular_leaf_spot', 'bean_rust', 'healthy']).toContain(label);
   expect(await page.evaluate(() => navigator.onLine)).toBe(false);
+  expect(await buildOf()).toBe('build-1');
+
+  // Deploy a new build on the same origin; back online, the app notices and offers it (not forced).
+  await buildAndServe('build-2');
+  await context.setOffline(false);
+  await page.evaluate(async () => { await (await navigator.serviceWorker.getRegistration())?.update(); });
+  const prompt = page.locator('[data-testid=update-prompt]');
+  await prompt.waitFor({ timeout: SLOW });
+  expect(await buildOf()).toBe('build-1');
+  await prompt.getByRole('button', { name: 'Update now' }).click();
+  await page.waitForFunction(() => document.querySelector('meta[name=test-build]')?.getAttribute('content') === 'build-2', undefined, { timeout: SLOW });
+  await waitForModel(page);
   expect(appErrors(errors)).toEqual([]);
   await context.close();
-}, SLOW * 3);
+}, SLOW * 4);
