@@ -74,10 +74,13 @@ def test_export_graph_outputs_agree_with_the_model(name: str) -> None:
 
 
 def test_explained_weights_picks_top_class_only_for_all_zero_targets() -> None:
-    logits = torch.tensor([[0.1, 3.0, -2.0], [5.0, 1.0, 0.0]])
-    target = torch.tensor([[0.0, 0.0, 0.0], [0.0, 0.5, 0.5]])
+    logits = torch.tensor([[0.1, 3.0, -2.0], [5.0, 1.0, 0.0], [1.0, 4.0, 4.0], [-1.0, -1.0, -3.0]])
+    target = torch.tensor([[0.0, 0.0, 0.0], [0.0, 0.5, 0.5], [0.0, 0.0, 0.0], [0.0, 0.0, 0.0]])
     got = explained_weights(logits, target)
-    torch.testing.assert_close(got, torch.tensor([[0.0, 1.0, 0.0], [0.0, 0.5, 0.5]]))
+    # Ties go to the first maximum, as argmax does.
+    want = torch.tensor([[0.0, 1.0, 0.0], [0.0, 0.5, 0.5], [0.0, 1.0, 0.0], [1.0, 0.0, 0.0]])
+    torch.testing.assert_close(got, want)
+    assert torch.equal(got[[0, 2, 3]].argmax(dim=1), logits[[0, 2, 3]].argmax(dim=1))
 
 
 def test_layer_norm_and_gelu_backward_match_autograd() -> None:
