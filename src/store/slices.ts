@@ -20,6 +20,8 @@ export interface ModelSlice {
   lastProgress: LoadProgress | null;
   /** True once any downloaded file came from the cache (a later visit). */
   fromCache: boolean;
+  /** Bytes per file seen so far, so the bar covers all files rather than restarting for each. */
+  downloads: Record<string, { loaded: number; total: number }>;
   model: ModelInfo | null;
   backend: BackendName | null;
   backendPreference: BackendPreference;
@@ -128,6 +130,7 @@ export const createModelSlice: Slice<ModelSlice> = (set) => ({
   downloadFraction: null,
   lastProgress: null,
   fromCache: false,
+  downloads: {},
   model: null,
   backend: null,
   backendPreference: 'auto',
@@ -135,16 +138,24 @@ export const createModelSlice: Slice<ModelSlice> = (set) => ({
   modelError: null,
   customHeadName: null,
   modelLoading: (url) => set({
-    modelUrl: url, modelStatus: 'loading', downloadFraction: 0, lastProgress: null, fromCache: false, model: null,
+    modelUrl: url, modelStatus: 'loading', downloadFraction: 0, lastProgress: null, fromCache: false, downloads: {}, model: null,
     backend: null, modelError: null, engineStatus: null, customHeadName: null,
   }),
-  modelProgress: (progress) => set((s) => ({
-    lastProgress: progress,
-    downloadFraction: progress.kind === 'download' && progress.total > 0
-      ? Math.min(1, progress.loaded / progress.total)
-      : progress.kind === 'ready' ? 1 : s.downloadFraction,
-    fromCache: s.fromCache || (progress.kind === 'download' && progress.fromCache),
-  })),
+  modelProgress: (progress) => set((s) => {
+    if (progress.kind !== 'download') {
+      return { lastProgress: progress, downloadFraction: progress.kind === 'ready' ? 1 : s.downloadFraction };
+    }
+    const downloads = { ...s.downloads, [progress.file]: { loaded: progress.loaded, total: progress.total } };
+    let loaded = 0;
+    let total = 0;
+    for (const d of Object.values(downloads)) { loaded += Math.min(d.loaded, d.total); total += d.total; }
+    return {
+      lastProgress: progress,
+      downloads,
+      downloadFraction: total > 0 ? loaded / total : s.downloadFraction,
+      fromCache: s.fromCache || progress.fromCache,
+    };
+  }),
   modelReady: (model, backend) => set({ modelStatus: 'ready', model, backend, downloadFraction: 1, modelError: null }),
   modelFailed: (error) => set({
     modelStatus: error.code === 'model-missing' ? 'missing' : 'error', modelError: error, model: null, backend: null,

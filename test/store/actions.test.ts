@@ -91,6 +91,20 @@ describe('model loading', () => {
   });
 });
 
+test('download progress covers all files, not just the current one', () => {
+  const s = useAppStore.getState();
+  s.modelLoading('m/');
+  s.modelProgress({ kind: 'download', file: 'model.onnx', loaded: 100, total: 100, fromCache: false });
+  s.modelProgress({ kind: 'download', file: 'model.weights', loaded: 0, total: 300, fromCache: false });
+  expect(useAppStore.getState().downloadFraction).toBeCloseTo(0.25);
+  s.modelProgress({ kind: 'download', file: 'model.weights', loaded: 150, total: 300, fromCache: false });
+  expect(useAppStore.getState().downloadFraction).toBeCloseTo(0.625);
+  s.modelProgress({ kind: 'ready' });
+  expect(useAppStore.getState().downloadFraction).toBe(1);
+  s.modelLoading('other/');
+  expect(useAppStore.getState().downloads).toEqual({});
+});
+
 describe('photo → diagnosis → history', () => {
   test('a photo is shown at once, diagnosed and saved with its heatmap', async () => {
     await loadModel('m/');
