@@ -8,6 +8,7 @@ import asyncifyMjsUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.mjs?
 import asyncifyWasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?url';
 import type * as OrtModule from 'onnxruntime-web';
 import { EngineError } from '../errors';
+import type { BackendName } from '../types';
 
 export type Ort = typeof OrtModule;
 
@@ -17,8 +18,9 @@ function absolute(url: string): string {
   return new URL(url, document.baseURI).href;
 }
 
-/** The ORT module (imported once); both the 'webgpu' and the 'wasm' execution providers run on it. */
-export function loadOrt(): Promise<Ort> {
+/** The ORT module (imported once); both the 'webgpu' and the 'wasm' execution providers run on it.
+ * The backend argument is accepted for callers written when each backend had its own build. */
+export function loadOrt(_backend?: BackendName): Promise<Ort> {
   if (!loaded) {
     loaded = importOrt();
     loaded.catch(() => { loaded = undefined; });
