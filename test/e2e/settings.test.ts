@@ -184,3 +184,20 @@ test('location is saved only after the user allows it', async () => {
   await expect(items.nth(1).textContent()).resolves.not.toMatch(/Location/);
   await context.close();
 }, SLOW * 2);
+
+test('first visit shows model download progress; it goes away when the model is ready', async () => {
+  const { page, context } = await harness.newPage({ viewport: { width: 360, height: 740 } });
+  // A slow network for the weights file, so the progress is observable.
+  await page.route('**/model.weights', async (route) => {
+    await new Promise((r) => setTimeout(r, 2500));
+    await route.continue();
+  });
+  await page.goto(appUrl(harness.baseUrl));
+  const status = page.locator('[data-testid=model-loading]');
+  await status.waitFor({ timeout: 30_000 });
+  await expect(status.locator('progress').count()).resolves.toBe(1);
+  await expect(status.textContent()).resolves.toMatch(/Preparing|Downloading|Checking|Starting/);
+  await waitForModel(page);
+  await expect(page.locator('[data-testid=sample-healthy]').isEnabled()).resolves.toBe(true);
+  await context.close();
+}, SLOW);
