@@ -48,8 +48,21 @@ for (const [kind, viewport] of [['phone-360x740', { width: 360, height: 740 }], 
       await page.screenshot({ path: `${DIR}/${kind}-home.png` });
       if (kind === 'phone-360x740') expect(await controlProblems(page, 40)).toEqual([]);
 
+      // Layout shifts not caused by the user's own tap (the result arriving, the heatmap appearing) are
+      // scored like Chrome's CLS; below 0.1 counts as good.
+      await page.evaluate(() => {
+        const w = window as unknown as { shift: number };
+        w.shift = 0;
+        new PerformanceObserver((list) => {
+          for (const e of list.getEntries() as unknown as { value: number; hadRecentInput: boolean }[]) if (!e.hadRecentInput) w.shift += e.value;
+        }).observe({ type: 'layout-shift', buffered: false });
+      });
       await page.locator('[data-testid=sample-bean_rust]').click();
       await waitForDiagnosis(page);
+      await page.waitForTimeout(300);
+      const shift = await page.evaluate(() => (window as unknown as { shift: number }).shift);
+      console.log(`[screens] ${kind}: layout shift while diagnosing ${shift.toFixed(4)}`);
+      expect(shift).toBeLessThan(0.1);
       await page.screenshot({ path: `${DIR}/${kind}-diagnosis.png` });
       if (kind === 'phone-360x740') {
         await page.locator('.diagnosis').scrollIntoViewIfNeeded();
