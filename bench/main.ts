@@ -7,7 +7,9 @@ import { runEndToEnd, type EndToEndConfig, type EndToEndResult } from './browser
 import { runStages, type StagesConfig, type StagesResult } from './browser/stages';
 import type { PhotoRecord } from './lib/evalAggregate';
 import { mergeBackend } from './lib/merge';
-import type { BackendBench } from './lib/report';
+import type { AdapterReport, BackendBench } from './lib/report';
+import { adapterReport } from './browser/model';
+import { probeAdapter } from '../src/engine/gpu/device';
 import { stageTableMarkdown, summaryTableMarkdown } from './lib/tables';
 import { syntheticPhoto } from './lib/synthetic';
 
@@ -33,15 +35,19 @@ async function withDetail<T>(work: Promise<T>): Promise<T> {
 }
 
 const api = {
+  /** The WebGPU adapter the engine would use, or null. */
+  async probe(): Promise<AdapterReport | null> {
+    return adapterReport((await probeAdapter()) ?? undefined);
+  },
   stages: (config: Omit<StagesConfig, 'canvas' | 'log'>): Promise<StagesResult> => withDetail(runStages({ ...config, canvas, log })),
   endToEnd: (config: Omit<EndToEndConfig, 'canvas' | 'log'>): Promise<EndToEndResult> => withDetail(runEndToEnd({ ...config, canvas, log })),
   async openEval(config: EvalConfig): Promise<EvalInfo> {
     evalSession = await withDetail(EvalSession.open(config));
     return evalSession.info();
   },
-  evalPhoto(url: string, label: number, index: number): Promise<PhotoRecord> {
+  evalPhoto(url: string, label: number, index: number, withWebgpu: boolean): Promise<PhotoRecord> {
     if (!evalSession) throw new Error('openEval first');
-    return withDetail(evalSession.photo(url, label, index));
+    return withDetail(evalSession.photo(url, label, index, withWebgpu));
   },
   async closeEval(): Promise<void> {
     await evalSession?.close();

@@ -8,7 +8,24 @@ import { createServer } from 'vite';
 import { machineReport } from '../bench/lib/machine';
 import { pickModelDir } from '../bench/lib/modelFiles';
 import type { NodeBenchReport, OrtInNodeReport } from '../bench/lib/report';
-import { benchOrtNode, benchOrtWebOnDawn } from '../bench/node/ort';
+import { spawnSync } from 'node:child_process';
+
+const ORT_RUNTIMES = {
+  'web-webgpu': 'onnxruntime-web (WebGPU EP on Dawn node)',
+  'node-webgpu': 'onnxruntime-node (native WebGPU EP)',
+  'node-cpu': 'onnxruntime-node (CPU EP)',
+} as const;
+
+/** Runs one onnxruntime attempt in a child process; a crash there becomes a 'failed' entry with its last words. */
+function ortInChild(kind: keyof typeof ORT_RUNTIMES, modelDir: string, runs: string): OrtInNodeReport {
+  const child = spawnSync(process.execPath, [...process.execArgv, 'bench/node/ortAttempt.ts', kind, modelDir, runs], {
+    encoding: 'utf8', timeout: 600_000, maxBuffer: 64 * 1024 * 1024, env: process.env,
+  });
+  const line = child.stdout.split('\n').find((l) => l.startsWith('ORT_RESULT '));
+  if (line) return JSON.parse(line.slice('ORT_RESULT '.length)) as OrtInNodeReport;
+  const lastWords = `${child.stderr}`.split('\n').map((l) => l.trim()).filter((l) => /Error|error:/.test(l) && l.length < 300).slice(-2).join(' / ');
+  return { runtime: ORT_RUNTIMES[kind], status: 'failed', detail: `process exited with ${child.status ?? child.signal}: ${lastWords || 'no message'}` };
+}
 
 const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 
@@ -26,7 +43,7 @@ const runs = Number(args.runs);
 const warmup = Number(args.warmup);
 const log = (line: string): void => console.log(`[bench:node] ${line}`);
 
-async function requestAdapter(): Promise<{ gpu: GPU; adapter: GPUAdapter }> {
+async function requestAdapter(): Promise<{ adapter: GPUAdapter }> {
   process.env.XDG_RUNTIME_DIR ??= '/tmp';
   const { create, globals } = await import('webgpu');
   Object.assign(globalThis, globals);
@@ -39,11 +56,11 @@ async function requestAdapter(): Promise<{ gpu: GPU; adapter: GPUAdapter }> {
     adapter = await gpu.requestAdapter();
   }
   if (!adapter) throw new Error('Dawn found no adapter: install a Vulkan driver (apt-get install -y libvulkan1 mesa-vulkan-drivers, or the NVIDIA driver)');
-  return { gpu, adapter };
+  return { adapter };
 }
 
 async function main(): Promise<void> {
-  const { gpu, adapter } = await requestAdapter();
+  const { adapter } = await requestAdapter();
   const vite = await createServer({
     configFile: join(process.cwd(), 'vite.config.ts'),
     server: { middlewareMode: true, hmr: false },
@@ -66,11 +83,10 @@ async function main(): Promise<void> {
     if (!args['no-ort']) {
       let modelDir: string | null = null;
       try { modelDir = pickModelDir(args.model); } catch (err) { log(String(err)); }
-      const ortOptions = { warmup: 1, runs: Number(args['ort-runs']), log };
       if (modelDir) {
         log(`onnxruntime with ${modelDir}`);
-        for (const attempt of [() => benchOrtWebOnDawn(gpu, modelDir, ortOptions), () => benchOrtNode('webgpu', modelDir, ortOptions), () => benchOrtNode('cpu', modelDir, ortOptions)]) {
-          const result = await attempt();
+        for (const kind of ['web-webgpu', 'node-webgpu', 'node-cpu'] as const) {
+          const result = ortInChild(kind, modelDir, args['ort-runs']);
           log(`${result.runtime}: ${result.status}${result.forward_ms ? `, forward ${result.forward_ms.median.toFixed(1)} ms, forward+grad ${result.explain_ms?.median.toFixed(1)} ms` : ''} (${result.detail})`);
           ort.push(result);
         }

@@ -23,6 +23,7 @@ const { values: args } = parseArgs({
     json: { type: 'string' },
     'no-cold-start': { type: 'boolean', default: false },
     'cold-start-only': { type: 'boolean', default: false },
+    'software-webgpu-model': { type: 'boolean', default: false },
   },
 });
 const log = (line: string): void => console.log(`[bench] ${line.replace(/^\[bench\] /, '')}`);
@@ -63,15 +64,24 @@ async function main(): Promise<void> {
   try {
     if (!args['cold-start-only']) {
       const common = { modelUrl: `${harness.baseUrl}${MODEL_MOUNT}`, photoUrl: `${harness.baseUrl}${DATA_MOUNT}${basename(photo)}`, warmup, runs };
+      const probePage = await harness.openBenchPage();
+      const adapter = await probePage.page.evaluate(() => window.leafLensBench.probe());
+      await probePage.close();
+      const softwareWebgpu = adapter?.software === true && !args['software-webgpu-model'];
+      if (softwareWebgpu) {
+        log(`WebGPU adapter is software (${adapter?.description}): one DeiT-tiny graph run takes minutes there, so WebGPU ` +
+          'graph stages and end-to-end are skipped and the WGSL kernels run on WASM graph outputs (--software-webgpu-model forces them)');
+      }
       for (const backend of backends) {
         let stages: StagesPart | null = null;
         let e2e: EndToEndPart | null = null;
         const errors: string[] = [];
         // Separate pages: each part gets its own device and ORT instance, as a fresh app visit would.
-        for (const part of ['stages', 'endToEnd'] as const) {
+        const parts = backend === 'webgpu' && softwareWebgpu ? (['stages'] as const) : (['stages', 'endToEnd'] as const);
+        for (const part of parts) {
           const { page, close } = await harness.openBenchPage();
           try {
-            if (part === 'stages') stages = await page.evaluate((c) => window.leafLensBench.stages(c), { ...common, backend });
+            if (part === 'stages') stages = await page.evaluate((c) => window.leafLensBench.stages(c), { ...common, backend, graphsOnWasm: backend === 'webgpu' && softwareWebgpu });
             else e2e = await page.evaluate((c) => window.leafLensBench.endToEnd(c), { ...common, backend, method: 'relevance' as const });
           } catch (err) {
             errors.push(`${part}: ${String(err).split('\n')[0]}`);
@@ -88,7 +98,10 @@ async function main(): Promise<void> {
       }
       if (results.length > 0) {
         console.log(`\n${summaryTableMarkdown(results)}\n\n${stageTableMarkdown(results)}\n`);
-        for (const b of results) if (b.errors.length > 0) log(`${b.backend} errors: ${b.errors.join(' | ')}`);
+        for (const b of results) {
+          if (b.notes.length > 0) log(`${b.backend} notes: ${b.notes.join(' | ')}`);
+          if (b.errors.length > 0) log(`${b.backend} errors: ${b.errors.join(' | ')}`);
+        }
       }
     }
   } finally {

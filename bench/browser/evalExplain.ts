@@ -9,13 +9,15 @@ import type { OutputName } from '../../src/engine/model/contract';
 import type { ExplainOptions } from '../../src/engine/types';
 import type { EvalCase, PhotoRecord } from '../lib/evalAggregate';
 import { argmax, fillPatches, meanColour, PERTURBATION_FRACTIONS, randomOrder, removalOrder, removedCount } from '../lib/perturb';
-import { adapterLabel, loadModelFiles, openSessions, type BenchSessions, type LoadedModel } from './model';
+import { adapterLabel, adapterReport, loadModelFiles, openSessions, type BenchSessions, type LoadedModel } from './model';
 import { dimsOf } from './stages';
 
 export interface EvalConfig {
   modelUrl: string;
-  /** Also compute every map on WebGPU (WGSL kernels) to compare top patches. */
+  /** Open the model on WebGPU too: maps by the WGSL kernels (top-patch agreement), and perturbed runs if asked. */
   webgpu: boolean;
+  /** Where the perturbed forward runs go: WASM by default (software WebGPU is far slower); WebGPU on a real GPU. */
+  perturbBackend: 'wasm' | 'webgpu';
   seed: number;
 }
 
@@ -25,6 +27,8 @@ export interface EvalInfo {
   cases: EvalCase[];
   fractions: number[];
   adapters: Record<string, string>;
+  /** true when the WebGPU adapter is software (SwiftShader): the runner then maps only a few photos there. */
+  webgpuSoftware: boolean | null;
 }
 
 /** The methods and settings compared; lrp only when the model exports attention_relevance. */
@@ -56,7 +60,7 @@ export class EvalSession {
     const dims = dimsOf(model.manifest);
     const wasm = await openSessions(model, 'wasm');
     let gpu: EvalSession['gpu'] = null;
-    if (config.webgpu) {
+    if (config.webgpu || config.perturbBackend === 'webgpu') {
       const sessions = await openSessions(model, 'webgpu');
       gpu = { sessions, explainer: new GpuExplainer(sessions.device!, dims) };
     }
@@ -72,6 +76,7 @@ export class EvalSession {
       cases: this.cases,
       fractions: [...PERTURBATION_FRACTIONS],
       adapters: Object.fromEntries([this.wasm, ...(this.gpu ? [this.gpu.sessions] : [])].map((s) => [s.backend, adapterLabel(s)])),
+      webgpuSoftware: this.gpu ? (adapterReport(this.gpu.sessions.probe)?.software ?? null) : null,
     };
   }
 
@@ -93,14 +98,15 @@ export class EvalSession {
   }
 
   private async predict(pixels: Float32Array): Promise<number> {
-    const out = await this.wasm.forward.run(this.feeds(this.wasm, pixels), ['logits']);
+    const sessions = this.config.perturbBackend === 'webgpu' && this.gpu ? this.gpu.sessions : this.wasm;
+    const out = await sessions.forward.run(this.feeds(sessions, pixels), ['logits']);
     const logits = (await out.logits!.getData()) as Float32Array;
     for (const t of Object.values(out)) t.dispose();
     return argmax(logits);
   }
 
   /** Everything for one photo: the prediction, each case's map on both paths, and its perturbation curve. */
-  async photo(url: string, label: number, index: number): Promise<PhotoRecord> {
+  async photo(url: string, label: number, index: number, withWebgpu: boolean): Promise<PhotoRecord> {
     const blob = await (await fetch(url)).blob();
     const decoded = await decodePhoto(blob);
     const size = this.model.manifest.image_size;
@@ -134,7 +140,7 @@ export class EvalSession {
       topPatch[c.name] = { wasm: argmax(map) };
     }
 
-    if (this.gpu) {
+    if (this.gpu && withWebgpu) {
       const { sessions, explainer } = this.gpu;
       const gpuOut = await sessions.full.run(this.feeds(sessions, pixels), fetches);
       try {
@@ -158,6 +164,17 @@ export class EvalSession {
     }
 
     const fill = meanColour(pixels, size);
+    // Methods often agree on a removal set (e.g. rollout at two discard ratios): each distinct input runs once.
+    const predictions = new Map<string, Promise<number>>();
+    const predictRemoved = (removed: number[]): Promise<number> => {
+      const key = [...removed].sort((a, b) => a - b).join(',');
+      let p = predictions.get(key);
+      if (!p) {
+        p = this.predict(fillPatches(pixels, size, patchSize, removed, fill));
+        predictions.set(key, p);
+      }
+      return p;
+    };
     const kept: PhotoRecord['kept'] = {};
     for (const c of this.cases) {
       const result = { positive: [] as boolean[], negative: [] as boolean[] };
@@ -165,12 +182,12 @@ export class EvalSession {
         const order = orders[c.name]![direction];
         for (const fraction of PERTURBATION_FRACTIONS) {
           const removed = order.slice(0, removedCount(fraction, patches));
-          result[direction].push((await this.predict(fillPatches(pixels, size, patchSize, removed, fill))) === predicted);
+          result[direction].push((await predictRemoved(removed)) === predicted);
         }
       }
       kept[c.name] = result;
     }
-    return { path: url, label, predicted, kept, topPatch };
+    return { path: url, label, predicted, kept, topPatch, forwardRuns: predictions.size };
   }
 
   async close(): Promise<void> {

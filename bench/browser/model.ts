@@ -57,15 +57,18 @@ export interface BenchSessions {
   full: GraphSession;
 }
 
+/** The engine's kind of device (same limits and optional features), on the first adapter. */
+export async function openDevice(): Promise<{ device: GPUDevice; probe: AdapterProbe }> {
+  const probe = await probeAdapter();
+  if (!probe) throw new Error('WebGPU: no adapter (start Chromium with --enable-unsafe-webgpu)');
+  return { device: (await createEngineDevice(probe, false)).device, probe };
+}
+
 export async function openSessions(model: LoadedModel, backend: BackendName): Promise<BenchSessions> {
-  const ort = await loadOrt(backend);
+  const ort = await loadOrt();
   let device: GPUDevice | undefined;
   let probe: AdapterProbe | undefined;
-  if (backend === 'webgpu') {
-    probe = (await probeAdapter()) ?? undefined;
-    if (!probe) throw new Error('WebGPU: no adapter (start Chromium with --enable-unsafe-webgpu)');
-    device = (await createEngineDevice(probe, false)).device;
-  }
+  if (backend === 'webgpu') ({ device, probe } = await openDevice());
   // As the engine does: ORT must use the adapter that holds our device instead of probing its own.
   if (probe && !ort.env.webgpu.adapter) ort.env.webgpu.adapter = probe.adapter;
   const classes = model.head.labels.length;

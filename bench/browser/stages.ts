@@ -11,7 +11,7 @@ import { drawHeatmap2d, GpuHeatmapRenderer } from '../../src/engine/render/index
 import type { BackendName, ExplainMethod, ExplainOptions } from '../../src/engine/types';
 import type { TimingSource } from '../lib/report';
 import { summarize, type Summary } from '../lib/stats';
-import { adapterLabel, adapterReport, loadModelFiles, openSessions } from './model';
+import { adapterLabel, adapterReport, loadModelFiles, openDevice, openSessions } from './model';
 
 export interface StagesConfig {
   modelUrl: string;
@@ -19,6 +19,9 @@ export interface StagesConfig {
   backend: BackendName;
   warmup: number;
   runs: number;
+  /** WebGPU only: run the graphs on WASM and upload their outputs for the kernels. For software adapters,
+   * where one DeiT-tiny graph run takes minutes; graph stages are then not reported for WebGPU. */
+  graphsOnWasm?: boolean;
   canvas: HTMLCanvasElement;
   log: (line: string) => void;
 }
@@ -33,6 +36,7 @@ export interface StagesResult {
   kernel_timing: TimingSource;
   /** The methods this model supports (lrp only with attention_relevance). */
   methods: ExplainMethod[];
+  notes: string[];
   errors: string[];
 }
 
@@ -63,12 +67,36 @@ async function readBuffer(device: GPUDevice, buffer: GPUBuffer, length: number):
   }
 }
 
+/** STORAGE buffers holding CPU tensors for the kernels, made once and rewritten each run. */
+class UploadedTensors {
+  private readonly buffers = new Map<string, GPUBuffer>();
+  get(device: GPUDevice, name: string, data: Float32Array): GPUBuffer {
+    let buffer = this.buffers.get(name);
+    if (!buffer) {
+      buffer = device.createBuffer({ label: `bench.uploaded.${name}`, size: data.byteLength, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
+      this.buffers.set(name, buffer);
+    }
+    device.queue.writeBuffer(buffer, 0, data.buffer, data.byteOffset, data.byteLength);
+    return buffer;
+  }
+  destroy(): void {
+    for (const buffer of this.buffers.values()) buffer.destroy();
+    this.buffers.clear();
+  }
+}
+
 export async function runStages(config: StagesConfig): Promise<StagesResult> {
   const { backend, log } = config;
+  const errors: string[] = [];
   const model = await loadModelFiles(config.modelUrl);
   const { manifest, head } = model;
-  const sessions = await openSessions(model, backend);
-  const { ort, device } = sessions;
+  const graphsOnWasm = backend === 'webgpu' && config.graphsOnWasm === true;
+  const sessions = await openSessions(model, graphsOnWasm ? 'wasm' : backend);
+  const { ort } = sessions;
+  const kernelDevice = graphsOnWasm ? await openDevice() : null;
+  const device = kernelDevice?.device ?? sessions.device;
+  const probe = kernelDevice?.probe ?? sessions.probe;
+  const notes = graphsOnWasm ? ['software WebGPU adapter: the graphs ran on WASM and their outputs were uploaded for the WGSL kernels, so there are no WebGPU graph timings'] : [];
   const dims = dimsOf(manifest);
   const hasRelevance = sessions.full.outputNames.includes('attention_relevance');
   const methods = EXPLAIN_METHODS.filter((m) => m !== 'lrp' || hasRelevance);
@@ -80,10 +108,10 @@ export async function runStages(config: StagesConfig): Promise<StagesResult> {
     head_bias: new ort.Tensor('float32', head.bias, [classes]),
     target: new ort.Tensor('float32', new Float32Array(classes), [1, classes]),
   };
+  const uploaded = new UploadedTensors();
   const explainer = device ? new GpuExplainer(device, dims) : null;
   const renderer = device ? new GpuHeatmapRenderer(device) : null;
   const samples: Record<string, number[]> = {};
-  const errors: string[] = [];
   const record = (stage: string, ms: number, timed: boolean): void => {
     if (timed) (samples[stage] ??= []).push(ms);
   };
@@ -107,25 +135,31 @@ export async function runStages(config: StagesConfig): Promise<StagesResult> {
       const forwardOut = await sessions.forward.run(feeds, ['logits', 'attentions']);
       await forwardOut.logits!.getData();
       if (device) await device.queue.onSubmittedWorkDone();
-      record('forward', performance.now() - t0, timed);
+      if (!graphsOnWasm) record('forward', performance.now() - t0, timed);
       for (const t of Object.values(forwardOut)) t.dispose();
 
       t0 = performance.now();
       const fullOut = await sessions.full.run(feeds, fullFetches);
       const logits = (await fullOut.logits!.getData()) as Float32Array;
       if (device) await device.queue.onSubmittedWorkDone();
-      record('forward+gradients', performance.now() - t0, timed);
+      if (!graphsOnWasm) record('forward+gradients', performance.now() - t0, timed);
       let top = 0;
       for (let c = 1; c < logits.length; c++) if (logits[c]! > logits[top]!) top = c;
 
       // WGSL kernels first, on the GPU buffers as the engine passes them (reading a tensor's data moves it to the CPU).
-      const gpuTensors: ExplainTensors<GPUBuffer> | null = device
-        ? {
-            attentions: fullOut.attentions!.gpuBuffer as GPUBuffer,
-            attentionGrads: fullOut.attention_grads!.gpuBuffer as GPUBuffer,
-            attentionRelevance: hasRelevance ? (fullOut.attention_relevance!.gpuBuffer as GPUBuffer) : undefined,
-          }
-        : null;
+      const gpuTensors: ExplainTensors<GPUBuffer> | null = !device
+        ? null
+        : graphsOnWasm
+          ? {
+              attentions: uploaded.get(device, 'attentions', (await fullOut.attentions!.getData()) as Float32Array),
+              attentionGrads: uploaded.get(device, 'attention_grads', (await fullOut.attention_grads!.getData()) as Float32Array),
+              attentionRelevance: hasRelevance ? uploaded.get(device, 'attention_relevance', (await fullOut.attention_relevance!.getData()) as Float32Array) : undefined,
+            }
+          : {
+              attentions: fullOut.attentions!.gpuBuffer as GPUBuffer,
+              attentionGrads: fullOut.attention_grads!.gpuBuffer as GPUBuffer,
+              attentionRelevance: hasRelevance ? (fullOut.attention_relevance!.gpuBuffer as GPUBuffer) : undefined,
+            };
       if (explainer && gpuTensors) {
         for (const c of cases) {
           try {
@@ -145,7 +179,7 @@ export async function runStages(config: StagesConfig): Promise<StagesResult> {
       // readback so the ORT tensors stay GPU-resident until disposed, as in the engine.
       const cpuOf = async (tensor: Tensor | undefined): Promise<Float32Array | undefined> => {
         if (!tensor) return undefined;
-        return device ? readBuffer(device, tensor.gpuBuffer as GPUBuffer, tensor.size) : ((await tensor.getData()) as Float32Array);
+        return tensor.location === 'gpu-buffer' && device ? readBuffer(device, tensor.gpuBuffer as GPUBuffer, tensor.size) : ((await tensor.getData()) as Float32Array);
       };
       const cpuTensors: ExplainTensors<Float32Array> = {
         attentions: (await cpuOf(fullOut.attentions))!,
@@ -184,6 +218,7 @@ export async function runStages(config: StagesConfig): Promise<StagesResult> {
   } finally {
     explainer?.destroy();
     renderer?.destroy();
+    uploaded.destroy();
     await sessions.forward.release();
     await sessions.full.release();
     device?.destroy();
@@ -192,13 +227,14 @@ export async function runStages(config: StagesConfig): Promise<StagesResult> {
   for (const [stage, values] of Object.entries(samples)) stages[stage] = summarize(values);
   return {
     backend,
-    adapter: adapterLabel(sessions),
-    adapter_info: adapterReport(sessions.probe),
+    adapter: adapterLabel({ ...sessions, backend, probe }),
+    adapter_info: adapterReport(probe),
     model_bytes: model.bytes,
     model: { name: manifest.name, title: manifest.title, trained: manifest.trained, architecture: manifest.architecture },
     stages,
     kernel_timing: kernelTiming,
     methods,
+    notes,
     errors,
   };
 }

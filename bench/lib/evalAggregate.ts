@@ -19,6 +19,8 @@ export interface PhotoRecord {
   kept: Record<string, { positive: boolean[]; negative: boolean[] }>;
   /** Per case name: top patch on the WASM path (TS references) and on the WebGPU path (WGSL kernels), if run. */
   topPatch: Record<string, { wasm: number; webgpu?: number }>;
+  /** Distinct perturbed inputs run through the model for this photo. */
+  forwardRuns?: number;
 }
 
 export function aggregateCurves(records: readonly PhotoRecord[], cases: readonly EvalCase[], fractions: readonly number[]): EvalMethodResult[] {

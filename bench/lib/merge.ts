@@ -9,6 +9,7 @@ export interface StagesPart {
   model_bytes: number;
   stages: Record<string, Summary>;
   kernel_timing: TimingSource;
+  notes?: string[];
   errors: string[];
 }
 
@@ -48,6 +49,7 @@ export function mergeBackend(stages: StagesPart | null, e2e: EndToEndPart | null
     memory: e2e
       ? { ...e2e.memory }
       : { before: emptyMemory, after: emptyMemory, js_heap_growth_per_run_bytes: null, samples: [] },
+    notes: [...(stages?.notes ?? [])],
     errors: [...(stages?.errors ?? []), ...(e2e?.errors ?? [])],
   };
 }

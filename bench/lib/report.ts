@@ -44,6 +44,8 @@ export interface BackendBench {
     js_heap_growth_per_run_bytes: number | null;
     samples: number[];
   };
+  /** How this backend was measured when it differs from the plain path (e.g. software adapter). */
+  notes: string[];
   errors: string[];
 }
 

@@ -1,0 +1,114 @@
+// npm run plot [-- --bench docs/bench/bench.json --node docs/bench/node-dawn.json --eval docs/bench/eval-explain.json --out docs/bench]
+// Writes the SVG plots and a markdown file of tables (docs/bench/tables.md) from the JSON results. No hand edits:
+// re-run after any bench or eval run.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { BenchReport, EvalReport, NodeBenchReport } from '../bench/lib/report';
+import { barChartSvg, lineChartSvg } from '../bench/lib/svg';
+import {
+  agreementTableMarkdown, evalTableMarkdown, nodeKernelTableMarkdown, orderedStages, stageTableMarkdown, summaryTableMarkdown,
+} from '../bench/lib/tables';
+
+const { values: args } = parseArgs({
+  options: {
+    bench: { type: 'string', default: 'docs/bench/bench.json' },
+    node: { type: 'string', default: 'docs/bench/node-dawn.json' },
+    eval: { type: 'string', default: 'docs/bench/eval-explain.json' },
+    out: { type: 'string', default: 'docs/bench' },
+  },
+});
+
+function readJson<T>(path: string): T | null {
+  return existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as T) : null;
+}
+
+const SOFTWARE_NOTE = 'software WebGPU (SwiftShader), correctness only';
+
+function main(): void {
+  mkdirSync(args.out, { recursive: true });
+  const sections: string[] = ['<!-- written by scripts/plot.ts from the JSON files next to it; do not edit -->'];
+  const written: string[] = [];
+
+  const bench = readJson<BenchReport>(args.bench);
+  if (bench) {
+    const notes = [`${bench.model.name}: ${bench.model.note}`, `${bench.browser}; ${bench.machine.cpu}, ${bench.machine.cores} cores`];
+    if (bench.backends.some((b) => b.adapter_info?.software)) notes.push(`WebGPU figures: ${SOFTWARE_NOTE}`);
+    const stages = orderedStages(bench.backends).filter((s) => bench.backends.some((b) => (b.stages[s]?.median ?? 0) > 0));
+    const svg = barChartSvg({
+      title: `Per-stage latency, median of ${bench.runs} runs (ms)`,
+      notes,
+      unit: 'ms',
+      categories: stages,
+      series: bench.backends.map((b) => ({ name: `${b.backend}: ${b.adapter}`, values: stages.map((s) => b.stages[s]?.median ?? null) })),
+      log: true,
+    });
+    writeFileSync(join(args.out, 'bench-stages.svg'), svg);
+    written.push('bench-stages.svg');
+    sections.push(`## Browser bench (${bench.created})`, '', notes.map((n) => `- ${n}`).join('\n'), '',
+      summaryTableMarkdown(bench.backends), '', stageTableMarkdown(bench.backends), '');
+    for (const b of bench.backends) {
+      for (const n of b.notes ?? []) sections.push(`- ${b.backend}: ${n}`);
+      for (const e of b.errors) sections.push(`- ${b.backend} error: ${e}`);
+    }
+    if (bench.cold_start) {
+      sections.push('', `### Cold start: ${bench.cold_start.target}`, '', `- ${bench.cold_start.note}`, '',
+        '| cache | app shell (ms) | usable UI (ms) | first diagnosis (ms) | bytes downloaded | requests | note |',
+        '| --- | ---: | ---: | ---: | ---: | ---: | --- |',
+        ...bench.cold_start.runs.map((r) => `| ${r.cache} | ${r.shell_ms?.toFixed(0) ?? '–'} | ${r.usable_ui_ms?.toFixed(0) ?? '–'} | ${r.first_diagnosis_ms?.toFixed(0) ?? '–'} | ${r.bytes_downloaded} | ${r.requests} | ${r.note} |`));
+    }
+    sections.push('');
+  }
+
+  const node = readJson<NodeBenchReport>(args.node);
+  if (node) {
+    const names = Object.keys(node.kernels);
+    const notes = [`${node.adapter.vendor} ${node.adapter.architecture} ${node.adapter.description} via Dawn node (npm webgpu); ${node.inputs}`];
+    if (node.adapter.software) notes.push(SOFTWARE_NOTE);
+    const svg = barChartSvg({
+      title: `WGSL kernels outside the browser (Dawn node), median of ${node.runs} runs (ms)`,
+      notes,
+      unit: 'ms',
+      categories: names,
+      series: [
+        { name: 'GPU time (timestamp queries)', values: names.map((n) => node.kernels[n]!.gpu_ms?.median ?? null) },
+        { name: 'wall time incl. readback', values: names.map((n) => node.kernels[n]!.wall_ms.median) },
+        { name: 'TypeScript reference (CPU)', values: names.map((n) => node.kernels[n]!.cpu_reference_ms?.median ?? null) },
+      ],
+      log: true,
+    });
+    writeFileSync(join(args.out, 'node-kernels.svg'), svg);
+    written.push('node-kernels.svg');
+    sections.push(`## Kernels on Dawn node (${node.created})`, '', notes.map((n) => `- ${n}`).join('\n'), '', nodeKernelTableMarkdown(node), '',
+      '| runtime in Node | status | forward (ms) | forward + gradients (ms) | detail |', '| --- | --- | ---: | ---: | --- |',
+      ...node.ort.map((o) => `| ${o.runtime} | ${o.status} | ${o.forward_ms?.median.toFixed(1) ?? '–'} | ${o.explain_ms?.median.toFixed(1) ?? '–'} | ${o.detail.replace(/\|/g, '/').replace(/\n/g, ' ')} |`), '');
+  }
+
+  const evalReport = readJson<EvalReport>(args.eval);
+  if (evalReport) {
+    const notes = [evalReport.meaning, `${evalReport.photos} photos, perturbed runs on ${evalReport.perturbation_backend}; model ${evalReport.model.name}`];
+    const panel = (title: string, key: 'positive' | 'negative') => ({
+      title,
+      xs: evalReport.fractions,
+      series: evalReport.methods.map((m) => ({ name: m.name, ys: m[key], dashed: m.method === 'random' })),
+    });
+    const svg = lineChartSvg({
+      title: 'Perturbation test: share of photos still predicting their original class',
+      notes,
+      xLabel: '% of patches removed',
+      yLabel: 'share keeping the class',
+      panels: [panel('positive (most relevant first; lower is better)', 'positive'), panel('negative (least relevant first; higher is better)', 'negative')],
+    });
+    writeFileSync(join(args.out, 'eval-curves.svg'), svg);
+    written.push('eval-curves.svg');
+    const accuracy = evalReport.accuracy_unperturbed === null ? '–' : `${(evalReport.accuracy_unperturbed * 100).toFixed(1)} %`;
+    sections.push(`## Perturbation test (${evalReport.created})`, '', notes.map((n) => `- ${n}`).join('\n'),
+      `- accuracy on the unperturbed photos: ${accuracy}; AUC = mean height of the curve over 10–90 %, in %`, '',
+      evalTableMarkdown(evalReport), '', agreementTableMarkdown(evalReport), '');
+  }
+
+  writeFileSync(join(args.out, 'tables.md'), sections.join('\n') + '\n');
+  console.log(`[plot] wrote ${[...written, 'tables.md'].map((f) => join(args.out, f)).join(', ')}`);
+}
+
+main();
