@@ -1,6 +1,7 @@
 // The main screens at phone (360×740) and desktop (1280×800) size, written to docs/screenshots/ for people
 // to look at, plus checks a screenshot cannot make: every control has a name, touch targets are large,
-// nothing is wider than the phone screen, keyboard focus reaches the photo buttons.
+// text contrast meets WCAG AA, nothing is wider than the phone screen, keyboard focus reaches the photo
+// buttons, paste and drop work.
 import { mkdirSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -29,6 +30,27 @@ async function controlProblems(page: Page, minTarget: number): Promise<string[]>
       const tr = target.getBoundingClientRect();
       if (tr.height < min && el.tagName !== 'A') problems.push(`target ${Math.round(tr.width)}×${Math.round(tr.height)}: ${what}`);
       void r;
+    }
+    // Text contrast (WCAG AA: 4.5:1, 3:1 for large text) against the nearest opaque background.
+    const rgb = (c: string) => (c.match(/[\d.]+/g) ?? []).map(Number);
+    const luminance = ([r = 0, g = 0, b = 0]: number[]) => {
+      const lin = (v: number) => { const x = v / 255; return x <= 0.03928 ? x / 12.92 : ((x + 0.055) / 1.055) ** 2.4; };
+      return 0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b);
+    };
+    for (const el of document.querySelectorAll('body *')) {
+      if (!visible(el) || el.closest('[hidden], .visually-hidden, svg')) continue;
+      if (![...el.childNodes].some((n) => n.nodeType === Node.TEXT_NODE && n.textContent!.trim())) continue;
+      const style = getComputedStyle(el);
+      let bg: number[] | null = null;
+      for (let p: Element | null = el; p; p = p.parentElement) {
+        const c = rgb(getComputedStyle(p).backgroundColor);
+        if (c.length === 3 || (c.length === 4 && c[3]! >= 0.99)) { bg = c.slice(0, 3); break; }
+      }
+      const [l1, l2] = [luminance(rgb(style.color)), luminance(bg ?? [255, 255, 255])].sort((a, b) => b - a);
+      const ratio = (l1! + 0.05) / (l2! + 0.05);
+      const size = parseFloat(style.fontSize);
+      const large = size >= 24 || (size >= 18.66 && Number(style.fontWeight) >= 700);
+      if (ratio < (large ? 3 : 4.5)) problems.push(`contrast ${ratio.toFixed(2)}: ${el.tagName.toLowerCase()} "${(el.textContent ?? '').trim().slice(0, 30)}"`);
     }
     if (document.documentElement.scrollWidth > window.innerWidth + 1) {
       const wide = [...document.querySelectorAll('body *')].filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1)
@@ -120,3 +142,23 @@ test('Swahili and Spanish result screens; keyboard reaches the photo buttons fir
   expect(outline).toBe('solid');
   await context.close();
 }, SLOW * 2);
+
+test('desktop: a pasted image and a dropped file are diagnosed', async () => {
+  const { page, context } = await harness.newPage({ viewport: { width: 1280, height: 800 } });
+  await page.goto(appUrl(harness.baseUrl));
+  await waitForModel(page);
+  const send = (kind: 'paste' | 'drop', url: string, name: string) => page.evaluate(async ({ kind, url, name }) => {
+    const blob = await (await fetch(url)).blob();
+    const data = new DataTransfer();
+    data.items.add(new File([blob], name, { type: 'image/jpeg' }));
+    if (kind === 'paste') window.dispatchEvent(new ClipboardEvent('paste', { clipboardData: data, bubbles: true }));
+    else document.querySelector('.picker')!.dispatchEvent(new DragEvent('drop', { dataTransfer: data, bubbles: true, cancelable: true }));
+  }, { kind, url, name });
+  await send('paste', 'samples/healthy.jpg', 'pasted-leaf.jpg');
+  await page.waitForSelector('[data-testid=photo-card][data-photo-name="pasted-leaf.jpg"]');
+  await waitForDiagnosis(page);
+  await send('drop', 'samples/bean_rust.jpg', 'dropped-leaf.jpg');
+  await page.waitForSelector('[data-testid=photo-card][data-photo-name="dropped-leaf.jpg"]');
+  await waitForDiagnosis(page);
+  await context.close();
+}, SLOW);
