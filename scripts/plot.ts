@@ -16,8 +16,23 @@ const { values: args } = parseArgs({
     node: { type: 'string', default: 'docs/bench/node-dawn.json' },
     eval: { type: 'string', default: 'docs/bench/eval-explain.json' },
     out: { type: 'string', default: 'docs/bench' },
+    doc: { type: 'string', default: 'docs/benchmarks.md' },
   },
 });
+
+const BEGIN = '<!-- tables:begin (written by npm run plot) -->';
+const END = '<!-- tables:end -->';
+
+/** Replaces the generated block of the benchmarks document, leaving the prose around it alone. */
+function updateDoc(path: string, tables: string): boolean {
+  if (!existsSync(path)) return false;
+  const text = readFileSync(path, 'utf8');
+  const begin = text.indexOf(BEGIN);
+  const end = text.indexOf(END);
+  if (begin < 0 || end < begin) return false;
+  writeFileSync(path, `${text.slice(0, begin + BEGIN.length)}\n${tables}\n${text.slice(end)}`);
+  return true;
+}
 
 function readJson<T>(path: string): T | null {
   return existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as T) : null;
@@ -107,8 +122,10 @@ function main(): void {
       evalTableMarkdown(evalReport), '', agreementTableMarkdown(evalReport), '');
   }
 
-  writeFileSync(join(args.out, 'tables.md'), sections.join('\n') + '\n');
-  console.log(`[plot] wrote ${[...written, 'tables.md'].map((f) => join(args.out, f)).join(', ')}`);
+  const tables = sections.join('\n') + '\n';
+  writeFileSync(join(args.out, 'tables.md'), tables);
+  const doc = updateDoc(args.doc, tables.replace(/^## /gm, '### '));
+  console.log(`[plot] wrote ${[...written, 'tables.md'].map((f) => join(args.out, f)).join(', ')}${doc ? ` and the tables in ${args.doc}` : ''}`);
 }
 
 main();
