@@ -43,7 +43,17 @@ const cases: Case[] = [
     return `${dir}/anim.gif`;
   } },
   { name: 'SVG', expect: 'image-unsupported-format', file: () => writeFile(dir, 'leaf.svg', '<svg xmlns="http://www.w3.org/2000/svg" width="100" height="100"><circle cx="50" cy="50" r="40" fill="green"/></svg>') },
-  { name: 'HEIC', expect: 'image-unsupported-format', file: () => { convert([leaf, `${dir}/leaf.heic`]); return `${dir}/leaf.heic`; } },
+  { name: 'HEIC', expect: 'image-unsupported-format', file: () => {
+    try {
+      convert([leaf, `${dir}/leaf.heic`]);
+      return `${dir}/leaf.heic`;
+    } catch {
+      // ImageMagick without a HEIF encoder: an ISO-BMFF 'ftyp heic' header followed by junk, as a phone's
+      // HEIC begins (the app must recognise the format from those bytes, not decode it).
+      const ftyp = Buffer.from([0, 0, 0, 24, ...Buffer.from('ftypheic'), 0, 0, 0, 0, ...Buffer.from('mif1heic')]);
+      return writeFile(dir, 'leaf-header-only.heic', Buffer.concat([ftyp, Buffer.alloc(2000, 7)]));
+    }
+  } },
   { name: 'CMYK JPEG', expect: 'diagnosis', file: () => { convert([leaf, '-colorspace', 'CMYK', `${dir}/cmyk.jpg`]); return `${dir}/cmyk.jpg`; } },
 ];
 
