@@ -323,6 +323,6 @@ def test_onnx_fixture_is_current():
 
 
 if __name__ == "__main__":
-    # bash scripts/python.sh model/tests/test_lrp.py  → rewrites test/fixtures/lrp/
+    # PYTHONPATH=. bash scripts/python.sh model/tests/test_lrp.py  → rewrites test/fixtures/lrp/
     write_onnx_fixture()
     print(f"wrote {os.path.normpath(FIXTURE_DIR)}")
