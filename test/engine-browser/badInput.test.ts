@@ -216,15 +216,18 @@ describe('heads', () => {
 
 describe('photos', () => {
   let engineReady = false;
+  /** One WASM engine (window.t.photoEngine) for the photo tests. */
+  async function ensurePhotoEngine(): Promise<void> {
+    if (engineReady) return;
+    const url = await serveModel(driver.page, harness.baseUrl, 'photos', FIXTURE_MODEL_DIR);
+    await driver.page.evaluate(async (url) => {
+      const api = window.leafLens;
+      window.t.photoEngine = await api.createEngine(url, { backend: 'wasm', modelCache: api.memoryFileCache() });
+    }, url);
+    engineReady = true;
+  }
   async function loadPhoto(base64: string, type = ''): Promise<Outcome & { width?: number; height?: number; probs?: number; top?: number[]; bottom?: number[]; mean?: number[] }> {
-    if (!engineReady) {
-      const url = await serveModel(driver.page, harness.baseUrl, 'photos', FIXTURE_MODEL_DIR);
-      await driver.page.evaluate(async (url) => {
-        const api = window.leafLens;
-        window.t.photoEngine = await api.createEngine(url, { backend: 'wasm', modelCache: api.memoryFileCache() });
-      }, url);
-      engineReady = true;
-    }
+    await ensurePhotoEngine();
     return driver.page.evaluate(async ({ base64, type }) => {
       const engine = window.t.photoEngine as Awaited<ReturnType<typeof window.leafLens.createEngine>>;
       try {
@@ -294,6 +297,35 @@ describe('photos', () => {
     expect(outcome.top![2]).toBeGreaterThan(200);
     expect(outcome.bottom![0]).toBeGreaterThan(200);
   });
+  test('a browser without createImageBitmap options (older Safari) still gets an upright photo ≤ 1600 px', async () => {
+    await ensurePhotoEngine();
+    const outcome = await driver.page.evaluate(async (base64) => {
+      const original = window.createImageBitmap;
+      // Throws like an engine that does not know resizeWidth / imageOrientation 'from-image'.
+      window.createImageBitmap = ((source: ImageBitmapSource, ...rest: unknown[]) => {
+        const options = rest.find((r) => typeof r === 'object' && r !== null) as ImageBitmapOptions | undefined;
+        if (options && ('resizeWidth' in options || 'imageOrientation' in options)) return Promise.reject(new TypeError('unsupported option'));
+        return original(source);
+      }) as typeof createImageBitmap;
+      try {
+        const api = window.leafLens;
+        const engine = window.t.photoEngine as Awaited<ReturnType<typeof api.createEngine>>;
+        const photo = await engine.loadPhoto(new Blob([Uint8Array.from(atob(base64), (c) => c.charCodeAt(0))]));
+        const c = new OffscreenCanvas(photo.width, photo.height).getContext('2d')!;
+        c.drawImage(photo.bitmap, 0, 0);
+        const top = Array.from(c.getImageData(photo.width >> 1, 2, 1, 1).data);
+        const out = { width: photo.width, height: photo.height, top };
+        photo.close();
+        return out;
+      } finally {
+        window.createImageBitmap = original;
+      }
+    }, imageBase64('orient6-2400x1600.jpg'));
+    expect(Math.max(outcome.width, outcome.height)).toBeLessThanOrEqual(1600);
+    expect(outcome.height / outcome.width).toBeCloseTo(1.5, 1);
+    expect(outcome.top[2]).toBeGreaterThan(200); // blue on top: EXIF rotation applied by the default decode
+  });
+
   test('a 10000×10000 PNG is decoded at display size (≤ 1600 px) and diagnosed', async () => {
     const png = solidPng(10000, 10000, [40, 140, 60]);
     const outcome = await loadPhoto(png.toString('base64'), 'image/png');

@@ -77,7 +77,7 @@ export async function decodePhoto(source: Blob, options: DecodeOptions = {}): Pr
 
   let bitmap: ImageBitmap;
   try {
-    bitmap = await createImageBitmap(source, bitmapOptions);
+    bitmap = await createImageBitmapCompat(source, bitmapOptions);
   } catch (error) {
     const detail = `createImageBitmap failed for ${format} (${source.type || 'no MIME type'}, ${source.size} bytes): ${describeError(error)}`;
     if (format === 'unknown') {
@@ -86,9 +86,11 @@ export async function decodePhoto(source: Blob, options: DecodeOptions = {}): Pr
     throw new EngineError('image-undecodable', detail, undefined, { cause: error });
   }
 
-  const originalWidth = header ? Math.round(bitmap.width / scale) : bitmap.width;
-  const originalHeight = header ? Math.round(bitmap.height / scale) : bitmap.height;
-  if (Math.min(bitmap.width, bitmap.height) < Math.max(1, Math.round(minSide * scale))) {
+  // The scale actually applied (1 where the browser ignored resizeWidth); the longest side is rotation-proof.
+  const applied = header ? Math.max(bitmap.width, bitmap.height) / Math.max(header.width, header.height) : 1;
+  const originalWidth = Math.round(bitmap.width / applied);
+  const originalHeight = Math.round(bitmap.height / applied);
+  if (Math.min(originalWidth, originalHeight) < minSide) {
     bitmap.close();
     throw new EngineError('image-too-small', `decoded ${originalWidth}×${originalHeight} < ${minSide} px`);
   }
@@ -97,10 +99,35 @@ export async function decodePhoto(source: Blob, options: DecodeOptions = {}): Pr
     const s = maxSide / Math.max(bitmap.width, bitmap.height);
     const full = bitmap;
     try {
-      bitmap = await createImageBitmap(full, { resizeWidth: Math.round(full.width * s), resizeHeight: Math.round(full.height * s), resizeQuality: 'high' });
+      bitmap = await scaleBitmap(full, Math.round(full.width * s), Math.round(full.height * s));
     } finally {
       full.close();
     }
   }
   return { bitmap, format, originalWidth, originalHeight };
+}
+
+/** Browsers that do not know an option (older Safari: resizeWidth, imageOrientation 'from-image') throw a TypeError;
+ * they then decode with defaults (which apply EXIF orientation in current engines) and are scaled afterwards. */
+async function createImageBitmapCompat(source: Blob, options: ImageBitmapOptions): Promise<ImageBitmap> {
+  try {
+    return await createImageBitmap(source, options);
+  } catch (error) {
+    if (!(error instanceof TypeError)) throw error;
+    return createImageBitmap(source);
+  }
+}
+
+async function scaleBitmap(bitmap: ImageBitmap, width: number, height: number): Promise<ImageBitmap> {
+  try {
+    return await createImageBitmap(bitmap, { resizeWidth: width, resizeHeight: height, resizeQuality: 'high' });
+  } catch (error) {
+    if (!(error instanceof TypeError) || typeof OffscreenCanvas === 'undefined') throw error;
+    const canvas = new OffscreenCanvas(width, height);
+    const ctx = canvas.getContext('2d');
+    if (!ctx) throw error;
+    ctx.imageSmoothingQuality = 'high';
+    ctx.drawImage(bitmap, 0, 0, width, height);
+    return canvas.transferToImageBitmap();
+  }
 }
