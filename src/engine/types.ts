@@ -44,11 +44,14 @@ export interface ModelInfo {
 }
 
 export interface StageTimings {
+  /** The photo's decode time, reported by its first diagnose only (0 afterwards: it is never decoded again). */
   decodeMs: number;
+  /** Crop/resize to S×S; 0 when this photo was already preprocessed. */
   preprocessMs: number;
   /** Model run(s) this call needed; 0 when cached outputs were reused. */
   modelMs: number;
   kernelsMs: number;
+  /** The last `heatmap.draw` of this diagnosis (0 until drawn; not part of totalMs). */
   drawMs: number;
   totalMs: number;
 }
