@@ -81,6 +81,8 @@ interface CachedRun {
   target: number;
   headGeneration: number;
   logits: Float32Array;
+  /** The backbone's [1,F] features: with a new head, logits are recomputed from them instead of re-running. */
+  features: Float32Array;
   tensors: Partial<Record<ExplainTensorName, Tensor>>;
 }
 
@@ -377,6 +379,28 @@ class LeafLensEngine implements Engine {
     this.runCache = keep;
   }
 
+  /** After a head swap: attentions and features do not depend on the head, so cached runs keep them with logits
+   * recomputed as features · Wᵀ + b; gradients and relevance (which do depend on it) are released. */
+  private rebaseRunsOnHead(): void {
+    const { weight, bias, features: F, labels } = this.head;
+    for (const run of this.runCache) {
+      for (const name of ['attentionGrads', 'attentionRelevance'] as const) {
+        run.tensors[name]?.dispose();
+        delete run.tensors[name];
+      }
+      const logits = new Float32Array(labels.length);
+      for (let c = 0; c < labels.length; c++) {
+        let sum = bias[c]!;
+        for (let f = 0; f < F; f++) sum += weight[c * F + f]! * run.features[f]!;
+        logits[c] = sum;
+      }
+      run.logits = logits;
+      run.target = argmax(logits);
+      run.headGeneration = this.headGeneration;
+    }
+    this.runCache = this.runCache.filter((run) => run.tensors.attentions);
+  }
+
   private remember(run: CachedRun): void {
     this.runCache.unshift(run);
     for (const old of this.runCache.splice(RUN_CACHE_SIZE)) for (const t of Object.values(old.tensors)) t.dispose();
@@ -407,8 +431,8 @@ class LeafLensEngine implements Engine {
     };
     // A full run also keeps `attentions` (and relevance when present): rollout/attention then reuse it.
     const fetches: OutputName[] = graph === 'forward'
-      ? ['logits', 'attentions']
-      : ['logits', 'attentions', 'attention_grads', ...(m.outputs.includes('attention_relevance') ? ['attention_relevance' as const] : [])];
+      ? ['logits', 'features', 'attentions']
+      : ['logits', 'features', 'attentions', 'attention_grads', ...(m.outputs.includes('attention_relevance') ? ['attention_relevance' as const] : [])];
     const outputs = await session.run(feeds, fetches);
     if (runtime.closed) {
       // The device was lost during the run: these outputs live on a dead device.
@@ -419,12 +443,15 @@ class LeafLensEngine implements Engine {
     const logitsTensor = outputs.logits!;
     const logits = new Float32Array(logitsTensor.data as Float32Array);
     logitsTensor.dispose();
+    const featuresTensor = outputs.features!;
+    const features = new Float32Array(featuresTensor.data as Float32Array);
+    featuresTensor.dispose();
     const tensors: Partial<Record<ExplainTensorName, Tensor>> = {};
     for (const [name, output] of Object.entries(OUTPUT_OF) as [ExplainTensorName, OutputName][]) {
       const tensor = outputs[output];
       if (tensor) tensors[name] = tensor;
     }
-    const run: CachedRun = { photoId, graph, target: target ?? argmax(logits), headGeneration: this.headGeneration, logits, tensors };
+    const run: CachedRun = { photoId, graph, target: target ?? argmax(logits), headGeneration: this.headGeneration, logits, features, tensors };
     this.checkOutputShapes(run, classes);
     return run;
   }
@@ -434,6 +461,7 @@ class LeafLensEngine implements Engine {
     const expected = [d.layers, 1, d.heads, d.tokens, d.tokens];
     const problems: string[] = [];
     if (run.logits.length !== classes) problems.push(`logits has ${run.logits.length} values, head has ${classes} classes`);
+    if (run.features.length !== this.manifest.features) problems.push(`features has ${run.features.length} values, manifest says ${this.manifest.features}`);
     for (const [name, tensor] of Object.entries(run.tensors)) {
       if (tensor.dims.join(',') !== expected.join(',')) problems.push(`${OUTPUT_OF[name as ExplainTensorName]} is [${tensor.dims.join(',')}], expected [${expected.join(',')}]`);
     }
@@ -604,8 +632,7 @@ class LeafLensEngine implements Engine {
     await this.serializer.run(async () => {
       this.head = validated;
       this.headGeneration += 1;
-      // Logits, gradients and relevance depend on the head; attentions do not, but runs are cheap to redo.
-      this.clearRunCache();
+      this.rebaseRunsOnHead();
       this.model = this.describeModel(this.runtime.files.totalBytes, this.runtime.files.fp16);
     });
     return this.model;

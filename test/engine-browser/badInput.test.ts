@@ -198,13 +198,22 @@ describe('heads', () => {
       const marker = (window.t.marker = performance.now());
       const info = await engine.setHead(five, 'five.json');
       const after = await engine.diagnose(photo, { method: 'rollout' });
+      // Attentions and features outlive the head: no model run; logits recomputed from the features...
+      const runsAfterSwap = api.engineDiagnostics(engine);
+      // ...and equal to what the graph itself computes with the new head (a full run, needed for relevance).
+      const relevance = await engine.diagnose(photo, { method: 'relevance' });
+      let logitGap = 0;
+      for (let i = 0; i < 5; i++) logitGap = Math.max(logitGap, Math.abs(after.probabilities[i]! - relevance.probabilities[i]!));
       let refused: { code?: string } = {};
       try { await engine.setHead({ ...five, bias: [0, 0] }, 'bad.json'); } catch (e) { refused = { code: (e as { code: string }).code }; }
       const still = await engine.diagnose(photo, { method: 'rollout' });
       const text = await engine.setHead(JSON.stringify(head), 'head-as-text.json');
-      return { marker, labels: info.labels, before: before.probabilities.length, after: after.probabilities.length, sum: after.probabilities.reduce((a, b) => a + b, 0), refused, still: still.labels.length, textLabels: text.labels.length };
+      return { marker, runsAfterSwap: [runsAfterSwap.forwardRuns, runsAfterSwap.fullRuns], swapModelMs: after.timings.modelMs, logitGap, labels: info.labels, before: before.probabilities.length, after: after.probabilities.length, sum: after.probabilities.reduce((a, b) => a + b, 0), refused, still: still.labels.length, textLabels: text.labels.length };
     }, { url, img: imageBase64('leaf-96x72.jpg') });
     expect(result.labels).toEqual(['a_1', 'b_2', 'c_3', 'd_4', 'e_5']);
+    expect(result.runsAfterSwap).toEqual([1, 0]);
+    expect(result.swapModelMs).toBe(0);
+    expect(result.logitGap).toBeLessThanOrEqual(1e-5);
     expect([result.before, result.after, result.still, result.textLabels]).toEqual([3, 5, 5, 3]);
     expect(result.sum).toBeCloseTo(1, 5);
     expect(result.refused.code).toBe('head-invalid');
