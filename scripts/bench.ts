@@ -1,7 +1,7 @@
 // npm run bench [-- --model DIR --runs 5 --warmup 1 --backends webgpu,wasm --photo FILE --json FILE --no-cold-start]
 // Per-stage latency on WebGPU and WASM in headless Chromium (bench/index.html), one fresh page per part and
 // backend, then the cold start of the built app. Prints tables; --json writes the report (docs/bench/bench.json).
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { machineReport } from '../bench/lib/machine';
@@ -107,14 +107,24 @@ async function main(): Promise<void> {
   } finally {
     await harness.close();
   }
-  if (!args['no-cold-start']) {
-    report.cold_start = await measureColdStart({ log, photo, modelDir });
-  }
-  if (args.json) {
+  const write = (): void => {
+    if (!args.json) return;
     mkdirSync(dirname(args.json), { recursive: true });
     writeFileSync(args.json, JSON.stringify(report, null, 2) + '\n');
-    log(`wrote ${args.json}`);
+  };
+  if (!args['cold-start-only']) write();
+  if (!args['no-cold-start']) {
+    const coldStart = await measureColdStart({ log, photo, modelDir });
+    if (args['cold-start-only'] && args.json && existsSync(args.json)) {
+      // Add the cold start to an earlier full run instead of replacing its stage results.
+      const earlier = JSON.parse(readFileSync(args.json, 'utf8')) as BenchReport;
+      Object.assign(report, { ...earlier, cold_start: coldStart });
+    } else {
+      report.cold_start = coldStart;
+    }
   }
+  write();
+  if (args.json) log(`wrote ${args.json}`);
 }
 
 main().catch((err: unknown) => {

@@ -52,7 +52,7 @@ async function main(): Promise<void> {
   const perturbBackend = args['perturb-backend'] === 'webgpu' ? 'webgpu' : 'wasm';
   const meaning = manifest.trained
     ? 'faithfulness of the explanations of the trained model'
-    : 'PIPELINE CHECK ONLY: the model is an UNTRAINED stand-in; these numbers say nothing about how the methods rank';
+    : 'PIPELINE CHECK ONLY: the model is UNTRAINED (a test fixture); these numbers say nothing about how the methods rank';
   log(`model ${manifest.name} (${modelDir}); ${photos.length} of ${total} photos from ${dataDir}`);
   log(meaning);
 

@@ -17,6 +17,8 @@ const { values: args } = parseArgs({
     eval: { type: 'string', default: 'docs/bench/eval-explain.json' },
     out: { type: 'string', default: 'docs/bench' },
     doc: { type: 'string', default: 'docs/benchmarks.md' },
+    /** Extra bench runs shown as summary rows only (e.g. the stand-in exported without attention_relevance). */
+    'bench-extra': { type: 'string', default: 'docs/bench/bench-nolrp.json' },
   },
 });
 
@@ -73,6 +75,13 @@ function main(): void {
         ...bench.cold_start.runs.map((r) => `| ${r.cache} | ${r.shell_ms?.toFixed(0) ?? '–'} | ${r.usable_ui_ms?.toFixed(0) ?? '–'} | ${r.first_diagnosis_ms?.toFixed(0) ?? '–'} | ${r.bytes_downloaded} | ${r.requests} | ${r.note} |`));
     }
     sections.push('');
+  }
+
+  for (const path of args['bench-extra'].split(',').filter(Boolean)) {
+    const extra = readJson<BenchReport>(path);
+    if (!extra) continue;
+    sections.push(`### Same bench, model ${extra.model.name} (${path})`, '', `- ${extra.model.note}; ${extra.runs} runs`, '',
+      summaryTableMarkdown(extra.backends), '');
   }
 
   const node = readJson<NodeBenchReport>(args.node);

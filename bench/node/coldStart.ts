@@ -39,23 +39,27 @@ async function tallyNetwork(cdp: CDPSession): Promise<NetworkTally> {
   return tally;
 }
 
-/** Installs observers before any app script runs, so times are taken in the page (performance.now() from navigation). */
-function markerScript(markers: typeof APP_MARKERS): void {
-  const times: Record<string, number> = {};
-  (window as unknown as { __coldStart: Record<string, number> }).__coldStart = times;
-  const check = (): void => {
-    if (times.shell === undefined && document.querySelector(markers.shell)) times.shell = performance.now();
-    if (times.usable === undefined && document.querySelector(markers.photoInput) && !document.querySelector(markers.modelLoading)) times.usable = performance.now();
-    if (times.diagnosis === undefined && document.querySelector(markers.diagnosis)) times.diagnosis = performance.now();
-  };
-  new MutationObserver(check).observe(document, { subtree: true, childList: true, attributes: true });
+/** Installs observers before any app script runs, so times are taken in the page (performance.now() from
+ * navigation). A string, not a function: tsx's transform adds helper calls a page does not have. */
+function markerScript(markers: typeof APP_MARKERS): string {
+  return `(() => {
+    const markers = ${JSON.stringify(markers)};
+    const times = {};
+    window.__coldStart = times;
+    const check = () => {
+      if (times.shell === undefined && document.querySelector(markers.shell)) times.shell = performance.now();
+      if (times.usable === undefined && document.querySelector(markers.photoInput) && !document.querySelector(markers.modelLoading)) times.usable = performance.now();
+      if (times.diagnosis === undefined && document.querySelector(markers.diagnosis)) times.diagnosis = performance.now();
+    };
+    new MutationObserver(check).observe(document, { subtree: true, childList: true, attributes: true });
+  })();`;
 }
 
 async function oneVisit(context: BrowserContext, url: string, photo: string, cache: ColdStartRun['cache'], log: (l: string) => void): Promise<ColdStartRun> {
   const page: Page = await context.newPage();
   const cdp = await context.newCDPSession(page);
   const tally = await tallyNetwork(cdp);
-  await page.addInitScript(markerScript, APP_MARKERS);
+  await page.addInitScript({ content: markerScript(APP_MARKERS) });
   let note = '';
   await page.goto(url);
   try {

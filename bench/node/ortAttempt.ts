@@ -1,6 +1,6 @@
 // One onnxruntime attempt in its own process (spawned by scripts/bench-node.ts): a crash inside a runtime
 // (onnxruntime-web on Dawn node throws asynchronously) must not take the kernel results down with it.
-// Usage: tsx bench/node/ortAttempt.ts web-webgpu|node-webgpu|node-cpu MODEL_DIR RUNS
+// Usage: tsx bench/node/ortAttempt.ts web-webgpu|node-webgpu|node-cpu MODEL_DIR RUNS [WARMUP]
 import { existsSync } from 'node:fs';
 import type { OrtInNodeReport } from '../lib/report';
 import { benchOrtNode, benchOrtWebOnDawn } from './ort';
@@ -21,9 +21,9 @@ async function dawnGpu(): Promise<GPU> {
 }
 
 async function main(): Promise<void> {
-  const [kind, modelDir, runs] = process.argv.slice(2);
-  if (!kind || !modelDir) throw new Error('usage: ortAttempt.ts KIND MODEL_DIR RUNS');
-  const options = { warmup: 1, runs: Number(runs ?? 3) };
+  const [kind, modelDir, runs, warmup] = process.argv.slice(2);
+  if (!kind || !modelDir) throw new Error('usage: ortAttempt.ts KIND MODEL_DIR RUNS [WARMUP]');
+  const options = { warmup: Number(warmup ?? 1), runs: Number(runs ?? 3) };
   let result: OrtInNodeReport;
   if (kind === 'web-webgpu') result = await benchOrtWebOnDawn(await dawnGpu(), modelDir, options);
   else if (kind === 'node-webgpu') result = await benchOrtNode('webgpu', modelDir, options);
