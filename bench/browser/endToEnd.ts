@@ -25,7 +25,9 @@ export interface EndToEndResult {
   errors: string[];
 }
 
+/** JS heap in use after a full GC when the browser exposes gc() (--js-flags=--expose-gc), else as is. */
 function jsHeap(): number | null {
+  (globalThis as { gc?: () => void }).gc?.();
   const memory = (performance as Performance & { memory?: { usedJSHeapSize: number } }).memory;
   return memory ? memory.usedJSHeapSize : null;
 }

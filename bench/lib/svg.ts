@@ -12,8 +12,8 @@ function fmt(n: number): string {
   return Number(n.toFixed(2)).toString();
 }
 
-function formatTick(v: number): string {
-  if (v >= 1000) return `${v / 1000}k`;
+export function formatTick(v: number): string {
+  if (v >= 1000) return `${Number((v / 1000).toPrecision(3))}k`;
   return Number(v.toPrecision(3)).toString();
 }
 

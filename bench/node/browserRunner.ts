@@ -68,7 +68,8 @@ export async function startBenchBrowser(options: { modelDir: string; dataDir?: s
   const baseUrl = `http://127.0.0.1:${address.port}`;
   const browser = await chromium.launch({
     executablePath: CHROMIUM_PATH,
-    args: [...CHROMIUM_ARGS, ...WEBGPU_CANVAS_ARGS, '--enable-precise-memory-info'],
+    // Precise heap sizes, and gc() so that heap samples count live objects, not garbage awaiting collection.
+    args: [...CHROMIUM_ARGS, ...WEBGPU_CANVAS_ARGS, '--enable-precise-memory-info', '--js-flags=--expose-gc'],
     headless: true,
   });
   return {

@@ -1,5 +1,5 @@
 import { expect, test } from 'vitest';
-import { barChartSvg, escapeXml, lineChartSvg } from '../../bench/lib/svg';
+import { barChartSvg, escapeXml, formatTick, lineChartSvg } from '../../bench/lib/svg';
 
 function attr(svg: string, cls: string, name: string): string[] {
   return [...svg.matchAll(new RegExp(`<[a-z]+ class="${cls}"[^>]*? ${name}="([^"]*)"`, 'g'))].map((m) => m[1]!);
@@ -47,4 +47,11 @@ test('line chart: one polyline per series and panel, y flipped (higher value = s
 
 test('escapeXml escapes markup characters', () => {
   expect(escapeXml(`a<b>&"'`)).toBe('a&lt;b&gt;&amp;&quot;&apos;');
+});
+
+test('value labels keep 3 significant digits, thousands as k', () => {
+  expect(formatTick(3715.865)).toBe('3.72k');
+  expect(formatTick(1000)).toBe('1k');
+  expect(formatTick(0.012345)).toBe('0.0123');
+  expect(formatTick(62.415)).toBe('62.4');
 });
