@@ -42,6 +42,15 @@ export const DEFAULT_CACHE_NAME = 'leaf-lens-models-v1';
 /** Cached model runs kept (each holds up to three [L,1,H,N,N] tensors); older ones are disposed. */
 const RUN_CACHE_SIZE = 3;
 
+/** How long a diagnosis retried after a device loss may take (software WebGPU runs take up to ~1 min). */
+const RETRY_TIMEOUT_MS = 180_000;
+
+function withTimeout<T>(work: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const expired = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(onTimeout()), ms); });
+  return Promise.race([work, expired]).finally(() => clearTimeout(timer));
+}
+
 const OUTPUT_OF: Record<ExplainTensorName, OutputName> = {
   attentions: 'attentions',
   attentionGrads: 'attention_grads',
@@ -499,7 +508,11 @@ class LeafLensEngine implements Engine {
         if (device && !this.recovery) await Promise.race([device.lost, new Promise((r) => setTimeout(r, 50))]);
         if (this.recovery && !this.disposed) {
           await this.recovery;
-          return this.diagnoseOnce(photo, options);
+          // Seen on SwiftShader: a device destroyed early in ORT's first run can leave ORT's instance unable to
+          // finish the next run. Better a clear error than a frozen screen.
+          return withTimeout(this.diagnoseOnce(photo, options), RETRY_TIMEOUT_MS, () => new EngineError('device-lost',
+            `the rebuilt backend did not answer within ${RETRY_TIMEOUT_MS / 1000} s after a device loss`,
+            'The graphics processor stopped working. Reload the app to continue.'));
         }
         throw error;
       }

@@ -169,7 +169,7 @@ export class GraphSession {
     if (missing.length > 0) throw new EngineError('model-contract', `${this.file}: has no output ${missing.join(', ')}`);
     let outputs: Record<string, Tensor>;
     try {
-      outputs = await queueOf(this.ort).run(() => this.session.run(usable, fetches));
+      outputs = await queueOf(this.ort).run(() => this.raceDeviceLoss(this.session.run(usable, fetches)));
     } catch (error) {
       throw new EngineError('internal', `${this.file}: run failed on ${this.backend}: ${describeError(error)}`, undefined, { cause: error });
     }
@@ -184,6 +184,16 @@ export class GraphSession {
       }
     }
     return outputs;
+  }
+
+  /** A run on a device that is lost may never settle: give up when the device goes, so the queue moves on. */
+  private raceDeviceLoss<T>(work: Promise<T>): Promise<T> {
+    if (!this.device) return work;
+    work.catch(() => undefined); // a late failure of the abandoned run is expected
+    const lost = this.device.lost.then((info) => {
+      throw new EngineError('device-lost', `${this.file}: device lost during the run (${info.reason}: ${info.message})`);
+    });
+    return Promise.race([work, lost]);
   }
 
   async release(): Promise<void> {
