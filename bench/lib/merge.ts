@@ -47,7 +47,7 @@ export function mergeBackend(stages: StagesPart | null, e2e: EndToEndPart | null
     stages: { ...(stages?.stages ?? {}), ...(e2e?.stages ?? {}) },
     kernel_timing: stages?.kernel_timing ?? 'wall',
     memory: e2e
-      ? { ...e2e.memory }
+      ? { ...e2e.memory, ...(e2e.live_output_tensors ? { live_output_tensors: e2e.live_output_tensors } : {}) }
       : { before: emptyMemory, after: emptyMemory, js_heap_growth_per_run_bytes: null, samples: [] },
     notes: [...(stages?.notes ?? [])],
     errors: [...(stages?.errors ?? []), ...(e2e?.errors ?? [])],

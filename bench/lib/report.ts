@@ -43,6 +43,8 @@ export interface BackendBench {
     /** Least-squares growth of the JS heap per run over the timed runs, bytes (≈ 0 = no leak). */
     js_heap_growth_per_run_bytes: number | null;
     samples: number[];
+    /** Output tensors the engine held after warm-up and after the timed runs (equal = nothing piles up). */
+    live_output_tensors?: { before: number; after: number };
   };
   /** How this backend was measured when it differs from the plain path (e.g. software adapter). */
   notes: string[];
