@@ -4,9 +4,10 @@
     python model/export.py --random-init --config micro --out public/models/fixture-deit-micro
     python model/export.py --head-only --checkpoint ck.pt --backbone-manifest DIR/manifest.json --out head.json
 
-Writes model.onnx (full: + attention_grads, + attention_relevance when model/lrp.py provides it),
-model.forward.onnx (pruned from the full graph), one shared model.weights; the fp16 variants
-(model.fp16.onnx, model.forward.fp16.onnx, model.fp16.weights); head.json, metrics.json and, last,
+Writes model.lrp.onnx (+ attention_grads + attention_relevance, when model/lrp.py provides it and
+--no-lrp is not given), model.onnx (full: + attention_grads) and model.forward.onnx, the last two pruned from
+the largest graph so all three share one model.weights; the fp16 variants (model.lrp.fp16.onnx,
+model.fp16.onnx, model.forward.fp16.onnx, model.fp16.weights); head.json, metrics.json and, last,
 manifest.json. Every file goes to a temp name first and is renamed into place.
 """
 from __future__ import annotations
@@ -30,16 +31,19 @@ import torch  # noqa: E402
 from model import onnx_tools  # noqa: E402
 from model.common import atomic_write, sha256_bytes, sha256_file, write_bytes, write_json  # noqa: E402
 from model.deit import IMAGENET_MEAN, IMAGENET_STD, DeiT, load_checkpoint, preset  # noqa: E402
-from model.graph import FORWARD_OUTPUTS, INPUTS, ExportGraph  # noqa: E402
+from model.graph import FORWARD_OUTPUTS, FULL_OUTPUTS, INPUTS, ExportGraph  # noqa: E402
 
 CONTRACT_VERSION = 1
 OPSET = 17
 HEAD_FORMAT = "leaf-lens-head"
 BEAN_LABELS = ["angular_leaf_spot", "bean_rust", "healthy"]
 FILES = {
-    "full": "model.onnx", "forward": "model.forward.onnx", "weights": "model.weights",
-    "full_fp16": "model.fp16.onnx", "forward_fp16": "model.forward.fp16.onnx", "weights_fp16": "model.fp16.weights",
+    "full": "model.onnx", "forward": "model.forward.onnx", "lrp": "model.lrp.onnx", "weights": "model.weights",
+    "full_fp16": "model.fp16.onnx", "forward_fp16": "model.forward.fp16.onnx", "lrp_fp16": "model.lrp.fp16.onnx",
+    "weights_fp16": "model.fp16.weights",
 }
+# Graph role → the outputs its graph is pruned to (the lrp graph is the traced one, unpruned).
+PRUNED_OUTPUTS = {"full": FULL_OUTPUTS, "forward": FORWARD_OUTPUTS}
 
 
 class ExportError(Exception):
@@ -82,19 +86,24 @@ def trace_full_graph(model: DeiT, with_lrp: bool = True) -> Tuple[onnx.ModelProt
 
 
 def build_graph_files(model: DeiT, fp16: bool = True, with_lrp: bool = True) -> Tuple[Dict[str, bytes], List[str]]:
-    """All graph and weight files of a model folder, as bytes by file name, and the full graph's outputs."""
-    full, outputs = trace_full_graph(model, with_lrp=with_lrp)
+    """All graph and weight files of a model folder, as bytes by file name, and every output the model has.
+
+    One graph is traced (with attention_relevance when there is LRP); the full and forward graphs are
+    prunings of it, so every graph of a precision reads the same initializers from one weights file. The lrp
+    graph is written only when it has attention_relevance (otherwise it would equal the full graph)."""
+    traced, outputs = trace_full_graph(model, with_lrp=with_lrp)
+    has_lrp = "attention_relevance" in outputs
     files: Dict[str, bytes] = {}
-    full16 = onnx_tools.to_fp16(full) if fp16 else None
-    forward = onnx_tools.extract_graph(full, FORWARD_OUTPUTS)
-    files[FILES["weights"]] = onnx_tools.attach_external_data([full, forward], FILES["weights"])
-    files[FILES["full"]] = full.SerializeToString()
-    files[FILES["forward"]] = forward.SerializeToString()
-    if full16 is not None:
-        forward16 = onnx_tools.extract_graph(full16, FORWARD_OUTPUTS)
-        files[FILES["weights_fp16"]] = onnx_tools.attach_external_data([full16, forward16], FILES["weights_fp16"])
-        files[FILES["full_fp16"]] = full16.SerializeToString()
-        files[FILES["forward_fp16"]] = forward16.SerializeToString()
+    precisions = [("", traced)]
+    if fp16:
+        precisions.append(("_fp16", onnx_tools.to_fp16(traced)))
+    for suffix, top in precisions:
+        graphs = {role: onnx_tools.extract_graph(top, names) for role, names in PRUNED_OUTPUTS.items()}
+        if has_lrp:
+            graphs["lrp"] = top
+        files[FILES["weights" + suffix]] = onnx_tools.attach_external_data(list(graphs.values()), FILES["weights" + suffix])
+        for role, proto in graphs.items():
+            files[FILES[role + suffix]] = proto.SerializeToString()
     return files, outputs
 
 
@@ -147,11 +156,11 @@ def build_manifest(model: DeiT, name: str, title: str, trained: bool, outputs: L
                    file_entries: List[Dict[str, Any]], backbone_sha256: str, training: Dict[str, Any],
                    fp16: bool, version: str = "1.0.0") -> Dict[str, Any]:
     cfg = model.config
-    graphs = {"full": FILES["full"], "forward": FILES["forward"]}
-    external = {FILES["full"]: FILES["weights"], FILES["forward"]: FILES["weights"]}
+    roles = ["full", "forward"] + (["lrp"] if "attention_relevance" in outputs else [])
+    graphs = {role: FILES[role] for role in roles}
     if fp16:
-        graphs.update(full_fp16=FILES["full_fp16"], forward_fp16=FILES["forward_fp16"])
-        external.update({FILES["full_fp16"]: FILES["weights_fp16"], FILES["forward_fp16"]: FILES["weights_fp16"]})
+        graphs.update({f"{role}_fp16": FILES[f"{role}_fp16"] for role in roles})
+    external = {file: FILES["weights_fp16" if role.endswith("_fp16") else "weights"] for role, file in graphs.items()}
     return {
         "contract_version": CONTRACT_VERSION, "name": name, "title": title, "version": version,
         "architecture": cfg.architecture, "trained": trained,
@@ -217,12 +226,11 @@ def export_model(model: DeiT, out_dir: str, labels: Sequence[str], *, name: Opti
     manifest = build_manifest(model, name, title, trained, outputs, entries, backbone_sha256,
                               training_summary(ckpt) if trained else {**training_summary({}), "hardware": "none"},
                               fp16=fp16)
-    # A previous export with fp16 must not leave stale fp16 files that the new manifest does not list.
-    if not fp16:
-        for stale in (FILES["full_fp16"], FILES["forward_fp16"], FILES["weights_fp16"]):
-            path = os.path.join(out_dir, stale)
-            if os.path.exists(path):
-                os.unlink(path)
+    # A previous export (with fp16 or LRP) must not leave stale graph files that the new manifest does not list.
+    for stale in FILES.values():
+        path = os.path.join(out_dir, stale)
+        if stale not in files and os.path.exists(path):
+            os.unlink(path)
     write_json(os.path.join(out_dir, "manifest.json"), manifest)
     return manifest
 
@@ -300,7 +308,7 @@ def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
     p.add_argument("--seed", type=int, default=0, help="seed of --random-init")
     p.add_argument("--labels", default=",".join(BEAN_LABELS), help="comma-separated labels for --random-init")
     p.add_argument("--no-fp16", action="store_true", help="skip the fp16 graphs")
-    p.add_argument("--no-lrp", action="store_true", help="leave attention_relevance out of the full graph")
+    p.add_argument("--no-lrp", action="store_true", help="no lrp graph (attention_relevance)")
     p.add_argument("--head-only", action="store_true", help="write only a head.json for an existing backbone")
     p.add_argument("--backbone-manifest", help="with --head-only: the backbone's manifest.json")
     return p.parse_args(argv)

@@ -3,8 +3,10 @@
 Inputs and outputs are those of docs/model-contract.md:
 
     pixels [1,3,S,S] in [0,1], head_weight [C,F], head_bias [C], target [1,C]
-    → logits [1,C], features [1,F], attentions [L,1,H,N,N], attention_grads [L,1,H,N,N] (full graph only),
-      then any extra outputs (see EXTRA OUTPUTS HOOK below).
+    → logits [1,C], features [1,F], attentions [L,1,H,N,N], attention_grads [L,1,H,N,N] (full and lrp graphs),
+      then any extra outputs (see EXTRA OUTPUTS HOOK below: attention_relevance, lrp graph only).
+
+export.py traces the largest graph (with the extras when model/lrp.py is there) and prunes the others from it.
 
 ``attention_grads`` = ∂s/∂A_l with s = Σ_c w_c·logits_c, w = target, or the one-hot of argmax(logits) when
 target is all zeros. ONNX has no autograd, so the backward pass is written out in ordinary ops
@@ -24,6 +26,7 @@ from model.deit import DeiT, normalize
 
 FORWARD_OUTPUTS = ["logits", "features", "attentions"]
 FULL_OUTPUTS = FORWARD_OUTPUTS + ["attention_grads"]
+LRP_OUTPUTS = FULL_OUTPUTS + ["attention_relevance"]
 INPUTS = ["pixels", "head_weight", "head_bias", "target"]
 
 

@@ -95,7 +95,7 @@ async function main(): Promise<void> {
           const software = adapterReport.software && kind !== 'node-cpu';
           const result = ortInChild(kind, modelDir, software ? 1 : Number(args['ort-runs']), software ? 0 : 1);
           if (software && result.status === 'ok') result.detail += ' (software adapter: 1 cold run, correctness only)';
-          log(`${result.runtime}: ${result.status}${result.forward_ms ? `, forward ${result.forward_ms.median.toFixed(1)} ms, forward+grad ${result.explain_ms?.median.toFixed(1)} ms` : ''} (${result.detail})`);
+          log(`${result.runtime}: ${result.status}${result.forward_ms ? `, forward ${result.forward_ms.median.toFixed(1)} ms, forward+grad ${result.explain_ms?.median.toFixed(1)} ms${result.lrp_ms ? `, lrp graph ${result.lrp_ms.median.toFixed(1)} ms` : ''}` : ''} (${result.detail})`);
           ort.push(result);
         }
       } else {

@@ -64,7 +64,7 @@ export class EvalSession {
       const sessions = await openSessions(model, 'webgpu');
       gpu = { sessions, explainer: new GpuExplainer(sessions.device!, dims) };
     }
-    const hasRelevance = wasm.full.outputNames.includes('attention_relevance');
+    const hasRelevance = wasm.lrp !== undefined;
     return new EvalSession(model, dims, wasm, gpu, evalCases(hasRelevance), config);
   }
 
@@ -114,9 +114,10 @@ export class EvalSession {
     const { pixels } = preprocessBitmap(decoded.bitmap, size);
     decoded.bitmap.close();
 
-    const hasRelevance = this.wasm.full.outputNames.includes('attention_relevance');
+    // One run gives every method's tensors: the lrp graph when there is one (it also has the gradients), else the full graph.
+    const hasRelevance = this.wasm.lrp !== undefined;
     const fetches: OutputName[] = ['logits', 'attentions', 'attention_grads', ...(hasRelevance ? ['attention_relevance' as const] : [])];
-    const out = await this.wasm.full.run(this.feeds(this.wasm, pixels), fetches);
+    const out = await (this.wasm.lrp ?? this.wasm.full).run(this.feeds(this.wasm, pixels), fetches);
     const predicted = argmax((await out.logits!.getData()) as Float32Array);
     const tensors: ExplainTensors<Float32Array> = {
       attentions: (await out.attentions!.getData()) as Float32Array,
@@ -142,7 +143,7 @@ export class EvalSession {
 
     if (this.gpu && withWebgpu) {
       const { sessions, explainer } = this.gpu;
-      const gpuOut = await sessions.full.run(this.feeds(sessions, pixels), fetches);
+      const gpuOut = await (sessions.lrp ?? sessions.full).run(this.feeds(sessions, pixels), fetches);
       try {
         const gpuTensors: ExplainTensors<GPUBuffer> = {
           attentions: gpuOut.attentions!.gpuBuffer as GPUBuffer,
@@ -195,6 +196,7 @@ export class EvalSession {
     for (const s of [this.wasm, ...(this.gpu ? [this.gpu.sessions] : [])]) {
       await s.forward.release();
       await s.full.release();
+      await s.lrp?.release();
       s.device?.destroy();
     }
   }

@@ -14,7 +14,8 @@ export interface LoadedModel {
   head: Head;
   /** Bytes the fp32 graphs, their weights, manifest and head take: what a first visit downloads for the model. */
   bytes: number;
-  sources: Record<'forward' | 'full', GraphSource>;
+  /** The lrp graph only when the model has one. */
+  sources: { forward: GraphSource; full: GraphSource; lrp?: GraphSource };
 }
 
 async function fetchBytes(url: string): Promise<Uint8Array> {
@@ -35,15 +36,21 @@ export async function loadModelFiles(baseUrl: string): Promise<LoadedModel> {
     if (!p) { p = fetchBytes(`${base}${path}`); weightsCache.set(path, p); }
     return p;
   };
-  const source = async (kind: 'forward' | 'full'): Promise<GraphSource> => {
+  const source = async (kind: 'forward' | 'full' | 'lrp'): Promise<GraphSource> => {
     const file = manifest.graphs[kind];
+    if (!file) throw new Error(`manifest has no ${kind} graph`);
     const weightsPath = manifest.external_data[file];
     if (!weightsPath) throw new Error(`manifest names no external data for ${file}`);
     return { kind, file, bytes: await fetchBytes(`${base}${file}`), weightsPath, weights: await weightsOf(weightsPath) };
   };
-  const sources = { forward: await source('forward'), full: await source('full') };
-  const weightBytes = new Set([sources.forward.weightsPath, sources.full.weightsPath]);
-  let bytes = manifestText.length + headText.length + sources.forward.bytes.byteLength + sources.full.bytes.byteLength;
+  const sources = {
+    forward: await source('forward'),
+    full: await source('full'),
+    ...(manifest.graphs.lrp ? { lrp: await source('lrp') } : {}),
+  };
+  const graphSources = Object.values(sources);
+  const weightBytes = new Set(graphSources.map((s) => s.weightsPath));
+  let bytes = manifestText.length + headText.length + graphSources.reduce((sum, s) => sum + s.bytes.byteLength, 0);
   for (const path of weightBytes) bytes += (await weightsOf(path)).byteLength;
   return { baseUrl: base, manifest, head, bytes, sources };
 }
@@ -55,6 +62,8 @@ export interface BenchSessions {
   probe?: AdapterProbe;
   forward: GraphSession;
   full: GraphSession;
+  /** Only when the model has an lrp graph. */
+  lrp?: GraphSession;
 }
 
 /** The engine's kind of device (same limits and optional features), on the first adapter. */
@@ -75,7 +84,8 @@ export async function openSessions(model: LoadedModel, backend: BackendName): Pr
   const target = { ort, backend, device };
   const forward = await GraphSession.create(target, model.sources.forward, model.manifest, classes);
   const full = await GraphSession.create(target, model.sources.full, model.manifest, classes);
-  return { backend, ort, device, probe, forward, full };
+  const lrp = model.sources.lrp ? await GraphSession.create(target, model.sources.lrp, model.manifest, classes) : undefined;
+  return { backend, ort, device, probe, forward, full, lrp };
 }
 
 export function adapterReport(probe: AdapterProbe | undefined): AdapterReport | null {

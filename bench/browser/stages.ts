@@ -1,4 +1,5 @@
-// One backend, stage by stage: decode, preprocess, forward-only graph, full graph, every explanation kernel
+// One backend, stage by stage: decode, preprocess, forward-only graph, full graph (forward + gradients), lrp graph
+// (forward + gradients + LRP relevance, when the model has one), every explanation kernel
 // (WGSL on WebGPU) and its TS reference, and the overlay. Warm-up runs first, then `runs` timed runs.
 import { describeError } from '../../src/engine/errors';
 import type { Tensor } from 'onnxruntime-web';
@@ -34,7 +35,7 @@ export interface StagesResult {
   model: { name: string; title: string; trained: boolean; architecture: string };
   stages: Record<string, Summary>;
   kernel_timing: TimingSource;
-  /** The methods this model supports (lrp only with attention_relevance). */
+  /** The methods this model supports (lrp only with an lrp graph). */
   methods: ExplainMethod[];
   notes: string[];
   errors: string[];
@@ -98,7 +99,8 @@ export async function runStages(config: StagesConfig): Promise<StagesResult> {
   const probe = kernelDevice?.probe ?? sessions.probe;
   const notes = graphsOnWasm ? ['software WebGPU adapter: the graphs ran on WASM and their outputs were uploaded for the WGSL kernels, so there are no WebGPU graph timings'] : [];
   const dims = dimsOf(manifest);
-  const hasRelevance = sessions.full.outputNames.includes('attention_relevance');
+  const lrpSession = sessions.lrp;
+  const hasRelevance = lrpSession !== undefined;
   const methods = EXPLAIN_METHODS.filter((m) => m !== 'lrp' || hasRelevance);
   const cases = STAGE_CASES.filter((c) => methods.includes(c.options.method));
   const photoBlob = await (await fetch(config.photoUrl)).blob();
@@ -116,7 +118,7 @@ export async function runStages(config: StagesConfig): Promise<StagesResult> {
     if (timed) (samples[stage] ??= []).push(ms);
   };
   let kernelTiming: TimingSource = backend === 'wasm' ? 'cpu' : 'wall';
-  const fullFetches: OutputName[] = ['logits', 'attentions', 'attention_grads', ...(hasRelevance ? ['attention_relevance' as const] : [])];
+  const fullFetches: OutputName[] = ['logits', 'attentions', 'attention_grads'];
 
   try {
     for (let run = 0; run < config.warmup + config.runs; run++) {
@@ -143,6 +145,16 @@ export async function runStages(config: StagesConfig): Promise<StagesResult> {
       const logits = (await fullOut.logits!.getData()) as Float32Array;
       if (device) await device.queue.onSubmittedWorkDone();
       if (!graphsOnWasm) record('forward+gradients', performance.now() - t0, timed);
+
+      // The lrp graph, run only for the lrp method: its relevance output joins the full graph's tensors.
+      let lrpOut: Record<string, Tensor> = {};
+      if (lrpSession) {
+        t0 = performance.now();
+        lrpOut = await lrpSession.run(feeds, ['logits', 'attention_relevance']);
+        await lrpOut.logits!.getData();
+        if (device) await device.queue.onSubmittedWorkDone();
+        if (!graphsOnWasm) record('forward+gradients+lrp', performance.now() - t0, timed);
+      }
       let top = 0;
       for (let c = 1; c < logits.length; c++) if (logits[c]! > logits[top]!) top = c;
 
@@ -153,12 +165,12 @@ export async function runStages(config: StagesConfig): Promise<StagesResult> {
           ? {
               attentions: uploaded.get(device, 'attentions', (await fullOut.attentions!.getData()) as Float32Array),
               attentionGrads: uploaded.get(device, 'attention_grads', (await fullOut.attention_grads!.getData()) as Float32Array),
-              attentionRelevance: hasRelevance ? uploaded.get(device, 'attention_relevance', (await fullOut.attention_relevance!.getData()) as Float32Array) : undefined,
+              attentionRelevance: hasRelevance ? uploaded.get(device, 'attention_relevance', (await lrpOut.attention_relevance!.getData()) as Float32Array) : undefined,
             }
           : {
               attentions: fullOut.attentions!.gpuBuffer as GPUBuffer,
               attentionGrads: fullOut.attention_grads!.gpuBuffer as GPUBuffer,
-              attentionRelevance: hasRelevance ? (fullOut.attention_relevance!.gpuBuffer as GPUBuffer) : undefined,
+              attentionRelevance: hasRelevance ? (lrpOut.attention_relevance!.gpuBuffer as GPUBuffer) : undefined,
             };
       if (explainer && gpuTensors) {
         for (const c of cases) {
@@ -184,7 +196,7 @@ export async function runStages(config: StagesConfig): Promise<StagesResult> {
       const cpuTensors: ExplainTensors<Float32Array> = {
         attentions: (await cpuOf(fullOut.attentions))!,
         attentionGrads: await cpuOf(fullOut.attention_grads),
-        attentionRelevance: hasRelevance ? await cpuOf(fullOut.attention_relevance) : undefined,
+        attentionRelevance: hasRelevance ? await cpuOf(lrpOut.attention_relevance) : undefined,
       };
       let lastValues: Float32Array = new Float32Array(dims.gridSize * dims.gridSize);
       for (const c of cases) {
@@ -198,7 +210,7 @@ export async function runStages(config: StagesConfig): Promise<StagesResult> {
           if (run === 0) errors.push(`ts ${c.key}: ${describeError(err)}`);
         }
       }
-      for (const t of Object.values(fullOut)) t.dispose();
+      for (const t of [...Object.values(fullOut), ...Object.values(lrpOut)]) t.dispose();
 
       const drawOptions = { colorMap: 'turbo' as const, opacity: 0.5, photoRect: crop };
       try {
@@ -221,6 +233,7 @@ export async function runStages(config: StagesConfig): Promise<StagesResult> {
     uploaded.destroy();
     await sessions.forward.release();
     await sessions.full.release();
+    await sessions.lrp?.release();
     device?.destroy();
   }
   const stages: Record<string, Summary> = {};

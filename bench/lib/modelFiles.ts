@@ -44,9 +44,10 @@ export function pickModelDir(requested: string | undefined): string {
 export function readModel(dir: string): { manifest: ManifestLite; head: HeadLite; bytes: number } {
   const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as ManifestLite;
   const head = JSON.parse(readFileSync(join(dir, manifest.default_head), 'utf8')) as HeadLite;
-  // What a browser downloads for fp32: both graphs, their weights and the head.
-  const needed = new Set([manifest.graphs.full, manifest.graphs.forward, manifest.default_head, 'manifest.json']);
-  for (const graph of [manifest.graphs.full, manifest.graphs.forward]) {
+  // What a browser downloads for fp32: every fp32 graph, their weights and the head.
+  const fp32Graphs = [manifest.graphs.full, manifest.graphs.forward, manifest.graphs.lrp].filter((g): g is string => Boolean(g));
+  const needed = new Set([...fp32Graphs, manifest.default_head, 'manifest.json']);
+  for (const graph of fp32Graphs) {
     const data = graph ? manifest.external_data[graph] : undefined;
     if (data) needed.add(data);
   }

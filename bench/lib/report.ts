@@ -122,7 +122,10 @@ export interface OrtInNodeReport {
   status: 'ok' | 'failed' | 'skipped';
   detail: string;
   forward_ms?: Summary;
+  /** The full graph: forward + gradients (what the default relevance method runs). */
   explain_ms?: Summary;
+  /** The lrp graph (forward + gradients + LRP relevance), when the model has one. */
+  lrp_ms?: Summary;
 }
 
 export interface EvalMethodResult {

@@ -4,7 +4,7 @@ import { roundMs } from './stats';
 
 /** Stages in reading order; any other measured stage follows these. */
 export const STAGE_ORDER = [
-  'decode', 'preprocess', 'forward', 'forward+gradients',
+  'decode', 'preprocess', 'forward', 'forward+gradients', 'forward+gradients+lrp',
   'wgsl:attention', 'wgsl:rollout', 'wgsl:rollout (discard 0.9)', 'wgsl:relevance', 'wgsl:lrp', 'wgsl:overlay',
   'ts:attention', 'ts:rollout', 'ts:rollout (discard 0.9)', 'ts:relevance', 'ts:lrp', 'canvas2d:overlay',
   'engine:decode', 'engine:preprocess', 'engine:model', 'engine:kernels', 'draw', 'kernels+draw', 'end_to_end',

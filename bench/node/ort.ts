@@ -26,11 +26,12 @@ async function timeGraphs(
   open: (graph: string) => Promise<Session>,
   modelDir: string,
   options: OrtBenchOptions,
-): Promise<Pick<OrtInNodeReport, 'forward_ms' | 'explain_ms'>> {
+): Promise<Pick<OrtInNodeReport, 'forward_ms' | 'explain_ms' | 'lrp_ms'>> {
   const { manifest, head } = readModel(modelDir);
   const raw = fixtureFeeds(manifest, head);
-  const out: Pick<OrtInNodeReport, 'forward_ms' | 'explain_ms'> = {};
-  for (const [key, graph] of [['forward_ms', manifest.graphs.forward], ['explain_ms', manifest.graphs.full]] as const) {
+  const out: Pick<OrtInNodeReport, 'forward_ms' | 'explain_ms' | 'lrp_ms'> = {};
+  const graphs = [['forward_ms', manifest.graphs.forward], ['explain_ms', manifest.graphs.full], ['lrp_ms', manifest.graphs.lrp]] as const;
+  for (const [key, graph] of graphs) {
     if (!graph) continue;
     const session = await open(graph);
     try {

@@ -49,7 +49,8 @@ def expected_dims(shape: List[Any], symbols: Dict[str, int]) -> List[Any]:
     return out
 
 
-def check_graph(path: str, kind: str, manifest: Dict[str, Any]) -> None:
+def check_graph(path: str, kind: str, manifest: Dict[str, Any]) -> List[str]:
+    """Checks one graph of role ``kind`` (fp16 roles given as their fp32 role); returns its output names."""
     onnx.checker.check_model(path)  # by path, so external data resolves next to the graph
     model = onnx.load(path, load_external_data=False)
     opset = max(o.version for o in model.opset_import if o.domain in ("", "ai.onnx"))
@@ -65,8 +66,6 @@ def check_graph(path: str, kind: str, manifest: Dict[str, Any]) -> None:
               and (not o["optional"] or o["name"] in manifest["outputs"])]
     outputs = list(model.graph.output)
     assert [o.name for o in outputs] == [o["name"] for o in wanted]
-    if kind == "full":
-        assert [o.name for o in outputs] == manifest["outputs"]
     for got, want in zip(outputs, wanted):
         assert got.type.tensor_type.elem_type == DTYPES[want["dtype"]], want["name"]
         assert dims(got) == expected_dims(want["shape"], symbols), want["name"]
@@ -79,6 +78,7 @@ def check_graph(path: str, kind: str, manifest: Dict[str, Any]) -> None:
         info = {e.key: e.value for e in t.external_data}
         assert info["location"] == weights
         assert int(info.get("offset", 0)) + int(info["length"]) <= size
+    return [o.name for o in outputs]
 
 
 def validate_model_folder(folder: str) -> Dict[str, Any]:
@@ -103,11 +103,19 @@ def validate_model_folder(folder: str) -> Dict[str, Any]:
         assert sha256_file(path) == entry["sha256"], entry["path"]
     assert set(manifest["graphs"]) <= set(CONTRACT["graph_roles"])
     assert {"full", "forward"} <= set(manifest["graphs"])
+    # `outputs` = every output of the model, over all its graphs; the lrp graph exactly when there is relevance.
+    assert ("lrp" in manifest["graphs"]) == ("attention_relevance" in manifest["outputs"])
+    if "lrp_fp16" in manifest["graphs"]:
+        assert "full_fp16" in manifest["graphs"]
+    seen: List[str] = []
     for role, file_name in manifest["graphs"].items():
         assert file_name == CONTRACT["graph_roles"][role]
         assert file_name in listed and manifest["external_data"][file_name] in listed
-        check_graph(os.path.join(folder, file_name), "full" if role.startswith("full") else "forward", manifest)
-    assert manifest["external_data"]["model.onnx"] == manifest["external_data"]["model.forward.onnx"]
+        seen += check_graph(os.path.join(folder, file_name), role.replace("_fp16", ""), manifest)
+        # All graphs of one precision share one weights file.
+        base = "model.fp16.onnx" if role.endswith("_fp16") else "model.onnx"
+        assert manifest["external_data"][file_name] == manifest["external_data"][base]
+    assert sorted(set(seen)) == sorted(manifest["outputs"])
     assert sha256_file(os.path.join(folder, manifest["external_data"]["model.onnx"])) == manifest["backbone_sha256"]
     required_outputs = [o["name"] for o in CONTRACT["outputs"] if not o["optional"]]
     assert manifest["outputs"][: len(required_outputs)] == required_outputs

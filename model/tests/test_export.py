@@ -20,7 +20,8 @@ from model.deit import DeiT, preset, save_checkpoint
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 WEBGPU_OPS_DOC = os.path.join(ROOT, "node_modules", "onnxruntime-web", "docs", "webgpu-operators.md")
-GRAPHS = ["model.onnx", "model.forward.onnx", "model.fp16.onnx", "model.forward.fp16.onnx"]
+GRAPHS = ["model.onnx", "model.forward.onnx", "model.lrp.onnx", "model.fp16.onnx", "model.forward.fp16.onnx",
+          "model.lrp.fp16.onnx"]
 
 
 def webgpu_ops() -> Set[str]:
@@ -51,16 +52,38 @@ def test_graphs_use_only_webgpu_ops(exported_micro: str, graph: str) -> None:
     assert not used & {"OneHot", "ScatterND", "Identity", "Constant", "ConstantOfShape", "EyeLike"}
 
 
-def test_full_and_forward_share_one_weights_file(exported_micro: str) -> None:
-    for full_name, forward_name, weights in (("model.onnx", "model.forward.onnx", "model.weights"),
-                                             ("model.fp16.onnx", "model.forward.fp16.onnx", "model.fp16.weights")):
-        full = external_entries(load(exported_micro, full_name))
-        forward = external_entries(load(exported_micro, forward_name))
-        assert {loc for loc, _, _ in full.values()} == {weights}
-        assert forward and set(forward) <= set(full)
-        assert all(forward[name] == full[name] for name in forward)  # same names, offsets, lengths
+def test_all_graphs_share_one_weights_file(exported_micro: str) -> None:
+    for lrp_name, pruned, weights in (("model.lrp.onnx", ("model.onnx", "model.forward.onnx"), "model.weights"),
+                                      ("model.lrp.fp16.onnx", ("model.fp16.onnx", "model.forward.fp16.onnx"),
+                                       "model.fp16.weights")):
+        lrp = external_entries(load(exported_micro, lrp_name))
+        assert {loc for loc, _, _ in lrp.values()} == {weights}
+        for name in pruned:
+            part = external_entries(load(exported_micro, name))
+            assert part and set(part) <= set(lrp)
+            assert all(part[key] == lrp[key] for key in part)  # same names, offsets, lengths
         size = os.path.getsize(os.path.join(exported_micro, weights))
-        assert max(off + length for _, off, length in full.values()) == size
+        assert max(off + length for _, off, length in lrp.values()) == size
+
+
+def test_full_graph_has_no_lrp_work(exported_micro: str) -> None:
+    full = load(exported_micro, "model.onnx")
+    lrp = load(exported_micro, "model.lrp.onnx")
+    assert [o.name for o in full.graph.output] == ["logits", "features", "attentions", "attention_grads"]
+    assert [o.name for o in lrp.graph.output][-1] == "attention_relevance"
+    # LRP roughly doubles the backward work again; the full graph must be clearly smaller.
+    assert len(full.graph.node) < 0.8 * len(lrp.graph.node)
+
+
+def test_no_lrp_export_has_no_lrp_graph(tmp_path) -> None:
+    torch.manual_seed(0)
+    model = DeiT(preset("micro", num_classes=3)).eval()
+    out = str(tmp_path / "fixture-nolrp")
+    (tmp_path / "fixture-nolrp").mkdir()
+    (tmp_path / "fixture-nolrp" / "model.lrp.onnx").write_bytes(b"stale")
+    manifest = exporter.export_model(model, out, exporter.BEAN_LABELS, trained=False, fp16=False, with_lrp=False)
+    assert "lrp" not in manifest["graphs"] and "attention_relevance" not in manifest["outputs"]
+    assert not os.path.exists(os.path.join(out, "model.lrp.onnx"))  # stale file removed
 
 
 def test_weights_file_holds_each_parameter_once(exported_micro: str) -> None:

@@ -16,10 +16,10 @@ import { GpuHeatmapRenderer, drawHeatmap2d, type RenderOptions } from './render'
 import { createEngineDevice, probeAdapter, watchDevice, type AdapterProbe } from './gpu/device';
 import { decodePhoto } from './image/decode';
 import { preprocessBitmap, type CropRect } from './image/preprocess';
-import type { GraphKind, OutputName } from './model/contract';
+import { graphOutputs, type GraphKind, type OutputName } from './model/contract';
 import { cacheApiFileCache, memoryFileCache, type ModelFileCache } from './model/fetcher';
 import { validateHead, type Head } from './model/head';
-import { hasFp16, loadDefaultHead, loadGraphFiles, loadManifest, modelFolderUrl, type GraphFiles, type LoaderContext } from './model/loader';
+import { hasFp16, loadDefaultHead, loadGraphFiles, loadManifest, lrpGraphFile, modelFolderUrl, type GraphFiles, type LoaderContext } from './model/loader';
 import { gridSizeOf, type Manifest } from './model/manifest';
 import { loadOrt, type Ort } from './model/ort';
 import { GraphSession, Serializer } from './model/session';
@@ -107,6 +107,7 @@ export interface CachedOutputs {
 export interface EngineDiagnostics {
   forwardRuns: number;
   fullRuns: number;
+  lrpRuns: number;
   cachedRuns: number;
   liveOutputTensors: number;
   deviceGeneration: number;
@@ -132,10 +133,17 @@ function argmax(values: Float32Array): number {
   return best;
 }
 
-function methodsOf(manifest: Manifest): ExplainMethod[] {
+/** lrp only when the model has an lrp graph in the precision in use. */
+function methodsOf(manifest: Manifest, usesF16: boolean): ExplainMethod[] {
   const methods: ExplainMethod[] = ['relevance', 'rollout', 'attention'];
-  if (manifest.outputs.includes('attention_relevance')) methods.push('lrp');
+  if (lrpGraphFile(manifest, usesF16)) methods.push('lrp');
   return methods;
+}
+
+/** Which graph a method runs: forward for attention/rollout, full (gradients) for relevance, lrp only for lrp. */
+function graphFor(method: ExplainMethod): GraphKind {
+  if (method === 'lrp') return 'lrp';
+  return tensorsNeeded(method).every((n) => n === 'attentions') ? 'forward' : 'full';
 }
 
 class LeafLensEngine implements Engine {
@@ -151,7 +159,7 @@ class LeafLensEngine implements Engine {
   private recoveryFailure: string | undefined;
   private disposed = false;
   private deviceGeneration = 0;
-  private counts = { forward: 0, full: 0 };
+  private counts: Record<GraphKind, number> = { forward: 0, full: 0, lrp: 0 };
   model: ModelInfo;
 
   constructor(
@@ -190,7 +198,7 @@ class LeafLensEngine implements Engine {
       prefixTokens: m.prefix_tokens,
       labels: [...this.head.labels],
       valAccuracy: this.head.valAccuracy ?? (typeof m.training.val_accuracy === 'number' ? m.training.val_accuracy : undefined),
-      methods: methodsOf(m),
+      methods: methodsOf(m, usesF16),
       usesFp16: usesF16,
       totalBytes,
     };
@@ -255,6 +263,7 @@ class LeafLensEngine implements Engine {
     let session = runtime.sessions[kind];
     if (!session) {
       const graph = runtime.files.graphs[kind];
+      if (!graph) return Promise.reject(new EngineError('model-contract', `the model has no ${kind} graph${runtime.files.fp16 ? ' in fp16' : ''}`));
       session = GraphSession.create(
         { ort: runtime.ort, backend: runtime.backend, device: runtime.gpu?.device },
         { kind, file: graph.file, bytes: graph.bytes, weightsPath: runtime.files.weightsPath, weights: runtime.files.weights },
@@ -438,10 +447,8 @@ class LeafLensEngine implements Engine {
       head_bias: new ort.Tensor('float32', this.head.bias, [classes]),
       target: new ort.Tensor('float32', targetWeights, [1, classes]),
     };
-    // A full run also keeps `attentions` (and relevance when present): rollout/attention then reuse it.
-    const fetches: OutputName[] = graph === 'forward'
-      ? ['logits', 'features', 'attentions']
-      : ['logits', 'features', 'attentions', 'attention_grads', ...(m.outputs.includes('attention_relevance') ? ['attention_relevance' as const] : [])];
+    // Every output of the graph is kept: a full or lrp run also serves rollout/attention (and an lrp run relevance).
+    const fetches: OutputName[] = graphOutputs(graph, m.outputs);
     const outputs = await session.run(feeds, fetches);
     if (runtime.closed) {
       // The device was lost during the run: these outputs live on a dead device.
@@ -544,7 +551,7 @@ class LeafLensEngine implements Engine {
     }
 
     const needed = tensorsNeeded(method);
-    const graph: GraphKind = needed.every((n) => n === 'attentions') ? 'forward' : 'full';
+    const graph = graphFor(method);
     // The top class is known once any run of this photo (with this head) has logits.
     const knownTop = this.runCache.find((r) => r.photoId === photo.id && r.headGeneration === this.headGeneration);
     const target = options.targetClass ?? (knownTop ? argmax(knownTop.logits) : undefined);
@@ -552,7 +559,7 @@ class LeafLensEngine implements Engine {
     let run = this.findRun(photo.id, needed, target);
     if (!run) {
       const tm = performance.now();
-      run = await this.runModel(photo.id, state.pixels, graph, graph === 'full' ? target : undefined);
+      run = await this.runModel(photo.id, state.pixels, graph, graph === 'forward' ? undefined : target);
       modelMs = performance.now() - tm;
       this.remember(run);
     }
@@ -655,6 +662,7 @@ class LeafLensEngine implements Engine {
     return {
       forwardRuns: this.counts.forward,
       fullRuns: this.counts.full,
+      lrpRuns: this.counts.lrp,
       cachedRuns: this.runCache.length,
       liveOutputTensors: this.runCache.reduce((n, r) => n + Object.keys(r.tensors).length, 0),
       deviceGeneration: this.deviceGeneration,

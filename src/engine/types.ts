@@ -37,7 +37,7 @@ export interface ModelInfo {
   prefixTokens: number;
   labels: string[];
   valAccuracy?: number;
-  /** Methods this model supports ('lrp' only when the full graph has `attention_relevance`). */
+  /** Methods this model supports ('lrp' only when the model has an lrp graph for the precision in use). */
   methods: ExplainMethod[];
   usesFp16: boolean;
   totalBytes: number;

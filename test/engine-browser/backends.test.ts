@@ -35,7 +35,7 @@ interface StepResult {
   /** WebGPU map vs explainOnCpu on the WebGPU run's own tensors. */
   referenceGap: number;
   explainedClass: [number, number];
-  runs: { gpu: [number, number]; cpu: [number, number] };
+  runs: { gpu: [number, number, number]; cpu: [number, number, number] };
   modelMs: [number, number];
   backend: [string, string];
 }
@@ -50,10 +50,10 @@ test('WebGPU and WASM agree for every method; cached outputs are reused', async 
     { method: 'relevance' },                              // full run (top class)
     { method: 'rollout' },                                // reuses the full run's attentions
     { method: 'attention', headFusion: 'max' },           // same
-    { method: 'lrp' },                                    // same full run: relevance output fetched with it
+    { method: 'lrp' },                                    // the lrp graph: its own run (the full graph has no relevance)
     { method: 'rollout', headFusion: 'min', discardRatio: 0.5, startLayer: 1 },
     { method: 'relevance', targetClass: 'other' },        // another class: a new full run
-    { method: 'lrp', targetClass: 'other' },              // reuses that run
+    { method: 'lrp', targetClass: 'other' },              // and a new lrp run
     { method: 'attention', targetClass: 'other' },        // attention ignores the class: no run
   ];
   const results = await page.evaluate(async ({ url, img, steps }) => {
@@ -74,7 +74,7 @@ test('WebGPU and WASM agree for every method; cached outputs are reused', async 
       for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
       return m;
     };
-    const runsOf = (e: typeof gpu): [number, number] => { const d = api.engineDiagnostics(e); return [d.forwardRuns, d.fullRuns]; };
+    const runsOf = (e: typeof gpu): [number, number, number] => { const d = api.engineDiagnostics(e); return [d.forwardRuns, d.fullRuns, d.lrpRuns]; };
     const out = [];
     let other = -1;
     for (const step of steps) {
@@ -109,11 +109,12 @@ test('WebGPU and WASM agree for every method; cached outputs are reused', async 
     expect(r.referenceGap, `WebGPU map vs CPU reference ${JSON.stringify(r.step)}`).toBeLessThanOrEqual(1e-4);
     expect(r.explainedClass[0]).toBe(r.explainedClass[1]);
   }
-  // [forward runs, full runs] after each step, identical on both backends: only steps 1 and 6 run the model.
-  const expectedRuns = [[0, 1], [0, 1], [0, 1], [0, 1], [0, 1], [0, 2], [0, 2], [0, 2]];
+  // [forward, full, lrp runs] after each step, identical on both backends: relevance runs the full graph, lrp the lrp
+  // graph; rollout and attention reuse whichever run is cached.
+  const expectedRuns = [[0, 1, 0], [0, 1, 0], [0, 1, 0], [0, 1, 1], [0, 1, 1], [0, 2, 1], [0, 2, 2], [0, 2, 2]];
   expect(results.map((r) => r.runs.gpu)).toEqual(expectedRuns);
   expect(results.map((r) => r.runs.cpu)).toEqual(expectedRuns);
-  expect(results.map((r) => r.modelMs[0] > 0)).toEqual([true, false, false, false, false, true, false, false]);
+  expect(results.map((r) => r.modelMs[0] > 0)).toEqual([true, false, false, true, false, true, true, false]);
 
   // A new photo asked for rollout runs only the forward graph.
   const forwardOnly = await page.evaluate(async ({ img }) => {

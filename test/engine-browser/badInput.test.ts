@@ -157,11 +157,25 @@ describe('model files', () => {
       manifest: (m) => {
         m.graphs = { full: 'model.forward.onnx', forward: 'model.forward.onnx' };
         m.external_data = { 'model.forward.onnx': 'model.weights' };
+        m.outputs = (m.outputs as string[]).filter((o) => o !== 'attention_relevance');
       },
     };
     // Loading works (the forward graph is fine) and rollout runs; relevance needs the full graph's outputs.
     expect(await tryModel('no-grads-rollout', edit, 'rollout')).toEqual({ ok: true });
     expectRefused(await tryModel('no-grads', edit, 'relevance'), 'model-contract', /attention_grads/);
+  }, 120_000);
+
+  test('a model without the lrp graph loads and explains; only the lrp method is refused', async () => {
+    const edit: ModelEdit = {
+      manifest: (m) => {
+        const graphs = m.graphs as Record<string, string>;
+        delete graphs.lrp;
+        delete graphs.lrp_fp16;
+        m.outputs = (m.outputs as string[]).filter((o) => o !== 'attention_relevance');
+      },
+    };
+    expect(await tryModel('no-lrp-relevance', edit, 'relevance')).toEqual({ ok: true });
+    expectRefused(await tryModel('no-lrp', edit, 'lrp'), 'model-contract', /method "lrp"/);
   }, 120_000);
 
   test('manifest promising more layers than the graph has → model-contract (wrong output shape)', async () => {

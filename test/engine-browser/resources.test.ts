@@ -78,7 +78,7 @@ test('WASM: 100 fresh photos diagnosed in a row keep the JS heap flat', async ()
   const seconds = (Date.now() - t0) / 1000;
   const after = await heapMb();
   console.log(`WASM 100 diagnoses: ${seconds.toFixed(1)} s, JS heap ${before.toFixed(2)} → ${after.toFixed(2)} MB, ${JSON.stringify(stats)}`);
-  expect(stats.forwardRuns + stats.fullRuns).toBeGreaterThanOrEqual(100); // every photo was new: the model really ran
+  expect(stats.forwardRuns + stats.fullRuns + stats.lrpRuns).toBeGreaterThanOrEqual(100); // every photo was new: the model really ran
   expect(stats.cachedRuns).toBe(0); // closed photos leave nothing behind
   expect(stats.liveOutputTensors).toBe(0);
   expect(after - before).toBeLessThan(4);
@@ -89,13 +89,14 @@ test('WebGPU: 100 re-explanations and fresh model runs keep live GPU buffers and
   const adapter = await page.evaluate(async () => Boolean(await navigator.gpu?.requestAdapter()));
   expect(adapter, 'no WebGPU adapter').toBe(true);
   const baseline = await liveGpuBuffers();
-  // One full run, then 100 explanations from its cached GPU outputs (kernels only, every method).
+  // One full run and one lrp run, then 100 explanations from their cached GPU outputs (kernels only, every method).
   await page.evaluate(async ({ url, img }) => {
     const api = window.leafLens;
     const engine = await api.createEngine(url, { backend: 'webgpu', modelCache: api.memoryFileCache() });
     window.t.gpu = engine;
     window.t.photoA = await engine.loadPhoto(new Blob([Uint8Array.from(atob(img), (c) => c.charCodeAt(0))]));
     await engine.diagnose(window.t.photoA as Awaited<ReturnType<typeof engine.loadPhoto>>, { method: 'relevance' });
+    await engine.diagnose(window.t.photoA as Awaited<ReturnType<typeof engine.loadPhoto>>, { method: 'lrp' });
   }, { url: modelUrl, img: imageBase64('leaf-96x72.jpg') });
   const explainRound = (count: number) => page.evaluate(async (count) => {
     const api = window.leafLens;
@@ -115,7 +116,7 @@ test('WebGPU: 100 re-explanations and fresh model runs keep live GPU buffers and
   const buffersAfter = await liveGpuBuffers();
   const heapAfter = await heapMb();
   console.log(`WebGPU 100 explanations: live GPU buffers ${baseline} → ${buffersBefore} → ${buffersAfter}, JS heap ${heapBefore.toFixed(2)} → ${heapAfter.toFixed(2)} MB, ${JSON.stringify(stats)}`);
-  expect(stats.fullRuns).toBe(1);
+  expect([stats.fullRuns, stats.lrpRuns]).toEqual([1, 1]);
   expect(buffersAfter - buffersBefore).toBeLessThanOrEqual(2);
   expect(heapAfter - heapBefore).toBeLessThan(3);
 

@@ -45,14 +45,26 @@ describe('contract port', () => {
       .toEqual(['logits', 'features', 'attentions']);
     expect(requiredOutputs('full', ['logits', 'features', 'attentions', 'attention_grads']).map((o) => o.name))
       .toEqual(['logits', 'features', 'attentions', 'attention_grads']);
+    // Only the lrp graph computes attention_relevance; the full graph never has to.
     expect(requiredOutputs('full', ['logits', 'features', 'attentions', 'attention_grads', 'attention_relevance']).map((o) => o.name))
-      .toContain('attention_relevance');
+      .not.toContain('attention_relevance');
+    expect(requiredOutputs('lrp', ['logits', 'features', 'attentions', 'attention_grads', 'attention_relevance']).map((o) => o.name))
+      .toEqual(['logits', 'features', 'attentions', 'attention_grads', 'attention_relevance']);
   });
 });
 
+/** Gives the fixture manifest a valid lrp graph. */
+const withLrp: Patch = (m) => {
+  (m.graphs as Record<string, string>).lrp = 'model.lrp.onnx';
+  (m.external_data as Record<string, string>)['model.lrp.onnx'] = 'model.weights';
+  (m.outputs as string[]).push('attention_relevance');
+  (m.files as unknown[]).push({ path: 'model.lrp.onnx', sha256: 'e'.repeat(64), bytes: 120 });
+};
+
 describe('validateManifest', () => {
-  test('the fixture manifest passes', () => {
+  test('the fixture manifest passes, with or without an lrp graph', () => {
     expect(validateManifest(fixtureManifest()).tokens).toBe(17);
+    expect(validateManifest(manifestWith(withLrp)).graphs.lrp).toBe('model.lrp.onnx');
   });
 
   const broken: [string, Patch][] = [
@@ -71,6 +83,9 @@ describe('validateManifest', () => {
     ['a graph path that is a URL', (m) => { m.graphs = { full: 'https://cdn.example/model.onnx', forward: 'model.forward.onnx' }; }],
     ['a graph without external data', (m) => { m.external_data = { 'model.onnx': 'model.weights' }; }],
     ['graphs with different weights', (m) => { m.external_data = { 'model.onnx': 'model.weights', 'model.forward.onnx': 'other.weights' }; (m.files as unknown[]).push({ path: 'other.weights', sha256: 'd'.repeat(64), bytes: 5 }); }],
+    ['attention_relevance listed without an lrp graph', (m) => { (m.outputs as string[]).push('attention_relevance'); }],
+    ['an lrp graph without attention_relevance listed', (m) => { withLrp(m); m.outputs = ['logits', 'features', 'attentions', 'attention_grads']; }],
+    ['an lrp graph with other weights', (m) => { withLrp(m); (m.external_data as Record<string, string>)['model.lrp.onnx'] = 'other.weights'; (m.files as unknown[]).push({ path: 'other.weights', sha256: 'd'.repeat(64), bytes: 5 }); }],
     ['outputs lacking attention_grads', (m) => { m.outputs = ['logits', 'features', 'attentions']; }],
     ['an unknown output', (m) => { m.outputs = ['logits', 'features', 'attentions', 'attention_grads', 'saliency']; }],
     ['a graph file not listed in files', (m) => { m.files = (m.files as { path: string }[]).filter((f) => f.path !== 'model.forward.onnx'); }],

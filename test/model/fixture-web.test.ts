@@ -60,7 +60,7 @@ const isOrtLog = (line: string): boolean => /\[[VIW]:onnxruntime/.test(line);
 describe.each(MODELS)('%s in onnxruntime-web', (model) => {
   for (const backend of ['wasm', 'webgpu'] as const) {
     // fp16 graphs need shader-f16, which SwiftShader lacks: on WebGPU only the fp32 graphs run here.
-    for (const role of backend === 'wasm' ? ['full', 'forward', 'full_fp16', 'forward_fp16'] : ['full', 'forward']) {
+    for (const role of backend === 'wasm' ? ['full', 'forward', 'lrp', 'full_fp16', 'forward_fp16', 'lrp_fp16'] : ['full', 'forward', 'lrp']) {
       test(`${role} graph on ${backend} matches PyTorch`, async () => {
         await placements(model, role, backend);
         const log = placementLog.splice(0).filter(isOrtLog);

@@ -3,8 +3,8 @@
 
 export type ShapeSymbol = 'S' | 'C' | 'F' | 'L' | 'H' | 'N';
 export type ShapeDim = number | ShapeSymbol;
-export type GraphKind = 'full' | 'forward';
-export type GraphRole = 'full' | 'forward' | 'full_fp16' | 'forward_fp16';
+export type GraphKind = 'full' | 'forward' | 'lrp';
+export type GraphRole = GraphKind | 'full_fp16' | 'forward_fp16' | 'lrp_fp16';
 
 export interface ContractTensor {
   name: string;
@@ -38,17 +38,19 @@ export const CONTRACT: Contract = {
     { name: 'target', dtype: 'float32', shape: [1, 'C'] },
   ],
   outputs: [
-    { name: 'logits', dtype: 'float32', shape: [1, 'C'], graphs: ['full', 'forward'], optional: false },
-    { name: 'features', dtype: 'float32', shape: [1, 'F'], graphs: ['full', 'forward'], optional: false },
-    { name: 'attentions', dtype: 'float32', shape: ['L', 1, 'H', 'N', 'N'], graphs: ['full', 'forward'], optional: false },
-    { name: 'attention_grads', dtype: 'float32', shape: ['L', 1, 'H', 'N', 'N'], graphs: ['full'], optional: false },
-    { name: 'attention_relevance', dtype: 'float32', shape: ['L', 1, 'H', 'N', 'N'], graphs: ['full'], optional: true },
+    { name: 'logits', dtype: 'float32', shape: [1, 'C'], graphs: ['full', 'forward', 'lrp'], optional: false },
+    { name: 'features', dtype: 'float32', shape: [1, 'F'], graphs: ['full', 'forward', 'lrp'], optional: false },
+    { name: 'attentions', dtype: 'float32', shape: ['L', 1, 'H', 'N', 'N'], graphs: ['full', 'forward', 'lrp'], optional: false },
+    { name: 'attention_grads', dtype: 'float32', shape: ['L', 1, 'H', 'N', 'N'], graphs: ['full', 'lrp'], optional: false },
+    { name: 'attention_relevance', dtype: 'float32', shape: ['L', 1, 'H', 'N', 'N'], graphs: ['lrp'], optional: true },
   ],
   graph_roles: {
     full: 'model.onnx',
     forward: 'model.forward.onnx',
+    lrp: 'model.lrp.onnx',
     full_fp16: 'model.fp16.onnx',
     forward_fp16: 'model.forward.fp16.onnx',
+    lrp_fp16: 'model.lrp.fp16.onnx',
   },
   min_opset: 17,
   manifest_required: ['contract_version', 'name', 'title', 'version', 'architecture', 'trained', 'image_size',
@@ -68,7 +70,12 @@ export function resolveShape(shape: readonly ShapeDim[], bindings: ShapeBindings
   return shape.map((dim) => (typeof dim === 'number' ? dim : bindings[dim]));
 }
 
-/** Outputs the given graph must have, per contract, given which outputs the manifest lists for the full graph. */
+/** Outputs the given graph must have, per contract, given the outputs the manifest lists (the model's, over all graphs). */
 export function requiredOutputs(kind: GraphKind, listed: readonly string[]): ContractOutput[] {
-  return CONTRACT.outputs.filter((o) => o.graphs.includes(kind) && (!o.optional || (kind === 'full' && listed.includes(o.name))));
+  return CONTRACT.outputs.filter((o) => o.graphs.includes(kind) && (!o.optional || listed.includes(o.name)));
+}
+
+/** The outputs a graph of this kind computes, in contract order, for a model listing `listed`. */
+export function graphOutputs(kind: GraphKind, listed: readonly string[]): OutputName[] {
+  return requiredOutputs(kind, listed).map((o) => o.name as OutputName);
 }

@@ -1,7 +1,6 @@
 // Model folder → verified bytes: manifest (validated), the graphs and weights of one precision, the default head.
 import { EngineError, describeError, throwIfAborted } from '../errors';
 import type { LoadProgress } from '../types';
-import type { GraphKind } from './contract';
 import { fetchJson, fetchVerified, type ModelFileCache } from './fetcher';
 import { validateHead, type Head } from './head';
 import { fileEntry, validateManifest, type Manifest } from './manifest';
@@ -9,10 +8,16 @@ import { fileEntry, validateManifest, type Manifest } from './manifest';
 export interface GraphFiles {
   /** fp16 variants (adapter has shader-f16 and the manifest lists them) or fp32. */
   fp16: boolean;
-  graphs: Record<GraphKind, { file: string; bytes: Uint8Array }>;
+  /** The lrp graph only when the manifest has one for this precision (the lrp method is offered only then). */
+  graphs: { full: GraphFile; forward: GraphFile; lrp?: GraphFile };
   weightsPath: string;
   weights: Uint8Array;
   totalBytes: number;
+}
+
+export interface GraphFile {
+  file: string;
+  bytes: Uint8Array;
 }
 
 export interface LoaderContext {
@@ -48,12 +53,19 @@ export function hasFp16(manifest: Manifest): boolean {
   return Boolean(manifest.graphs.full_fp16 && manifest.graphs.forward_fp16);
 }
 
-/** Downloads (or takes from cache) both graphs and their shared weights; every file checked by size and sha256. */
+/** The lrp graph's file for this precision, if the model has one. */
+export function lrpGraphFile(manifest: Manifest, fp16: boolean): string | undefined {
+  return fp16 ? manifest.graphs.lrp_fp16 : manifest.graphs.lrp;
+}
+
+/** Downloads (or takes from cache) the graphs of one precision and their shared weights; every file checked by size
+ * and sha256. The graph files are small next to the weights, so the lrp graph comes along when there is one. */
 export async function loadGraphFiles(manifest: Manifest, ctx: LoaderContext, fp16: boolean): Promise<GraphFiles> {
   const full = fp16 ? manifest.graphs.full_fp16! : manifest.graphs.full;
   const forward = fp16 ? manifest.graphs.forward_fp16! : manifest.graphs.forward;
+  const lrp = lrpGraphFile(manifest, fp16);
   const weightsPath = manifest.external_data[full]!;
-  const paths = [weightsPath, forward, full];
+  const paths = [weightsPath, forward, full, ...(lrp ? [lrp] : [])];
   const entries = paths.map((p) => fileEntry(manifest, p));
   const fetched = await Promise.all(entries.map((entry) => {
     throwIfAborted(ctx.signal, 'model download');
@@ -64,10 +76,14 @@ export async function loadGraphFiles(manifest: Manifest, ctx: LoaderContext, fp1
       onVerify: (file) => ctx.onProgress?.({ kind: 'verify', file }),
     });
   }));
-  const [weights, forwardBytes, fullBytes] = fetched as [Uint8Array, Uint8Array, Uint8Array];
+  const [weights, forwardBytes, fullBytes, lrpBytes] = fetched as [Uint8Array, Uint8Array, Uint8Array, Uint8Array?];
   return {
     fp16,
-    graphs: { forward: { file: forward, bytes: forwardBytes }, full: { file: full, bytes: fullBytes } },
+    graphs: {
+      forward: { file: forward, bytes: forwardBytes },
+      full: { file: full, bytes: fullBytes },
+      ...(lrp && lrpBytes ? { lrp: { file: lrp, bytes: lrpBytes } } : {}),
+    },
     weightsPath,
     weights,
     totalBytes: entries.reduce((sum, e) => sum + e.bytes, 0),

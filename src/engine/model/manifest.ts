@@ -111,7 +111,8 @@ export function validateManifest(json: unknown, source = 'manifest.json'): Manif
     }
   }
 
-  // outputs of the full graph: all required ones, only known ones, no duplicates.
+  // outputs of the model (over all its graphs): all required ones, only known ones, no duplicates;
+  // attention_relevance exactly when there is an lrp graph (which alone computes it).
   const outputs = m.outputs;
   if (!Array.isArray(outputs) || !outputs.every((o) => typeof o === 'string')) fail('outputs must be an array of names');
   else {
@@ -119,7 +120,11 @@ export function validateManifest(json: unknown, source = 'manifest.json'): Manif
     for (const o of outputs) if (!known.includes(o)) fail(`outputs has unknown "${o}"`);
     if (new Set(outputs).size !== outputs.length) fail('outputs has duplicates');
     for (const o of CONTRACT.outputs) if (!o.optional && !outputs.includes(o.name)) fail(`outputs lacks "${o.name}"`);
+    if (isRecord(graphs) && ('lrp' in graphs) !== outputs.includes('attention_relevance')) {
+      fail('outputs lists attention_relevance exactly when graphs has lrp');
+    }
   }
+  if (isRecord(graphs) && 'lrp_fp16' in graphs && !('full_fp16' in graphs)) fail('graphs.lrp_fp16 without full_fp16');
 
   // files: every graph and weights file listed with size and sha256.
   const files = m.files;
@@ -144,6 +149,12 @@ export function validateManifest(json: unknown, source = 'manifest.json'): Manif
       fail(`backbone_sha256 differs from the sha256 of ${entry.path}`);
     }
     if (typeof graphs.forward === 'string' && external[graphs.forward] !== weights) fail('full and forward graphs must share one weights file');
+    if (typeof graphs.lrp === 'string' && external[graphs.lrp] !== weights) fail('full and lrp graphs must share one weights file');
+    const fp16Weights = typeof graphs.full_fp16 === 'string' ? external[graphs.full_fp16] : undefined;
+    for (const role of ['forward_fp16', 'lrp_fp16'] as const) {
+      const file = graphs[role];
+      if (typeof file === 'string' && external[file] !== fp16Weights) fail(`full_fp16 and ${role} graphs must share one weights file`);
+    }
   }
 
   if (problems.length > 0) throw new EngineError('model-contract', `${source}: ${problems.join('; ')}`);

@@ -1,4 +1,4 @@
-// One onnxruntime-web InferenceSession per graph (forward, full), checked against the contract after creation.
+// One onnxruntime-web InferenceSession per graph (forward, full, lrp), checked against the contract after creation.
 // On WebGPU the big `[L,1,H,N,N]` outputs stay on the GPU ('gpu-buffer') for the explanation kernels.
 import type { InferenceSession, Tensor } from 'onnxruntime-web';
 import { EngineError, describeError } from '../errors';
@@ -98,8 +98,8 @@ export class GraphSession {
     const known = CONTRACT.inputs.map((i) => i.name);
     const inputs = this.session.inputNames;
     for (const name of inputs) if (!known.includes(name)) problems.push(`unexpected input "${name}"`);
-    // The forward graph may lose the unused `target` input to ORT's optimiser; the full graph needs it.
-    const mustHave = this.kind === 'full' ? known : known.filter((n) => n !== 'target');
+    // The forward graph may lose the unused `target` input to ORT's optimiser; the full and lrp graphs need it.
+    const mustHave = this.kind === 'forward' ? known.filter((n) => n !== 'target') : known;
     for (const name of mustHave) if (!inputs.includes(name)) problems.push(`input "${name}" is missing`);
     for (const out of requiredOutputs(this.kind, manifest.outputs)) {
       if (!this.session.outputNames.includes(out.name)) problems.push(`output "${out.name}" is missing`);
