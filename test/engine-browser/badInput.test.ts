@@ -75,9 +75,10 @@ describe('model files', () => {
     const kinds = [...new Set(events.first.map((e) => e.kind))];
     expect(kinds).toEqual(['manifest', 'download', 'verify', 'session', 'ready']);
     const finished = events.first.filter((e) => e.kind === 'download' && e.loaded === e.total).map((e) => e.file).sort();
-    expect(finished).toEqual(['model.forward.onnx', 'model.onnx', 'model.weights']);
+    // Every fp32 graph (the lrp one too: small next to the weights) and the one weights file they share.
+    expect(finished).toEqual(['model.forward.onnx', 'model.lrp.onnx', 'model.onnx', 'model.weights']);
     expect(events.first.filter((e) => e.kind === 'download').every((e) => e.fromCache === false)).toBe(true);
-    expect(events.second.filter((e) => e.kind === 'download').map((e) => e.fromCache)).toEqual([true, true, true]);
+    expect(events.second.filter((e) => e.kind === 'download').map((e) => e.fromCache)).toEqual([true, true, true, true]);
   });
 
   test('the default model folder: loads when the trained model is installed, else model-missing', async () => {
@@ -233,7 +234,7 @@ describe('heads', () => {
     expect(result.refused.code).toBe('head-invalid');
     // Model files were fetched once each, at creation; setHead fetched nothing (the test's own head.json fetch aside).
     const graphFetches = requests.filter((r) => /\.(onnx|weights)$/.test(r));
-    expect(graphFetches.sort()).toEqual(['model.forward.onnx', 'model.onnx', 'model.weights']);
+    expect(graphFetches.sort()).toEqual(['model.forward.onnx', 'model.lrp.onnx', 'model.onnx', 'model.weights']);
   }, 120_000);
 });
 
