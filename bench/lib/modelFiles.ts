@@ -1,24 +1,10 @@
 // Reading a model folder's manifest and head for the benches (Node side), and making a feed for its graphs.
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import type { Manifest } from '../../src/engine/model/manifest';
 
-export interface ManifestLite {
-  name: string;
-  title: string;
-  architecture: string;
-  trained: boolean;
-  image_size: number;
-  patch_size: number;
-  prefix_tokens: number;
-  layers: number;
-  heads: number;
-  tokens: number;
-  graphs: Record<string, string>;
-  external_data: Record<string, string>;
-  outputs: string[];
-  files: { path: string; bytes: number; sha256: string }[];
-  default_head: string;
-}
+/** The manifest as the engine reads it (the bench only reads the fields it needs). */
+export type ManifestLite = Manifest;
 
 export interface HeadLite {
   labels: string[];

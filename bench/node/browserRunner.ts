@@ -3,8 +3,8 @@
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { createServer, type Plugin, type ViteDevServer } from 'vite';
-import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../../test/browser/harness';
+import type { Plugin } from 'vite';
+import { CHROMIUM_ARGS, CHROMIUM_PATH, startViteServer } from '../../test/browser/harness';
 
 /** Headless Debian Chromium loses its WebGPU instance once a WebGPU canvas hands out a texture unless ANGLE
  * runs on Vulkan (found by the kernel tests, test/gpu/kernels.test.ts); the bench draws to canvases. */
@@ -56,16 +56,7 @@ export interface BenchBrowser {
 export async function startBenchBrowser(options: { modelDir: string; dataDir?: string; log: (line: string) => void }): Promise<BenchBrowser> {
   const plugins = [mountFolder(MODEL_MOUNT, options.modelDir)];
   if (options.dataDir) plugins.push(mountFolder(DATA_MOUNT, options.dataDir));
-  const server: ViteDevServer = await createServer({
-    configFile: join(process.cwd(), 'vite.config.ts'),
-    server: { port: 0, host: '127.0.0.1', strictPort: false, hmr: false },
-    logLevel: 'error',
-    plugins,
-  });
-  await server.listen();
-  const address = server.httpServer?.address();
-  if (!address || typeof address === 'string') throw new Error('Vite did not report a port');
-  const baseUrl = `http://127.0.0.1:${address.port}`;
+  const { server, baseUrl } = await startViteServer(plugins);
   const browser = await chromium.launch({
     executablePath: CHROMIUM_PATH,
     // Precise heap sizes, and gc() so that heap samples count live objects, not garbage awaiting collection.

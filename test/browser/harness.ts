@@ -2,7 +2,7 @@
 // driven by playwright-core. WebGPU there is SwiftShader (software): fine for correctness, not speed.
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { createServer, type ViteDevServer } from 'vite';
+import { createServer, type Plugin, type ViteDevServer } from 'vite';
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
@@ -27,16 +27,22 @@ export interface BrowserHarness {
 }
 
 /** Starts Vite (dev server, repo root) and Chromium. Call `close()` in afterAll. */
-export async function startBrowserHarness(): Promise<BrowserHarness> {
-  const server: ViteDevServer = await createServer({
+/** The repo's Vite dev server on a free loopback port (extra plugins can mount more folders). */
+export async function startViteServer(plugins: Plugin[] = []): Promise<{ server: ViteDevServer; baseUrl: string }> {
+  const server = await createServer({
     configFile: join(process.cwd(), 'vite.config.ts'),
     server: { port: 0, host: '127.0.0.1', strictPort: false, hmr: false },
     logLevel: 'error',
+    plugins,
   });
   await server.listen();
   const address = server.httpServer?.address();
   if (!address || typeof address === 'string') throw new Error('Vite did not report a port');
-  const baseUrl = `http://127.0.0.1:${address.port}`;
+  return { server, baseUrl: `http://127.0.0.1:${address.port}` };
+}
+
+export async function startBrowserHarness(): Promise<BrowserHarness> {
+  const { server, baseUrl } = await startViteServer();
   const browser = await chromium.launch({
     executablePath: CHROMIUM_PATH,
     // playwright's launch() already gives every run a fresh, temporary user-data dir.
