@@ -1,18 +1,8 @@
 // Synthetic fixture tensors with a real model's shapes, for timing and cross-checking the explanation kernels
 // where no model output is at hand (the Node Dawn bench). Deterministic from a seed; never shown as results.
 import type { ExplainDims } from '../../src/engine/explain/index';
-
-/** Seeded uniform [0,1) generator (mulberry32). */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// The kernel tests' seeded generator, so bench and tests draw the same numbers.
+import { seededRandom } from '../../test/engine/explain/randomTensors';
 
 /** DeiT-tiny at 224 px: 12 blocks, 3 heads, 14×14 patches + CLS. */
 export const DEIT_TINY_DIMS: ExplainDims = { layers: 12, heads: 3, tokens: 197, prefixTokens: 1, gridSize: 14 };
