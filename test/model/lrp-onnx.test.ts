@@ -7,6 +7,7 @@ import * as ort from 'onnxruntime-node';
 import { describe, expect, test } from 'vitest';
 import { withExplainDefaults, type ExplainDims } from '../../src/engine/explain/options';
 import { explainOnCpu } from '../../src/engine/explain/reference';
+import type { Fixture, TensorFile } from './lrpFixture';
 
 const DIR = join(process.cwd(), 'test/fixtures/lrp');
 // Per block, max |ORT − PyTorch| ≤ tolerance · max |PyTorch| (relevance values are ~1e-3, so an absolute
@@ -20,13 +21,6 @@ const BLOCK0_RELATIVE_TOLERANCE = 2e-3;
 // The min–max normalised lrp map (values in [0, 1]) from either side's tensors. Measured: ≤ 2.4e-4.
 const MAP_TOLERANCE = 1e-3;
 
-interface TensorFile { file: string; shape: number[] }
-interface FixtureCase { target: number[]; outputs: Record<'logits' | 'attention_grads' | 'attention_relevance', TensorFile> }
-interface Fixture {
-  config: { depth: number; heads: number; image_size: number; patch_size: number; distilled: boolean };
-  inputs: Record<'pixels' | 'head_weight' | 'head_bias', TensorFile>;
-  cases: Record<string, FixtureCase>;
-}
 
 const fixture = JSON.parse(readFileSync(join(DIR, 'case.json'), 'utf8')) as Fixture;
 

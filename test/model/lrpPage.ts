@@ -5,16 +5,10 @@ import { withExplainDefaults, type ExplainDims } from '../../src/engine/explain/
 import { explainOnCpu } from '../../src/engine/explain/reference';
 import { loadOrt } from '../../src/engine/model/ort';
 import type { BackendName } from '../../src/engine/types';
+import type { Fixture, TensorFile } from './lrpFixture';
 
 const DIR = '/test/fixtures/lrp';
 
-interface TensorFile { file: string; shape: number[] }
-interface FixtureCase { target: number[]; outputs: Record<'logits' | 'attention_grads' | 'attention_relevance', TensorFile> }
-interface Fixture {
-  config: { depth: number; heads: number; image_size: number; patch_size: number; distilled: boolean };
-  inputs: Record<'pixels' | 'head_weight' | 'head_bias', TensorFile>;
-  cases: Record<string, FixtureCase>;
-}
 
 export interface LrpWebCase {
   name: string;
