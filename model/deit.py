@@ -363,12 +363,14 @@ def infer_config(state_dict: Dict[str, Tensor], num_classes: Optional[int] = Non
 
 
 def load_checkpoint(path: str, config: Optional[DeiTConfig] = None, num_classes: Optional[int] = None,
-                    map_location: str = "cpu") -> Tuple[DeiT, Dict[str, Any]]:
+                    map_location: str = "cpu", image_size: Optional[int] = None) -> Tuple[DeiT, Dict[str, Any]]:
     """Loads our checkpoint ({'model', 'config', ...}), a {'model': state_dict} file, or a raw timm state_dict.
 
     Returns (model in eval mode, the checkpoint dict with at least 'config' filled in). ``config`` (or the
     checkpoint's own) fixes the architecture; a mismatching state_dict raises a one-line ValueError.
     ``num_classes`` different from the checkpoint's head drops the head (new, randomly initialised head).
+    ``image_size`` different from the checkpoint's resamples its position embeddings (resize_pos_embed), so a
+    model trained on small images can be fine-tuned and exported at full size.
     """
     try:
         raw = torch.load(path, map_location=map_location)
@@ -389,8 +391,15 @@ def load_checkpoint(path: str, config: Optional[DeiTConfig] = None, num_classes:
         raise ValueError(f"{path}: not a DeiT checkpoint (expected a state_dict or {{'model': state_dict}})")
     # timm state_dicts may carry a 'module.' prefix from DataParallel.
     state = {k[len("module."):] if k.startswith("module.") else k: v for k, v in state.items()}
+    own = DeiTConfig.from_dict(ckpt["config"]) if isinstance(ckpt.get("config"), dict) else infer_config(state)
     if config is None:
-        config = DeiTConfig.from_dict(ckpt["config"]) if isinstance(ckpt.get("config"), dict) else infer_config(state)
+        config = own
+    elif image_size is not None:
+        raise ValueError("pass either config or image_size to load_checkpoint, not both")
+    if image_size is not None and image_size != config.image_size:
+        config = DeiTConfig.from_dict({**config.to_dict(), "image_size": image_size})
+    if "pos_embed" in state and config.image_size != own.image_size and own.patch_size == config.patch_size:
+        state = {**state, "pos_embed": resize_pos_embed(state["pos_embed"], config.grid_size, config.prefix_tokens)}
     if num_classes is not None and num_classes != config.num_classes:
         config = DeiTConfig.from_dict({**config.to_dict(), "num_classes": num_classes})
         state = {k: v for k, v in state.items() if not k.startswith(("head.", "head_dist."))}
@@ -401,6 +410,22 @@ def load_checkpoint(path: str, config: Optional[DeiTConfig] = None, num_classes:
     ckpt["config"] = config.to_dict()
     ckpt["model"] = state
     return model, ckpt
+
+
+def resize_pos_embed(pos_embed: Tensor, grid: int, prefix_tokens: int) -> Tensor:
+    """[1, prefix + g², D] → [1, prefix + grid², D]: the patch part resampled bicubically as a g×g image
+    (the usual way to move a ViT to another resolution); the prefix tokens' embeddings are kept."""
+    prefix, patches = pos_embed[:, :prefix_tokens], pos_embed[:, prefix_tokens:]
+    old = math.isqrt(patches.shape[1])
+    if old * old != patches.shape[1]:
+        raise ValueError(f"pos_embed has {patches.shape[1]} patch positions, not a square grid")
+    if old == grid:
+        return pos_embed
+    d = patches.shape[-1]
+    image = patches.reshape(1, old, old, d).permute(0, 3, 1, 2).float()
+    image = F.interpolate(image, size=(grid, grid), mode="bicubic", align_corners=False)
+    patches = image.permute(0, 2, 3, 1).reshape(1, grid * grid, d).to(pos_embed.dtype)
+    return torch.cat([prefix, patches], dim=1)
 
 
 def check_state_dict(model: DeiT, state: Dict[str, Tensor], source: str = "checkpoint") -> None:

@@ -461,14 +461,19 @@ def build_model(args: argparse.Namespace, labels: List[str]) -> Tuple[DeiT, Dict
         if args.head_only:
             raise TrainError('--head-only needs --init CHECKPOINT (a trained backbone to freeze)')
         torch.manual_seed(args.seed)
-        return DeiT(preset(args.preset or 'tiny', num_classes=num_classes)), {'init': None}
+        size = {'image_size': args.image_size} if args.image_size else {}
+        try:
+            return DeiT(preset(args.preset or 'tiny', num_classes=num_classes, **size)), {'init': None}
+        except ValueError as err:
+            raise TrainError(str(err)) from None
     try:
-        model, ckpt = load_checkpoint(args.init)
+        model, ckpt = load_checkpoint(args.init, image_size=args.image_size)
     except (FileNotFoundError, ValueError) as err:
         raise TrainError(str(err)) from None
     config = model.config
     if args.preset is not None:
-        want = preset(args.preset, num_classes=config.num_classes)
+        want = preset(args.preset, num_classes=config.num_classes,
+                      **({'image_size': args.image_size} if args.image_size else {}))
         if want != config:
             raise TrainError(f'architecture mismatch: {args.init} is {config.architecture} (dim {config.embed_dim}, '
                              f'depth {config.depth}, image {config.image_size}, distilled {config.distilled}), '
@@ -536,6 +541,10 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     p.add_argument('--new-head', action='store_true', help='with --init: a fresh classifier head')
     p.add_argument('--head-only', action='store_true', help='with --init: freeze the backbone, train the head')
     p.add_argument('--source-size', type=int, default=DEFAULT_SIZE, help='images are decoded once at this size')
+    p.add_argument('--image-size', type=int, default=None,
+                   help="train at this input size instead of the preset's (a multiple of the patch size); "
+                        'with --init, the position embeddings are resampled to it')
+    p.add_argument('--threads', type=int, default=0, help='CPU threads for torch; 0 = one per core')
     p.add_argument('--epochs', type=int, default=FitOptions.epochs)
     p.add_argument('--batch-size', type=int, default=FitOptions.batch_size)
     p.add_argument('--lr', type=float, default=FitOptions.lr)
@@ -577,6 +586,9 @@ def run(args: argparse.Namespace, log: Callable[[str], None] = print) -> Dict[st
     np.random.seed(args.seed)
     torch.manual_seed(args.seed)
     device = pick_device(args.device)
+    if device.type == 'cpu':
+        # Some builds start with one thread whatever the core count.
+        torch.set_num_threads(args.threads or os.cpu_count() or 1)
     if device.type == 'cuda':
         torch.backends.cuda.matmul.allow_tf32 = True
         torch.backends.cudnn.allow_tf32 = True

@@ -226,3 +226,36 @@ def test_same_seed_same_weights_on_cpu(dataset: Path, tmp_path: Path) -> None:
         runs[name] = torch.load(tmp_path / name / 'checkpoint.pt')['model']
     assert all(torch.equal(runs['a'][k], runs['b'][k]) for k in runs['a'])
     assert not torch.equal(runs['a']['blocks.0.attn.qkv.weight'], runs['c']['blocks.0.attn.qkv.weight'])
+
+
+def test_small_images_first_then_full_size_fine_tune(dataset: Path, tmp_path: Path) -> None:
+    # The CPU recipe: most epochs at a small input size (fewer tokens), then a fine-tune at full size.
+    small = tmp_path / 'small'
+    train(dataset, small, *FAST, '--image-size', '32', '--teachers', '0', '--epochs', '1')
+    first, _ = load_checkpoint(str(small / 'checkpoint.pt'))
+    assert first.config.image_size == 32 and first.config.tokens == 2 + 4
+    full = tmp_path / 'full'
+    train(dataset, full, *FAST, '--init', str(small / 'checkpoint.pt'), '--image-size', '64', '--teachers', '0',
+          '--epochs', '1')
+    second, ckpt = load_checkpoint(str(full / 'checkpoint.pt'))
+    assert second.config == preset('micro-distilled', num_classes=3)  # the preset's own size again: 18 tokens
+    assert ckpt['recipe']['init'] == str(small / 'checkpoint.pt')
+    with pytest.raises(TrainError, match='not a multiple of patch_size'):
+        train(dataset, tmp_path / 'bad', *FAST, '--image-size', '40', '--teachers', '0', '--epochs', '1')
+
+
+def test_position_embeddings_resample_to_another_grid() -> None:
+    from model.deit import resize_pos_embed
+    grid = torch.arange(16.0).reshape(1, 4, 4)
+    prefix = torch.tensor([[[-1.0, -1.0], [-2.0, -2.0]]])  # two prefix tokens, D = 2
+    patches = torch.stack([grid.flatten(1), 2 * grid.flatten(1)], dim=-1)  # [1, 16, 2]
+    pos = torch.cat([prefix, patches], dim=1)
+    bigger = resize_pos_embed(pos, 8, prefix_tokens=2)
+    assert bigger.shape == (1, 2 + 64, 2)
+    assert torch.equal(bigger[:, :2], prefix)  # prefix tokens untouched
+    assert torch.allclose(bigger[0, 2:, 1], 2 * bigger[0, 2:, 0], atol=1e-5)  # channels resampled alike
+    image = bigger[0, 2:, 0].reshape(8, 8)
+    assert image[0, 0] < image[0, -1] < image[-1, -1]  # row-major layout kept: values grow right and down
+    assert torch.equal(resize_pos_embed(pos, 4, prefix_tokens=2), pos)
+    with pytest.raises(ValueError, match='square grid'):
+        resize_pos_embed(pos[:, :-1], 8, prefix_tokens=2)
