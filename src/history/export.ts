@@ -4,7 +4,7 @@ import type { HistoryEntry } from './types';
 
 export const CSV_COLUMNS = [
   'id', 'created_at', 'top_class', 'top_probability', 'explained_class', 'method', 'model', 'model_version',
-  'model_trained', 'probabilities', 'note', 'latitude', 'longitude', 'location_accuracy_m',
+  'model_trained', 'model_val_accuracy', 'probabilities', 'note', 'latitude', 'longitude', 'location_accuracy_m',
 ] as const;
 
 /** RFC 4180 quoting: wrap in quotes when needed and double any quote inside. */
@@ -21,7 +21,7 @@ export function historyToCsv(entries: readonly HistoryEntry[]): string {
     const probabilities = e.labels.map((label, i) => `${label}=${(e.probabilities[i] ?? 0).toFixed(4)}`).join(';');
     return [
       e.id, e.createdAt, e.labels[e.top], (e.probabilities[e.top] ?? 0).toFixed(4), e.labels[e.explainedClass], e.method,
-      e.modelName, e.modelVersion, e.modelTrained, probabilities, e.note, e.location?.latitude, e.location?.longitude,
+      e.modelName, e.modelVersion, e.modelTrained, e.modelValAccuracy?.toFixed(4), probabilities, e.note, e.location?.latitude, e.location?.longitude,
       e.location?.accuracy,
     ].map(csvField).join(',');
   });

@@ -19,6 +19,8 @@ export interface HistoryEntry {
   modelName: string;
   modelVersion: string;
   modelTrained: boolean;
+  /** The model's validation accuracy as its files state it (absent in entries saved before it was kept). */
+  modelValAccuracy?: number;
   labels: string[];
   probabilities: number[];
   top: number;

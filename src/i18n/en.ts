@@ -22,6 +22,7 @@ export const en = {
     failedTitle: 'The diagnosis model could not be loaded',
     retry: 'Try again',
     untrainedBanner: 'UNTRAINED TEST MODEL — these results are meaningless. Do not use them for decisions.',
+    preliminaryBanner: 'Preliminary model: it was right on {{percent}} of the test photos. Treat the answer as a hint and confirm it with an extension worker before you spray or remove plants.',
   },
   photo: {
     heading: 'Photo of one leaf',
@@ -109,6 +110,7 @@ export const en = {
     count_one: '{{count}} saved diagnosis',
     count_other: '{{count}} saved diagnoses',
     untrained: 'untrained model',
+    preliminary: 'preliminary model',
     entryLabel: '{{label}}, {{date}}',
   },
   settings: {

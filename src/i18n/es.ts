@@ -24,6 +24,7 @@ export const es: Strings = {
     failedTitle: 'No se pudo cargar el modelo de diagnóstico',
     retry: 'Intentar de nuevo',
     untrainedBanner: 'MODELO DE PRUEBA SIN ENTRENAR: estos resultados no significan nada. No los use para tomar decisiones.',
+    preliminaryBanner: 'Modelo preliminar: acertó en el {{percent}} de las fotos de prueba. Tome la respuesta como una pista y confírmela con un extensionista antes de fumigar o arrancar plantas.',
   },
   photo: {
     heading: 'Foto de una hoja',
@@ -111,6 +112,7 @@ export const es: Strings = {
     count_one: '{{count}} diagnóstico guardado',
     count_other: '{{count}} diagnósticos guardados',
     untrained: 'modelo sin entrenar',
+    preliminary: 'modelo preliminar',
     entryLabel: '{{label}}, {{date}}',
   },
   settings: {

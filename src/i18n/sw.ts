@@ -24,6 +24,7 @@ export const sw: Strings = {
     failedTitle: 'Modeli ya uchunguzi haikuweza kupakiwa',
     retry: 'Jaribu tena',
     untrainedBanner: 'MODELI YA MAJARIBIO ISIYOFUNZWA — matokeo haya hayana maana. Usiyatumie kufanya maamuzi.',
+    preliminaryBanner: 'Modeli ya awali: ilipatia {{percent}} ya picha za majaribio. Chukua jibu hili kama dokezo tu na ulithibitishe kwa afisa ugani kabla ya kunyunyizia dawa au kung’oa mimea.',
   },
   photo: {
     heading: 'Picha ya jani moja',
@@ -111,6 +112,7 @@ export const sw: Strings = {
     count_one: 'Uchunguzi {{count}} umehifadhiwa',
     count_other: 'Uchunguzi {{count}} imehifadhiwa',
     untrained: 'modeli isiyofunzwa',
+    preliminary: 'modeli ya awali',
     entryLabel: '{{label}}, {{date}}',
   },
   settings: {

@@ -256,6 +256,7 @@ export async function buildEntry(diagnosis: Diagnosis, photo: PhotoHandle, model
       min: diagnosis.heatmap.min, max: diagnosis.heatmap.max,
     },
   };
+  if (model.valAccuracy !== undefined) entry.modelValAccuracy = model.valAccuracy;
   if (location) entry.location = location;
   return entry;
 }

@@ -3,6 +3,7 @@ import { describe, expect, test } from 'vitest';
 import { historyToCsv, historyToJson, csvField } from '../../src/history/export';
 import type { HistoryEntry } from '../../src/history/types';
 import { isQuotaError, toUiError } from '../../src/store/errors';
+import { ACCURACY_FLOOR, modelQuality } from '../../src/store/modelQuality';
 import { assessConfidence } from '../../src/store/uncertainty';
 
 describe('assessConfidence', () => {
@@ -21,6 +22,21 @@ describe('assessConfidence', () => {
   });
   test('a one-hot answer has zero entropy', () => {
     expect(assessConfidence([0, 1]).normalizedEntropy).toBe(0);
+  });
+});
+
+describe('modelQuality', () => {
+  test('untrained wins over any accuracy', () => {
+    expect(modelQuality(false, 0.99)).toEqual({ kind: 'untrained' });
+  });
+  test('a trained model under the ship floor is preliminary, at the floor it is tested', () => {
+    expect(modelQuality(true, 0.78)).toEqual({ kind: 'preliminary', valAccuracy: 0.78 });
+    expect(modelQuality(true, ACCURACY_FLOOR)).toEqual({ kind: 'tested', valAccuracy: ACCURACY_FLOOR });
+    expect(ACCURACY_FLOOR).toBe(0.85);
+  });
+  test('an unknown or unreadable accuracy does not invent a warning', () => {
+    expect(modelQuality(true, undefined)).toEqual({ kind: 'tested' });
+    expect(modelQuality(true, Number.NaN).kind).toBe('tested');
   });
 });
 
@@ -81,6 +97,9 @@ describe('history export', () => {
     expect(first.latitude).toBe('0.5');
     expect(first.probabilities).toBe('angular_leaf_spot=0.1000;bean_rust=0.7000;healthy=0.2000');
     expect(rows[2]![0]).toBe('4');
+    expect(first.model_val_accuracy).toBe('');
+    const withAccuracy = parseCsv(historyToCsv([entry({ modelTrained: true, modelValAccuracy: 0.7846 })]));
+    expect(withAccuracy[1]![header.indexOf('model_val_accuracy')]).toBe('0.7846');
   });
   test('CSV neutralises spreadsheet formulas in notes', () => {
     expect(csvField('=HYPERLINK("x")')).toBe(`"'=HYPERLINK(""x"")"`);

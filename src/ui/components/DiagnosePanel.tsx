@@ -5,6 +5,7 @@ import { useTranslation } from 'react-i18next';
 import type { Heatmap } from '../../engine/types';
 import type { HistoryEntry } from '../../history/types';
 import { className, formatDate, formatPercent } from '../../i18n/index';
+import { modelQuality } from '../../store/modelQuality';
 import { assessConfidence } from '../../store/uncertainty';
 import { WarningIcon } from './Icons';
 import { retrySave } from '../../store/actions';
@@ -59,7 +60,7 @@ function LiveDiagnosis() {
       {diagnosis && model && (
         <>
           <DiagnosisCard
-            labels={diagnosis.labels} probabilities={diagnosis.probabilities} untrained={!model.trained}
+            labels={diagnosis.labels} probabilities={diagnosis.probabilities} quality={modelQuality(model.trained, model.valAccuracy)}
             footer={<SaveStatus />}
           />
           <AdvicePanel classId={diagnosis.labels[diagnosis.top] ?? ''} />
@@ -109,9 +110,16 @@ function ResultLine() {
   return (
     <div className="result-line" aria-hidden="true">
       <span className={diagnosis && assessConfidence(diagnosis.probabilities).unsure ? 'unsure' : ''}>{photoStatus === 'error' ? '' : text}</span>
-      {diagnosis && model && !model.trained && <span className="untrained-tag"><WarningIcon /> {t('history.untrained')}</span>}
+      {diagnosis && model && <QualityTag trained={model.trained} valAccuracy={model.valAccuracy} />}
     </div>
   );
+}
+
+function QualityTag({ trained, valAccuracy }: { trained: boolean; valAccuracy: number | undefined }) {
+  const { t } = useTranslation();
+  const kind = modelQuality(trained, valAccuracy).kind;
+  if (kind === 'tested') return null;
+  return <span className="untrained-tag"><WarningIcon /> {t(kind === 'untrained' ? 'history.untrained' : 'history.preliminary')}</span>;
 }
 
 function SaveStatus() {
@@ -156,7 +164,7 @@ function ReopenedEntry({ entry }: { entry: HistoryEntry }) {
           {t('diagnosis.closeReopened')}
         </button>
       </section>
-      <DiagnosisCard labels={entry.labels} probabilities={entry.probabilities} untrained={!entry.modelTrained} />
+      <DiagnosisCard labels={entry.labels} probabilities={entry.probabilities} quality={modelQuality(entry.modelTrained, entry.modelValAccuracy)} />
       <AdvicePanel classId={entry.labels[entry.top] ?? ''} />
     </>
   );

@@ -2,13 +2,15 @@
 // honest "not sure" (with how to retake the photo) instead of a guess presented as fact.
 import { useTranslation } from 'react-i18next';
 import { className, formatPercent } from '../../i18n/index';
+import type { ModelQuality } from '../../store/modelQuality';
 import { assessConfidence } from '../../store/uncertainty';
 import { WarningIcon } from './Icons';
 
 export interface DiagnosisCardProps {
   labels: readonly string[];
   probabilities: ArrayLike<number>;
-  untrained: boolean;
+  /** Untrained and preliminary models get a banner above the answer (store/modelQuality.ts). */
+  quality: ModelQuality;
   footer?: React.ReactNode;
 }
 
@@ -17,7 +19,16 @@ export function UntrainedBanner() {
   return <p className="untrained-banner" role="alert" data-testid="untrained-banner"><WarningIcon /> {t('model.untrainedBanner')}</p>;
 }
 
-export function DiagnosisCard({ labels, probabilities, untrained, footer }: DiagnosisCardProps) {
+export function PreliminaryBanner({ valAccuracy }: { valAccuracy: number }) {
+  const { t, i18n } = useTranslation();
+  return (
+    <p className="untrained-banner preliminary" role="note" data-testid="preliminary-banner">
+      <WarningIcon /> {t('model.preliminaryBanner', { percent: formatPercent(valAccuracy, i18n.language) })}
+    </p>
+  );
+}
+
+export function DiagnosisCard({ labels, probabilities, quality, footer }: DiagnosisCardProps) {
   const { t, i18n } = useTranslation();
   const confidence = assessConfidence(probabilities);
   const topId = labels[confidence.top] ?? '';
@@ -27,7 +38,8 @@ export function DiagnosisCard({ labels, probabilities, untrained, footer }: Diag
   return (
     <section className="card diagnosis" aria-live="polite" aria-labelledby="diagnosis-heading">
       <h2 id="diagnosis-heading" className="visually-hidden">{t('diagnosis.heading')}</h2>
-      {untrained && <UntrainedBanner />}
+      {quality.kind === 'untrained' && <UntrainedBanner />}
+      {quality.kind === 'preliminary' && <PreliminaryBanner valAccuracy={quality.valAccuracy} />}
       <div
         className={`result${confidence.unsure ? ' unsure' : ''}`}
         data-testid="diagnosis"

@@ -7,6 +7,7 @@ import type { HistoryEntry } from '../../history/types';
 import { className, formatDate, formatPercent } from '../../i18n/index';
 import { deleteAllEntries, deleteEntry, listHistory, reopenEntry, updateNote } from '../../store/actions';
 import { toUiError } from '../../store/errors';
+import { modelQuality } from '../../store/modelQuality';
 import { useAppStore } from '../../store/index';
 import { selectSaveLocation } from '../../store/selectors';
 import { HISTORY_QUERY_KEY } from '../setup';
@@ -109,7 +110,7 @@ function HistoryItem({ entry }: { entry: HistoryEntry }) {
         <img src={entry.thumbnail} alt="" width={72} height={72} />
         <span>
           <strong>{name}</strong> {formatPercent(entry.probabilities[entry.top] ?? 0, i18n.language)}
-          <small>{date}{!entry.modelTrained && ` · ${t('history.untrained')}`}</small>
+          <small>{date}{historyModelTag(t, entry)}</small>
           {entry.location && <small>{t('history.location')}: {entry.location.latitude.toFixed(4)}, {entry.location.longitude.toFixed(4)}</small>}
         </span>
       </button>
@@ -123,4 +124,10 @@ function HistoryItem({ entry }: { entry: HistoryEntry }) {
       </button>
     </li>
   );
+}
+
+/** " · untrained model" / " · preliminary model" after the date, or nothing for a tested model. */
+function historyModelTag(t: (key: string) => string, entry: HistoryEntry): string {
+  const kind = modelQuality(entry.modelTrained, entry.modelValAccuracy).kind;
+  return kind === 'tested' ? '' : ` · ${t(kind === 'untrained' ? 'history.untrained' : 'history.preliminary')}`;
 }
