@@ -17,11 +17,14 @@ const SCREENSHOTS = 'docs/screenshots';
 
 test('without the trained model the app says so plainly and offers the labelled test model', async () => {
   const { page, context, errors } = await harness.newPage({ viewport: { width: 360, height: 740 } });
+  // A build with no preliminary model either (the case this test is about; the next test covers the other).
+  await page.route('**/models/deit-tiny-beans-preliminary/**', (route) => route.fulfill({ status: 404, body: 'not here' }));
   await page.goto(`${harness.baseUrl}/index.html?backend=wasm`);
   const missing = page.locator('[data-testid=model-missing]');
   await missing.waitFor({ timeout: SLOW });
   await expect(missing.textContent()).resolves.toMatch(/not included in this build.*docs\/training\.md/s);
   await expect(page.locator('[data-testid=use-fixture]').textContent()).resolves.toMatch(/untrained test model — results are meaningless/i);
+  await expect(page.locator('[data-testid=use-preliminary]').count()).resolves.toBe(0);
   mkdirSync(SCREENSHOTS, { recursive: true });
   await page.screenshot({ path: `${SCREENSHOTS}/phone-360x740-model-missing.png` });
   await page.locator('[data-testid=use-fixture]').click();
