@@ -1,7 +1,7 @@
 // The engine's side of docs/model-contract.md: the TS port equals the document's `json contract` block,
 // a good manifest/head passes, and each kind of broken one is refused with the right code.
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { EngineError } from '../../src/engine/errors';
@@ -159,14 +159,18 @@ describe('validateHead', () => {
   });
 });
 
-// The model pipeline's committed fixtures (random-init, trained:false) and, once it exists, the shipped model.
+// Every committed model folder: the pipeline's fixtures (random-init, trained:false) and trained exports
+// (the shipped model once it exists, a preliminary one meanwhile).
 const MODELS = join(process.cwd(), 'public/models');
 describe('committed model folders', () => {
-  const folders = ['fixture-deit-micro', 'fixture-deit-micro-distilled', 'deit-tiny-beans'];
-  test.each(folders.filter((f) => f.startsWith('fixture') || existsSync(join(MODELS, f, 'manifest.json'))))('%s: manifest, files and default head pass validation', (folder) => {
+  const folders = readdirSync(MODELS).filter((f) => existsSync(join(MODELS, f, 'manifest.json'))).sort();
+  test('the test fixtures are among them', () => {
+    expect(folders).toEqual(expect.arrayContaining(['fixture-deit-micro', 'fixture-deit-micro-distilled']));
+  });
+  test.each(folders)('%s: manifest, files and default head pass validation', (folder) => {
     const dir = join(MODELS, folder);
     const manifest = validateManifest(JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')));
-    if (folder.startsWith('fixture')) expect(manifest.trained).toBe(false);
+    expect(manifest.trained).toBe(!folder.startsWith('fixture'));
     for (const file of manifest.files) {
       const bytes = readFileSync(join(dir, file.path));
       expect([bytes.length, createHash('sha256').update(bytes).digest('hex')], file.path).toEqual([file.bytes, file.sha256]);
