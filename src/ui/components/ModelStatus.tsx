@@ -60,8 +60,8 @@ export function ModelStatus({ onRetry }: { onRetry: () => void }) {
   useEffect(() => {
     if (!defaultMissing || offer.isPending) return;
     if (preliminary && rememberedFallbackModel() === PRELIMINARY_MODEL_URL) switchModel(PRELIMINARY_MODEL_URL);
-    else if (!preliminary) forgetFallbackModel();
-  }, [defaultMissing, offer.isPending, preliminary]);
+    else if (offer.data === null) forgetFallbackModel(); // gone from this build (not merely unreachable)
+  }, [defaultMissing, offer.isPending, offer.data, preliminary]);
 
   if (status === 'loading' || status === 'idle') {
     let text = t('model.loading');
