@@ -109,11 +109,12 @@ export async function measureColdStart(options: { log: (line: string) => void; p
   let modelNote = 'shipped model (public/models/deit-tiny-beans)';
   if (!existsSync(join(SHIPPED_MODEL_DIR, 'manifest.json'))) {
     // No shipped model: build with a copy of public/ whose models/deit-tiny-beans is the bench's model,
-    // so the service worker precaches it exactly as it would the real one.
+    // so the service worker precaches it exactly as it would the real one. The preliminary model is left
+    // out: a build with the shipped model no longer carries it.
     publicDir = resolve(WORK, 'public');
     rmSync(publicDir, { recursive: true, force: true });
     mkdirSync(publicDir, { recursive: true });
-    cpSync('public', publicDir, { recursive: true });
+    cpSync('public', publicDir, { recursive: true, filter: (src) => !src.includes('deit-tiny-beans-preliminary') });
     cpSync(options.modelDir, join(publicDir, 'models/deit-tiny-beans'), { recursive: true });
     modelNote = `no shipped model: ${options.modelDir === resolve(STAND_IN_MODEL_DIR) ? 'the untrained stand-in' : options.modelDir} copied to models/deit-tiny-beans/ of the build`;
   }
