@@ -50,8 +50,10 @@ async function main(): Promise<void> {
   const webgpu = !args['no-webgpu'];
   let webgpuLimit = args['webgpu-limit'] ? Number(args['webgpu-limit']) : photos.length;
   const perturbBackend = args['perturb-backend'] === 'webgpu' ? 'webgpu' : 'wasm';
+  const valAccuracy = manifest.training?.val_accuracy;
   const meaning = manifest.trained
-    ? 'faithfulness of the explanations of the trained model'
+    ? `faithfulness of the explanations of the trained model ${manifest.name}` +
+      (typeof valAccuracy === 'number' ? ` (val accuracy ${(valAccuracy * 100).toFixed(1)} % as its manifest states)` : '')
     : 'PIPELINE CHECK ONLY: the model is UNTRAINED (a test fixture); these numbers say nothing about how the methods rank';
   log(`model ${manifest.name} (${modelDir}); ${photos.length} of ${total} photos from ${dataDir}`);
   log(meaning);
