@@ -489,8 +489,10 @@ def build_model(args: argparse.Namespace, labels: List[str]) -> Tuple[DeiT, Dict
         torch.manual_seed(args.seed)
         model = DeiT(DeiTConfig.from_dict({**config.to_dict(), 'num_classes': num_classes}))
         model.load_state_dict(state, strict=False)
+    init_recipe = ckpt.get('recipe')
     return model, {'init': str(args.init), 'init_architecture': config.architecture,
-                   'new_head': bool(not same_classes or args.new_head)}
+                   'new_head': bool(not same_classes or args.new_head),
+                   **({'init_recipe': init_recipe['summary']} if isinstance(init_recipe, dict) and init_recipe.get('summary') else {})}
 
 
 def hardware(device: torch.device) -> str:
@@ -520,7 +522,7 @@ def pick_device(name: str) -> torch.device:
 def recipe_summary(args: argparse.Namespace, config: DeiTConfig, opts: FitOptions, epochs: int) -> str:
     start = f'init {Path(args.init).name}' if args.init else 'from scratch'
     mode = 'head only' if args.head_only else ('full fine-tune' if args.init else '')
-    parts = [f'{config.architecture} {start}' + (f', {mode}' if mode else ''),
+    parts = [f'{config.architecture} at {config.image_size} px {start}' + (f', {mode}' if mode else ''),
              f'{epochs} ep AdamW lr {opts.lr:g} wd {opts.weight_decay:g} bs {opts.batch_size}, warmup+cosine',
              f'label smoothing {opts.label_smoothing:g}, GPU aug (crop/flips/rotation/colour, mixup/cutmix)',
              f'drop path {args.drop_path:g}, EMA {opts.ema_decay:g}']
@@ -633,7 +635,10 @@ def run(args: argparse.Namespace, log: Callable[[str], None] = print) -> Dict[st
     live = evaluate(model, val_images, val_targets, labels, config.image_size, opts, amp=False)
     seconds = time.perf_counter() - started
 
-    recipe = {'summary': recipe_summary(args, config, opts, result.epochs), **init_info,
+    summary = recipe_summary(args, config, opts, result.epochs)
+    if init_info.get('init_recipe'):  # a two-phase run says what the first phase was
+        summary += f"; after [{init_info['init_recipe']}]"
+    recipe = {'summary': summary, **init_info,
               'options': asdict(opts), 'epochs_requested': args.epochs, 'drop_path': args.drop_path,
               'teachers': args.teachers if not args.head_only else 0, 'teacher': args.teacher,
               'head_only': bool(args.head_only), 'augment': AugmentConfig(image_size=config.image_size).to_dict(),

@@ -240,6 +240,10 @@ def test_small_images_first_then_full_size_fine_tune(dataset: Path, tmp_path: Pa
     second, ckpt = load_checkpoint(str(full / 'checkpoint.pt'))
     assert second.config == preset('micro-distilled', num_classes=3)  # the preset's own size again: 18 tokens
     assert ckpt['recipe']['init'] == str(small / 'checkpoint.pt')
+    # The summary that reaches the manifest tells both phases.
+    summary = ckpt['recipe']['summary']
+    assert summary.startswith('deit_custom at 64 px init checkpoint.pt, full fine-tune; 1 ep')
+    assert '; after [deit_custom at 32 px from scratch; 1 ep' in summary
     with pytest.raises(TrainError, match='not a multiple of patch_size'):
         train(dataset, tmp_path / 'bad', *FAST, '--image-size', '40', '--teachers', '0', '--epochs', '1')
 
