@@ -489,10 +489,17 @@ def build_model(args: argparse.Namespace, labels: List[str]) -> Tuple[DeiT, Dict
         torch.manual_seed(args.seed)
         model = DeiT(DeiTConfig.from_dict({**config.to_dict(), 'num_classes': num_classes}))
         model.load_state_dict(state, strict=False)
-    init_recipe = ckpt.get('recipe')
-    return model, {'init': str(args.init), 'init_architecture': config.architecture,
-                   'new_head': bool(not same_classes or args.new_head),
-                   **({'init_recipe': init_recipe['summary']} if isinstance(init_recipe, dict) and init_recipe.get('summary') else {})}
+    init_recipe = ckpt.get('recipe') if isinstance(ckpt.get('recipe'), dict) else {}
+    init_metrics = ckpt.get('metrics') if isinstance(ckpt.get('metrics'), dict) else {}
+    info: Dict[str, Any] = {'init': str(args.init), 'init_architecture': config.architecture,
+                            'new_head': bool(not same_classes or args.new_head)}
+    if init_recipe.get('summary'):
+        info['init_recipe'] = init_recipe['summary']
+    if 'epochs' in init_metrics:  # one of our runs: its figures travel on as the first phase
+        info['first_phase'] = {'image_size': (init_recipe.get('args') or {}).get('image_size') or config.image_size,
+                               **{k: init_metrics[k] for k in ('epochs', 'seconds', 'hardware') if k in init_metrics},
+                               'val_accuracy_at_its_size': init_metrics.get('val_accuracy')}
+    return model, info
 
 
 def hardware(device: torch.device) -> str:
@@ -655,7 +662,8 @@ def run(args: argparse.Namespace, log: Callable[[str], None] = print) -> Dict[st
         'epochs': result.epochs, 'seconds': round(seconds, 1), 'train_seconds': round(result.seconds, 1),
         'hardware': hardware(device), 'seed': args.seed,
         'train_images': len(train), 'val_images': len(val), 'skipped_files': train.skipped + val.skipped,
-        'recipe': recipe['summary'], 'reproduce': recipe['reproduce'], **({'distillation': teacher_summary} if teacher_summary else {}),
+        'recipe': recipe['summary'], 'reproduce': recipe['reproduce'],
+        **({'first_phase': init_info['first_phase']} if 'first_phase' in init_info else {}), **({'distillation': teacher_summary} if teacher_summary else {}),
         'history': result.history,
     }
     with atomic_write(str(out / 'checkpoint.pt')) as tmp:

@@ -244,6 +244,9 @@ def test_small_images_first_then_full_size_fine_tune(dataset: Path, tmp_path: Pa
     summary = ckpt['recipe']['summary']
     assert summary.startswith('deit_custom at 64 px init checkpoint.pt, full fine-tune; 1 ep')
     assert '; after [deit_custom at 32 px from scratch; 1 ep' in summary
+    first_phase = json.loads((full / 'metrics.json').read_text())['first_phase']
+    assert first_phase['image_size'] == 32 and first_phase['epochs'] == 1
+    assert first_phase['val_accuracy_at_its_size'] == json.loads((small / 'metrics.json').read_text())['val_accuracy']
     with pytest.raises(TrainError, match='not a multiple of patch_size'):
         train(dataset, tmp_path / 'bad', *FAST, '--image-size', '40', '--teachers', '0', '--epochs', '1')
 
