@@ -398,7 +398,9 @@ def load_checkpoint(path: str, config: Optional[DeiTConfig] = None, num_classes:
         raise ValueError("pass either config or image_size to load_checkpoint, not both")
     if image_size is not None and image_size != config.image_size:
         config = DeiTConfig.from_dict({**config.to_dict(), "image_size": image_size})
-    if "pos_embed" in state and config.image_size != own.image_size and own.patch_size == config.patch_size:
+    # Only a change of input size is resampled; any other difference is an architecture mismatch, reported below.
+    same_body = (own.patch_size, own.prefix_tokens, own.embed_dim) == (config.patch_size, config.prefix_tokens, config.embed_dim)
+    if "pos_embed" in state and config.image_size != own.image_size and same_body:
         state = {**state, "pos_embed": resize_pos_embed(state["pos_embed"], config.grid_size, config.prefix_tokens)}
     if num_classes is not None and num_classes != config.num_classes:
         config = DeiTConfig.from_dict({**config.to_dict(), "num_classes": num_classes})
