@@ -25,10 +25,9 @@ function usePreliminaryOffer() {
     queryFn: async (): Promise<PreliminaryOffer | null> => {
       const response = await fetch(new URL(`${PRELIMINARY_MODEL_URL}manifest.json`, document.baseURI));
       if (!response.ok) return null;
-      const manifest: unknown = await response.json().catch(() => null);
-      const training = (manifest as { trained?: unknown; training?: { val_accuracy?: unknown } } | null);
-      const accuracy = training?.training?.val_accuracy;
-      return training?.trained === true && typeof accuracy === 'number' ? { valAccuracy: accuracy } : null;
+      const manifest = (await response.json().catch(() => null)) as { trained?: unknown; training?: { val_accuracy?: unknown } } | null;
+      const accuracy = manifest?.training?.val_accuracy;
+      return manifest?.trained === true && typeof accuracy === 'number' ? { valAccuracy: accuracy } : null;
     },
   });
 }
