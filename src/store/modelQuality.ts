@@ -11,6 +11,12 @@ export type ModelQuality =
   /** Trained, and either at or above the floor or without a measured accuracy (e.g. a head loaded from disk). */
   | { kind: 'tested'; valAccuracy?: number };
 
+/** The i18n key of the short mark shown beside an answer (result line, history list); null for a tested model. */
+export function qualityMarkKey(quality: ModelQuality): 'history.untrained' | 'history.preliminary' | null {
+  if (quality.kind === 'tested') return null;
+  return quality.kind === 'untrained' ? 'history.untrained' : 'history.preliminary';
+}
+
 export function modelQuality(trained: boolean, valAccuracy: number | undefined): ModelQuality {
   if (!trained) return { kind: 'untrained' };
   if (valAccuracy !== undefined && Number.isFinite(valAccuracy) && valAccuracy < ACCURACY_FLOOR) {

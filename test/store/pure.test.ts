@@ -3,7 +3,7 @@ import { describe, expect, test } from 'vitest';
 import { historyToCsv, historyToJson, csvField } from '../../src/history/export';
 import type { HistoryEntry } from '../../src/history/types';
 import { isQuotaError, toUiError } from '../../src/store/errors';
-import { ACCURACY_FLOOR, modelQuality } from '../../src/store/modelQuality';
+import { ACCURACY_FLOOR, modelQuality, qualityMarkKey } from '../../src/store/modelQuality';
 import { assessConfidence } from '../../src/store/uncertainty';
 
 describe('assessConfidence', () => {
@@ -33,6 +33,11 @@ describe('modelQuality', () => {
     expect(modelQuality(true, 0.78)).toEqual({ kind: 'preliminary', valAccuracy: 0.78 });
     expect(modelQuality(true, ACCURACY_FLOOR)).toEqual({ kind: 'tested', valAccuracy: ACCURACY_FLOOR });
     expect(ACCURACY_FLOOR).toBe(0.85);
+  });
+  test('the mark beside an answer names untrained and preliminary models only', () => {
+    expect(qualityMarkKey({ kind: 'untrained' })).toBe('history.untrained');
+    expect(qualityMarkKey({ kind: 'preliminary', valAccuracy: 0.8 })).toBe('history.preliminary');
+    expect(qualityMarkKey({ kind: 'tested', valAccuracy: 0.9 })).toBeNull();
   });
   test('an unknown or unreadable accuracy does not invent a warning', () => {
     expect(modelQuality(true, undefined)).toEqual({ kind: 'tested' });

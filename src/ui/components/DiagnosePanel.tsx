@@ -5,7 +5,7 @@ import { useTranslation } from 'react-i18next';
 import type { Heatmap } from '../../engine/types';
 import type { HistoryEntry } from '../../history/types';
 import { className, formatDate, formatPercent } from '../../i18n/index';
-import { modelQuality } from '../../store/modelQuality';
+import { modelQuality, qualityMarkKey } from '../../store/modelQuality';
 import { assessConfidence } from '../../store/uncertainty';
 import { WarningIcon } from './Icons';
 import { retrySave } from '../../store/actions';
@@ -117,9 +117,8 @@ function ResultLine() {
 
 function QualityTag({ trained, valAccuracy }: { trained: boolean; valAccuracy: number | undefined }) {
   const { t } = useTranslation();
-  const kind = modelQuality(trained, valAccuracy).kind;
-  if (kind === 'tested') return null;
-  return <span className="untrained-tag"><WarningIcon /> {t(kind === 'untrained' ? 'history.untrained' : 'history.preliminary')}</span>;
+  const key = qualityMarkKey(modelQuality(trained, valAccuracy));
+  return key && <span className="untrained-tag"><WarningIcon /> {t(key)}</span>;
 }
 
 function SaveStatus() {

@@ -7,7 +7,7 @@ import type { HistoryEntry } from '../../history/types';
 import { className, formatDate, formatPercent } from '../../i18n/index';
 import { deleteAllEntries, deleteEntry, listHistory, reopenEntry, updateNote } from '../../store/actions';
 import { toUiError } from '../../store/errors';
-import { modelQuality } from '../../store/modelQuality';
+import { modelQuality, qualityMarkKey } from '../../store/modelQuality';
 import { useAppStore } from '../../store/index';
 import { selectSaveLocation } from '../../store/selectors';
 import { HISTORY_QUERY_KEY } from '../setup';
@@ -128,6 +128,6 @@ function HistoryItem({ entry }: { entry: HistoryEntry }) {
 
 /** " · untrained model" / " · preliminary model" after the date, or nothing for a tested model. */
 function historyModelTag(t: (key: string) => string, entry: HistoryEntry): string {
-  const kind = modelQuality(entry.modelTrained, entry.modelValAccuracy).kind;
-  return kind === 'tested' ? '' : ` · ${t(kind === 'untrained' ? 'history.untrained' : 'history.preliminary')}`;
+  const key = qualityMarkKey(modelQuality(entry.modelTrained, entry.modelValAccuracy));
+  return key ? ` · ${t(key)}` : '';
 }
