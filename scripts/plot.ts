@@ -105,7 +105,7 @@ function main(): void {
     written.push('node-kernels.svg');
     sections.push(`## Kernels on Dawn node (${node.created})`, '', notes.map((n) => `- ${n}`).join('\n'), '', nodeKernelTableMarkdown(node), '',
       '| runtime in Node | status | forward (ms) | forward + gradients (ms) | detail |', '| --- | --- | ---: | ---: | --- |',
-      ...node.ort.map((o) => `| ${o.runtime} | ${o.status} | ${o.forward_ms?.median.toFixed(1) ?? '–'} | ${o.explain_ms?.median.toFixed(1) ?? '–'} | ${o.detail.replace(/\|/g, '/').replace(/\n/g, ' ')} |`), '');
+      ...node.ort.map((o) => `| ${o.runtime}${o.precision ? `, ${o.precision}` : ''} | ${o.status} | ${o.forward_ms?.median.toFixed(1) ?? '–'} | ${o.explain_ms?.median.toFixed(1) ?? '–'} | ${o.detail.replace(/\|/g, '/').replace(/\n/g, ' ')} |`), '');
   }
 
   const evalReport = readJson<EvalReport>(args.eval);

@@ -119,6 +119,8 @@ export interface NodeBenchReport {
 
 export interface OrtInNodeReport {
   runtime: 'onnxruntime-web (WebGPU EP on Dawn node)' | 'onnxruntime-node (native WebGPU EP)' | 'onnxruntime-node (CPU EP)';
+  /** The graphs timed: fp16 (weights and compute in fp16) or, when absent, fp32. */
+  precision?: 'fp32' | 'fp16';
   status: 'ok' | 'failed' | 'skipped';
   detail: string;
   forward_ms?: Summary;

@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { OrtInNodeReport } from '../lib/report';
 import { summarize } from '../lib/stats';
-import { fixtureFeeds, readModel } from '../lib/modelFiles';
+import { fixtureFeeds, readModel, type ManifestLite } from '../lib/modelFiles';
 
 interface TensorCtor { new (type: 'float32', data: Float32Array, dims: number[]): unknown }
 interface Session {
@@ -19,20 +19,34 @@ interface OrtLike {
   env: Record<string, unknown> & { wasm: Record<string, unknown> };
 }
 
-export interface OrtBenchOptions { warmup: number; runs: number; log?: (line: string) => void }
+export type OrtPrecision = 'fp32' | 'fp16';
+export interface OrtBenchOptions { warmup: number; runs: number; log?: (line: string) => void; precision?: OrtPrecision }
+
+type TimedKey = 'forward_ms' | 'explain_ms' | 'lrp_ms';
+
+/** The graph files timed for one precision (forward, full = forward + gradients, lrp); empty if the model has none. */
+export function timedGraphs(manifest: ManifestLite, precision: OrtPrecision = 'fp32'): [TimedKey, string][] {
+  const { graphs } = manifest;
+  const picked: [TimedKey, string | undefined][] = precision === 'fp16'
+    ? [['forward_ms', graphs.forward_fp16], ['explain_ms', graphs.full_fp16], ['lrp_ms', graphs.lrp_fp16]]
+    : [['forward_ms', graphs.forward], ['explain_ms', graphs.full], ['lrp_ms', graphs.lrp]];
+  return picked.filter((entry): entry is [TimedKey, string] => Boolean(entry[1]));
+}
 
 async function timeGraphs(
   ort: OrtLike,
   open: (graph: string) => Promise<Session>,
   modelDir: string,
   options: OrtBenchOptions,
-): Promise<Pick<OrtInNodeReport, 'forward_ms' | 'explain_ms' | 'lrp_ms'>> {
+): Promise<Pick<OrtInNodeReport, TimedKey>> {
   const { manifest, head } = readModel(modelDir);
   const raw = fixtureFeeds(manifest, head);
-  const out: Pick<OrtInNodeReport, 'forward_ms' | 'explain_ms' | 'lrp_ms'> = {};
-  const graphs = [['forward_ms', manifest.graphs.forward], ['explain_ms', manifest.graphs.full], ['lrp_ms', manifest.graphs.lrp]] as const;
+  const out: Pick<OrtInNodeReport, TimedKey> = {};
+  const graphs = timedGraphs(manifest, options.precision);
+  // fp16 graphs take and give float32 (docs/model-contract.md), so one feed serves both precisions.
+  if (graphs.length === 0) throw new Error(`the model in ${modelDir} has no ${options.precision ?? 'fp32'} graphs`);
   for (const [key, graph] of graphs) {
-    if (!graph) continue;
+    options.log?.(`${graph}: session, ${options.warmup} warm-up and ${options.runs} timed runs`);
     const session = await open(graph);
     try {
       const feeds: Record<string, unknown> = {};
@@ -83,13 +97,15 @@ export async function benchOrtWebOnDawn(gpu: GPU, modelDir: string, options: Ort
 /** onnxruntime-node with the given EP ('webgpu' = its own bundled Dawn, 'cpu'). */
 export async function benchOrtNode(ep: 'webgpu' | 'cpu', modelDir: string, options: OrtBenchOptions): Promise<OrtInNodeReport> {
   const runtime = ep === 'webgpu' ? ('onnxruntime-node (native WebGPU EP)' as const) : ('onnxruntime-node (CPU EP)' as const);
+  // Reports without the field are fp32 (what bench:node has always timed).
+  const precision = options.precision ? { precision: options.precision } : {};
   try {
     const ort = (await import('onnxruntime-node')) as unknown as OrtLike;
     const open = (graph: string): Promise<Session> =>
       ort.InferenceSession.create(join(modelDir, graph), { executionProviders: [ep] });
     const timings = await timeGraphs(ort, open, modelDir, options);
-    return { runtime, status: 'ok', detail: `ran with executionProviders ["${ep}"]`, ...timings };
+    return { runtime, ...precision, status: 'ok', detail: `ran with executionProviders ["${ep}"]`, ...timings };
   } catch (err) {
-    return { runtime, status: 'failed', detail: String(err instanceof Error ? err.message : err).slice(0, 400) };
+    return { runtime, ...precision, status: 'failed', detail: String(err instanceof Error ? err.message : err).slice(0, 400) };
   }
 }
