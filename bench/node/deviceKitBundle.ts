@@ -1,5 +1,7 @@
-// How the device kit's bench bundle is built (scripts/device-kit.ts; checked by test/bench/deviceKitBundle.test.ts):
-// bench/node/deviceKitEntry.ts with Vite's `?raw` WGSL imports inlined as strings and `webgpu` left to the kit's copy.
+// How the device kit's bundles are built (scripts/device-kit.ts; checked by test/bench/deviceKitBundle.test.ts):
+// bench-node.mjs: bench/node/deviceKitEntry.ts with Vite's `?raw` WGSL imports inlined as strings and `webgpu` left
+// to the kit's copy; bench-ort.mjs (with --ort): bench/node/deviceKitOrtEntry.ts with `onnxruntime-node` left to the
+// kit's copy.
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 // esbuild comes with tsx (and vite): no dependency of our own.
@@ -14,17 +16,26 @@ export const rawImports: Plugin = {
   },
 };
 
-export function deviceBenchBuildOptions(outfile: string): BuildOptions {
+/** Each bundle's entry and the packages it loads from the kit's node_modules (not bundled). */
+export const DEVICE_KIT_BUNDLES = {
+  'bench-node.mjs': { entry: 'bench/node/deviceKitEntry.ts', external: ['webgpu'] },
+  // ort.ts also holds the onnxruntime-web attempt (import of onnxruntime-web/webgpu); the kit never calls it.
+  'bench-ort.mjs': { entry: 'bench/node/deviceKitOrtEntry.ts', external: ['onnxruntime-node', 'onnxruntime-web', 'onnxruntime-web/webgpu'] },
+} as const;
+export type DeviceKitBundle = keyof typeof DEVICE_KIT_BUNDLES;
+
+export function deviceBenchBuildOptions(outfile: string, bundle: DeviceKitBundle = 'bench-node.mjs'): BuildOptions {
+  const { entry, external } = DEVICE_KIT_BUNDLES[bundle];
   return {
-    entryPoints: ['bench/node/deviceKitEntry.ts'],
+    entryPoints: [entry],
     outfile,
     bundle: true,
     platform: 'node',
     format: 'esm',
     target: `node${process.versions.node.split('.')[0]}`,
-    external: ['webgpu'],
+    external: [...external],
     plugins: [rawImports],
-    banner: { js: '// Built by npm run device:kit from bench/node/deviceKitEntry.ts; do not edit.' },
+    banner: { js: `// Built by npm run device:kit from ${entry}; do not edit.` },
     logLevel: 'warning',
     metafile: true,
   };

@@ -28,3 +28,11 @@ test('the device bench inlines every shader and leaves only webgpu and Node buil
   expect(outside).toContain('webgpu');
   expect(outside.filter((path) => path !== 'webgpu' && !path.startsWith('node:') && !builtinModules.includes(path))).toEqual([]);
 }, 60_000);
+
+test('the device onnxruntime step leaves only onnxruntime-node (and the unused onnxruntime-web) outside', async () => {
+  const result = await build({ ...deviceBenchBuildOptions('bench-ort.mjs', 'bench-ort.mjs'), write: false });
+  const outside = Object.values(result.metafile?.outputs ?? {}).flatMap((output) => output.imports.filter((i) => i.external).map((i) => i.path));
+  expect(outside).toContain('onnxruntime-node');
+  expect(outside.filter((path) => !path.startsWith('onnxruntime-') && !path.startsWith('node:') && !builtinModules.includes(path))).toEqual([]);
+  expect(Object.keys(result.metafile?.inputs ?? {})).toContain('bench/node/ort.ts');
+}, 60_000);
