@@ -1,13 +1,18 @@
-// npm run device:kit [-- --check]
+// npm run device:kit [-- --ort] [-- --check]
 // Builds .work/device/ (git-ignored) from scratch: everything a GPU machine with no Node and no node_modules needs to
 // run the WGSL kernel bench (`npm run bench:node -- --no-ort`) in one device call:
 //   bench-node.mjs                     bench/node/deviceKitEntry.ts bundled by esbuild, WGSL `?raw` imports inlined
 //   node_modules/webgpu/…              Dawn's Node binding, linux-x64 only, dawn.node xz-compressed
 //   node.xz                            this Node binary, stripped and xz-compressed
 //   run.sh                             scripts/device-kit-run.sh: unpacks, sets up Vulkan, runs, writes $OUT/node-dawn-<gpu>.json
+// With --ort (12 MiB more), the same call also times the model with onnxruntime-node's native WebGPU EP:
+//   bench-ort.mjs                      bench/node/deviceKitOrtEntry.ts bundled, `onnxruntime-node` external
+//   node_modules/onnxruntime-node/…    its JS, linux-x64 binding and libonnxruntime.so.1 (xz-compressed)
+//   node_modules/onnxruntime-common/…  its CommonJS build
 // Also fetches the Vulkan loader .debs into .gl/ (the device README's recipe) when they are missing, prints the
 // sizes against the device's 64 MiB working-tree limit and the exact device call.
-// --check: runs the kit here as the device would, from a scratch copy with no node_modules around it (1 run).
+// --check: runs the kit here as the device would, from a scratch copy with no node_modules around it (1 run; with
+// --ort, onnxruntime on the small fixture model, both precisions: on SwiftShader that takes a few minutes).
 import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
 import { appendFileSync, chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { builtinModules } from 'node:module';
@@ -15,20 +20,34 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
-import { deviceBenchBuildOptions } from '../bench/node/deviceKitBundle';
+import type { NodeBenchReport, OrtInNodeReport } from '../bench/lib/report';
+import { SWIFTSHADER_ICD } from '../bench/node/dawnKernelBench';
+import { deviceBenchBuildOptions, type DeviceKitBundle } from '../bench/node/deviceKitBundle';
+import { ortResultLine } from '../bench/node/deviceKitOrt';
 
 const KIT_DIR = '.work/device';
 const GL_DIR = '.gl';
 const WEBGPU_DIR = 'node_modules/webgpu';
 const DAWN_NODE = 'dist/linux-x64/dawn.node';
-/** Leaves room for a tracked tree of up to ~33 MB under the device's 64 MiB limit. */
-const KIT_BUDGET_BYTES = 28 * 2 ** 20;
+const ORT_DIR = 'node_modules/onnxruntime-node';
+const ORT_COMMON_DIR = 'node_modules/onnxruntime-common';
+const ORT_BIN = 'bin/napi-v6/linux/x64';
+const ORT_LIB = `${ORT_BIN}/libonnxruntime.so.1`;
+const ORT_BINDING = `${ORT_BIN}/onnxruntime_binding.node`;
+/** What --check times onnxruntime on: the small fixture (a 3-layer DeiT, fp32 and fp16); SwiftShader is slow. */
+const CHECK_MODEL_DIR = 'public/models/fixture-deit-micro';
 const DEVICE_TREE_LIMIT_BYTES = 64 * 2 ** 20;
 /** The device README's list: libvulkan1 is the loader; libglvnd0 etc. back the NVIDIA ICD (libGLX_nvidia). */
 const GL_PACKAGES = ['libvulkan1', 'libegl1', 'libglvnd0', 'libopengl0', 'libgl1', 'libglx0', 'libgles2'];
 const DEVICE_CALL = 'run(carry: [".work/device", ".gl"], timeout_s: 180, command: "bash .work/device/run.sh")';
+// fp32 by default: with the 38 MiB kit, the model's 21.9 MiB of fp32 files leave 3.5 MiB for the rest of the tree.
+const DEVICE_CALL_ORT = 'run(carry: [".work/device", ".gl"], timeout_s: 180, command: "bash .work/device/run.sh")';
 
-const { values: args } = parseArgs({ options: { check: { type: 'boolean', default: false } } });
+const { values: args } = parseArgs({
+  options: { check: { type: 'boolean', default: false }, ort: { type: 'boolean', default: false } },
+});
+/** Leaves room for a tracked tree of up to ~33 MB (without --ort) or ~21 MB (with) under the device's 64 MiB limit. */
+const KIT_BUDGET_BYTES = (args.ort ? 40 : 28) * 2 ** 20;
 const log = (line: string): void => console.log(`[device:kit] ${line}`);
 const mib = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 
@@ -52,19 +71,54 @@ function bytesUnder(path: string): number {
   return readdirSync(path).reduce((sum, name) => sum + bytesUnder(join(path, name)), 0);
 }
 
-async function bundleBench(): Promise<void> {
-  const result = await build(deviceBenchBuildOptions(join(KIT_DIR, 'bench-node.mjs')));
+async function bundleBench(bundle: DeviceKitBundle): Promise<void> {
+  const result = await build(deviceBenchBuildOptions(join(KIT_DIR, bundle), bundle));
   if (!result.metafile) throw new Error('esbuild returned no metafile');
   const shaders = Object.keys(result.metafile.inputs).filter((input) => input.startsWith('raw:')).length;
-  log(`bench-node.mjs: ${Object.keys(result.metafile.inputs).length} modules, ${shaders} WGSL files inlined`);
+  log(`${bundle}: ${Object.keys(result.metafile.inputs).length} modules, ${shaders} WGSL files inlined`);
+}
+
+/** Fails if a file copied into the kit imports anything but Node built-ins, the `allowed` packages and (where its
+ * folder is copied whole) its own relative files. */
+function checkImports(file: string, allowed: string[], relative: boolean): void {
+  const code = readFileSync(file, 'utf8');
+  const specifiers = [...code.matchAll(/\bfrom\s*['"]([^'"]+)['"]|\b(?:require|import)\(\s*['"]([^'"]+)['"]\s*\)/g)].map((m) => m[1] ?? m[2] ?? '');
+  const foreign = specifiers.filter((spec) => !(relative && spec.startsWith('.')) && !spec.startsWith('node:') && !builtinModules.includes(spec) && !allowed.includes(spec));
+  if (foreign.length > 0) throw new Error(`${file} now imports ${foreign.join(', ')}: copy those into the kit too`);
+}
+
+/** onnxruntime-node's JS (CommonJS, no source maps or types), its linux-x64 binding, libonnxruntime.so.1 xz-compressed
+ * (run.sh unpacks it beside the binding, whose RUNPATH is $ORIGIN), and onnxruntime-common's CommonJS build. */
+function copyOrtNode(): void {
+  const binding = readFileSync(join(ORT_DIR, 'dist/binding.js'), 'utf8');
+  if (!binding.includes('../bin/napi-v6/${process.platform}/${process.arch}/onnxruntime_binding.node')) {
+    throw new Error(`${ORT_DIR}/dist/binding.js no longer loads bin/napi-v6/<platform>/<arch>/onnxruntime_binding.node: check where it finds the binary`);
+  }
+  const copyJs = (pkg: string, jsDir: string, allowed: string[]): void => {
+    const target = join(KIT_DIR, pkg);
+    mkdirSync(join(target, jsDir), { recursive: true });
+    copyFileSync(join(pkg, 'package.json'), join(target, 'package.json'));
+    // package.json inside the folder too: onnxruntime-common's says {"type": "commonjs"} against its top one's "module".
+    for (const name of readdirSync(join(pkg, jsDir)).filter((n) => n.endsWith('.js') || n === 'package.json')) {
+      if (name.endsWith('.js')) checkImports(join(pkg, jsDir, name), allowed, true);
+      copyFileSync(join(pkg, jsDir, name), join(target, jsDir, name));
+    }
+  };
+  copyJs(ORT_DIR, 'dist', ['onnxruntime-common']);
+  copyJs(ORT_COMMON_DIR, 'dist/cjs', []);
+  const target = join(KIT_DIR, ORT_DIR);
+  mkdirSync(join(target, ORT_BIN), { recursive: true });
+  copyFileSync(join(ORT_DIR, ORT_BINDING), join(target, ORT_BINDING));
+  log(`onnxruntime-node: compressing ${mib(statSync(join(ORT_DIR, ORT_LIB)).size)} libonnxruntime.so.1 (about a minute)`);
+  xzInto(join(ORT_DIR, ORT_LIB), join(target, `${ORT_LIB}.xz`));
+  const version = (JSON.parse(readFileSync(join(ORT_DIR, 'package.json'), 'utf8')) as { version: string }).version;
+  log(`onnxruntime-node ${version}: libonnxruntime.so.1.xz ${mib(statSync(join(target, `${ORT_LIB}.xz`)).size)}, all of it ${mib(bytesUnder(target) + bytesUnder(join(KIT_DIR, ORT_COMMON_DIR)))}`);
 }
 
 /** webgpu's package.json, loader and linux-x64 binary; fails if its loader starts needing anything else. */
 function copyWebgpu(): void {
+  checkImports(join(WEBGPU_DIR, 'index.js'), [], false);
   const loader = readFileSync(join(WEBGPU_DIR, 'index.js'), 'utf8');
-  const specifiers = [...loader.matchAll(/\bfrom\s*['"]([^'"]+)['"]|\b(?:require|import)\(\s*['"]([^'"]+)['"]\s*\)/g)].map((m) => m[1] ?? m[2] ?? '');
-  const foreign = specifiers.filter((spec) => !spec.startsWith('node:') && !builtinModules.includes(spec));
-  if (foreign.length > 0) throw new Error(`${WEBGPU_DIR}/index.js now imports ${foreign.join(', ')}: copy those into the kit too`);
   if (!loader.includes("join(__dirname, 'dist', `${process.platform}-${arch}`, 'dawn.node')")) {
     throw new Error(`${WEBGPU_DIR}/index.js no longer loads dist/<platform>-<arch>/dawn.node: check where it finds the binary`);
   }
@@ -126,31 +180,61 @@ function gitListedBytes(listArgs: string[]): number {
 
 function reportSizes(): void {
   const kitBytes = bytesUnder(KIT_DIR);
-  for (const file of ['bench-node.mjs', 'node.xz', join(WEBGPU_DIR, `${DAWN_NODE}.xz`), 'run.sh']) {
-    log(`  ${file.padEnd(48)} ${mib(statSync(join(KIT_DIR, file)).size).padStart(9)}`);
+  const ortFiles = args.ort ? ['bench-ort.mjs', join(ORT_DIR, `${ORT_LIB}.xz`), join(ORT_DIR, ORT_BINDING), ORT_COMMON_DIR] : [];
+  for (const file of ['bench-node.mjs', 'node.xz', join(WEBGPU_DIR, `${DAWN_NODE}.xz`), ...ortFiles, 'run.sh']) {
+    log(`  ${file.padEnd(60)} ${mib(bytesUnder(join(KIT_DIR, file))).padStart(9)}`);
   }
   log(`kit ${KIT_DIR}: ${mib(kitBytes)} (budget ${mib(KIT_BUDGET_BYTES)})`);
-  if (kitBytes > KIT_BUDGET_BYTES) log('WARNING: the kit is over its budget; check what grew (Node or dawn.node)');
+  if (kitBytes > KIT_BUDGET_BYTES) log('WARNING: the kit is over its budget; check what grew (Node, dawn.node or libonnxruntime)');
   const glBytes = existsSync(GL_DIR) ? bytesUnder(GL_DIR) : 0;
   const treeBytes = gitListedBytes([]) + gitListedBytes(['--others', '--exclude-standard']);
   const travelling = treeBytes + kitBytes + glBytes;
   log(`${GL_DIR}: ${mib(glBytes)}; working tree that travels: ${mib(treeBytes)}; with the kit and ${GL_DIR}: ${mib(travelling)} of ${mib(DEVICE_TREE_LIMIT_BYTES)}`);
-  if (travelling > DEVICE_TREE_LIMIT_BYTES) log('WARNING: over the device limit: the call would be refused');
+  if (travelling > DEVICE_TREE_LIMIT_BYTES) {
+    log(`WARNING: over the device limit by ${mib(travelling - DEVICE_TREE_LIMIT_BYTES)}: the call would be refused; move big folders out of the tree for the call`);
+  }
+  if (args.ort) log(`room left for the model and the rest of the tree: ${mib(DEVICE_TREE_LIMIT_BYTES - kitBytes - glBytes)}`);
 }
 
-/** Runs the kit as the device would: a scratch copy of the kit alone (no node_modules above it), 1 timed run. */
+/** Runs the kit as the device would: a scratch copy of the kit alone (no node_modules above it), 1 timed run; with
+ * --ort, onnxruntime on a scratch copy of the fixture model (on SwiftShader, which Dawn here falls back to anyway). */
 function checkHere(): void {
   const scratch = mkdtempSync(join(tmpdir(), 'device-kit-check-'));
   try {
     const kitCopy = join(scratch, KIT_DIR);
     cpSync(KIT_DIR, kitCopy, { recursive: true });
-    log(`check: running ${kitCopy}/run.sh --runs 1 --warmup 0`);
-    runOrThrow('nice', ['-n', '10', 'bash', join(kitCopy, 'run.sh'), '--runs', '1', '--warmup', '0'], {
-      env: { ...process.env, OUT: join(scratch, 'out'), GPU_NAME: 'check', NODE_PATH: '' },
+    const ortEnv: Record<string, string> = {};
+    if (args.ort) {
+      cpSync(CHECK_MODEL_DIR, join(scratch, CHECK_MODEL_DIR), { recursive: true });
+      Object.assign(ortEnv, { ORT_MODEL: CHECK_MODEL_DIR, ORT_PRECISION: 'both', ORT_RUNS: '1', ORT_WARMUP: '0', ORT_TIMEOUT: '900' });
+      // onnxruntime's own Dawn has no fallback: point every Vulkan client at SwiftShader, as the kernel bench ends up.
+      if (!process.env.VK_ICD_FILENAMES && existsSync(SWIFTSHADER_ICD)) ortEnv.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
+    }
+    log(`check: running ${kitCopy}/run.sh --runs 1 --warmup 0${args.ort ? ` with ${Object.entries(ortEnv).map(([k, v]) => `${k}=${v}`).join(' ')}` : ''}`);
+    // Its exit status is not the verdict: SwiftShader has no shader-f16, so the fp16 attempt fails here (below).
+    const ran = spawnSync('nice', ['-n', '10', 'bash', join(kitCopy, 'run.sh'), '--runs', '1', '--warmup', '0'], {
+      env: { ...process.env, ...ortEnv, OUT: join(scratch, 'out'), GPU_NAME: 'check', NODE_PATH: '' },
       cwd: scratch,
+      stdio: 'inherit',
     });
-    const report = JSON.parse(readFileSync(join(scratch, 'out', 'node-dawn-check.json'), 'utf8')) as { kind: string; kernels: Record<string, unknown> };
-    log(`check: ${report.kind} with ${Object.keys(report.kernels).length} kernels; OK`);
+    log(`check: run.sh exited with ${ran.status ?? ran.signal}`);
+    const outFiles = readdirSync(join(scratch, 'out'));
+    log(`check: $OUT has ${outFiles.join(', ')}`);
+    const report = JSON.parse(readFileSync(join(scratch, 'out', 'node-dawn-check.json'), 'utf8')) as NodeBenchReport;
+    log(`check: ${report.kind} with ${Object.keys(report.kernels).length} kernels, ${report.ort.length} onnxruntime entries`);
+    if (args.ort) {
+      const ort = JSON.parse(readFileSync(join(scratch, 'out', 'ort-node-webgpu-check.json'), 'utf8')) as OrtInNodeReport[];
+      for (const result of ort) log(`check: ${ortResultLine(result)}`);
+      const [fp32, fp16] = ort;
+      if (fp32?.status !== 'ok') throw new Error('check: onnxruntime did not run the fp32 graphs');
+      if (fp16?.status !== 'ok' && !(report.adapter.software && /requires f16/.test(fp16?.detail ?? ''))) {
+        throw new Error('check: the fp16 attempt neither ran nor failed for want of shader-f16 on a software adapter');
+      }
+      if (report.ort.length !== 2) throw new Error('check: the onnxruntime results are not in the kernel report');
+    } else if (ran.status !== 0) {
+      throw new Error(`check: run.sh failed (exit ${ran.status ?? ran.signal})`);
+    }
+    log('check: OK');
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
@@ -160,8 +244,12 @@ async function main(): Promise<void> {
   if (!hasCommand('xz')) throw new Error('xz is needed to build the kit (apt-get install xz-utils)');
   rmSync(KIT_DIR, { recursive: true, force: true });
   mkdirSync(KIT_DIR, { recursive: true });
-  await bundleBench();
+  await bundleBench('bench-node.mjs');
   copyWebgpu();
+  if (args.ort) {
+    await bundleBench('bench-ort.mjs');
+    copyOrtNode();
+  }
   packNode();
   copyFileSync('scripts/device-kit-run.sh', join(KIT_DIR, 'run.sh'));
   chmodSync(join(KIT_DIR, 'run.sh'), 0o755);
@@ -169,7 +257,12 @@ async function main(): Promise<void> {
   reportSizes();
   if (args.check) checkHere();
   log('on a device machine, one call (the bench runs 50 times after 10 warm-up; the results come back in $OUT):');
-  console.log(`\n  ${DEVICE_CALL}\n`);
+  if (args.ort) {
+    log('then onnxruntime-node WebGPU EP: 20 runs after 5 warm-up per graph, at most ORT_TIMEOUT=90 s; ORT_MODEL (default');
+    log('public/models/deit-tiny-beans, relative to the repository) and ORT_PRECISION (fp32, fp16 or both; default fp32) pick');
+    log('what it times, e.g. command: "ORT_PRECISION=fp16 bash .work/device/run.sh" with only the fp16 files in the tree');
+  }
+  console.log(`\n  ${args.ort ? DEVICE_CALL_ORT : DEVICE_CALL}\n`);
   log('then: copy node-dawn-<gpu>.json into docs/bench/ and run npm run plot -- --node docs/bench/node-dawn-<gpu>.json');
 }
 
