@@ -14,7 +14,7 @@ import { SHIPPED_MODEL_DIR, STAND_IN_MODEL_DIR } from '../lib/modelFiles';
 export const APP_MARKERS = {
   shell: '[data-testid="nav-diagnose"]',
   photoInput: '[data-testid="gallery-input"]',
-  modelLoading: '[data-testid="model-loading"]',
+  modelReady: '[data-model-status="ready"]',
   modelMissing: '[data-testid="model-missing"]',
   diagnosis: '[data-testid="diagnosis"]',
   error: '[data-testid="error"]',
@@ -48,7 +48,7 @@ function markerScript(markers: typeof APP_MARKERS): string {
     window.__coldStart = times;
     const check = () => {
       if (times.shell === undefined && document.querySelector(markers.shell)) times.shell = performance.now();
-      if (times.usable === undefined && document.querySelector(markers.photoInput) && !document.querySelector(markers.modelLoading)) times.usable = performance.now();
+      if (times.usable === undefined && document.querySelector(markers.photoInput) && document.querySelector(markers.modelReady)) times.usable = performance.now();
       if (times.diagnosis === undefined && document.querySelector(markers.diagnosis)) times.diagnosis = performance.now();
     };
     new MutationObserver(check).observe(document, { subtree: true, childList: true, attributes: true });
@@ -109,12 +109,11 @@ export async function measureColdStart(options: { log: (line: string) => void; p
   let modelNote = 'shipped model (public/models/deit-tiny-beans)';
   if (!existsSync(join(SHIPPED_MODEL_DIR, 'manifest.json'))) {
     // No shipped model: build with a copy of public/ whose models/deit-tiny-beans is the bench's model,
-    // so the service worker precaches it exactly as it would the real one. The preliminary model is left
-    // out: a build with the shipped model no longer carries it.
+    // so the app loads and caches it exactly as it would the real one.
     publicDir = resolve(WORK, 'public');
     rmSync(publicDir, { recursive: true, force: true });
     mkdirSync(publicDir, { recursive: true });
-    cpSync('public', publicDir, { recursive: true, filter: (src) => !src.includes('deit-tiny-beans-preliminary') });
+    cpSync('public', publicDir, { recursive: true });
     cpSync(options.modelDir, join(publicDir, 'models/deit-tiny-beans'), { recursive: true });
     modelNote = `no shipped model: ${options.modelDir === resolve(STAND_IN_MODEL_DIR) ? 'the untrained stand-in' : options.modelDir} copied to models/deit-tiny-beans/ of the build`;
   }

@@ -16,7 +16,6 @@ export const queryClient = new QueryClient({
 export const HISTORY_QUERY_KEY = ['history'] as const;
 const HEAD_SETTING = 'custom-head';
 const BACKEND_KEY = 'leaf-lens.backend';
-const FALLBACK_MODEL_KEY = 'leaf-lens.fallback-model';
 
 export function getLocation(): Promise<SavedLocation | undefined> {
   if (!('geolocation' in navigator)) return Promise.resolve(undefined);
@@ -37,19 +36,6 @@ export function storedBackendPreference(): BackendPreference {
 
 export function rememberBackendPreference(value: BackendPreference): void {
   try { localStorage.setItem(BACKEND_KEY, value); } catch { /* not remembered in private mode */ }
-}
-
-/** The model the user chose to use while the built-in one is missing (see ModelStatus). */
-export function rememberedFallbackModel(): string | null {
-  try { return localStorage.getItem(FALLBACK_MODEL_KEY); } catch { return null; }
-}
-
-export function rememberFallbackModel(url: string): void {
-  try { localStorage.setItem(FALLBACK_MODEL_KEY, url); } catch { /* asked again next time */ }
-}
-
-export function forgetFallbackModel(): void {
-  try { localStorage.removeItem(FALLBACK_MODEL_KEY); } catch { /* nothing kept */ }
 }
 
 export function setupApp(createEngine: EngineFactory): Promise<void> {

@@ -18,12 +18,19 @@ export const LABELS = ['angular_leaf_spot', 'bean_rust', 'healthy'];
 /** Diagnosis + drawn heatmap can take a while on software WebGPU / WASM on 2 shared cores. */
 export const SLOW = 180_000;
 
+/** The app on the untrained test fixture (small and fast: for flows, not for answers). */
 export function appUrl(baseUrl: string, extra = ''): string {
   return `${baseUrl}/index.html?model=${FIXTURE_MODEL}&backend=wasm${extra}`;
 }
 
+/** The app on its shipped, trained model (the default), on WASM. */
+export function shippedAppUrl(baseUrl: string): string {
+  return `${baseUrl}/index.html?backend=wasm`;
+}
+
+/** Until the model has settled: ready, missing or failed (the loading card alone can be absent before loading starts). */
 export async function waitForModel(page: Page): Promise<void> {
-  await page.waitForSelector('[data-testid=model-loading]', { state: 'detached', timeout: SLOW });
+  await page.waitForSelector('[data-model-status=ready], [data-model-status=missing], [data-model-status=error]', { state: 'attached', timeout: SLOW });
 }
 
 /** Uploads through the camera input and waits for the diagnosis and its drawn heatmap. */

@@ -6,7 +6,7 @@ import { mkdirSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startBrowserHarness, type BrowserHarness } from '../browser/harness';
-import { appErrors, appUrl, SLOW, waitForDiagnosis, waitForModel } from './helpers';
+import { appErrors, appUrl, shippedAppUrl, SLOW, waitForDiagnosis, waitForModel } from './helpers';
 
 let harness: BrowserHarness;
 beforeAll(async () => { harness = await startBrowserHarness(); mkdirSync(DIR, { recursive: true }); }, SLOW);
@@ -65,7 +65,7 @@ for (const [kind, viewport] of [['phone-360x740', { width: 360, height: 740 }], 
   describe(kind, () => {
     test('home, diagnosis, comparison, history and settings', async () => {
       const { page, context, errors } = await harness.newPage({ viewport });
-      await page.goto(appUrl(harness.baseUrl));
+      await page.goto(shippedAppUrl(harness.baseUrl));
       await waitForModel(page);
       await page.screenshot({ path: `${DIR}/${kind}-home.png` });
       if (kind === 'phone-360x740') expect(await controlProblems(page, 40)).toEqual([]);

@@ -6,7 +6,7 @@ import { mkdirSync } from 'node:fs';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { startBrowserHarness, type BrowserHarness } from '../browser/harness';
 import {
-  appErrors, appUrl, diagnoseFile, FIXTURE_MODEL, pixelStats, SLOW, tempDir, VAL_PHOTOS, waitForModel,
+  appErrors, appUrl, diagnoseFile, shippedAppUrl, FIXTURE_MODEL, pixelStats, SLOW, tempDir, VAL_PHOTOS, waitForModel,
   writeFile,
 } from './helpers';
 
@@ -17,14 +17,13 @@ const SCREENSHOTS = 'docs/screenshots';
 
 test('without the trained model the app says so plainly and offers the labelled test model', async () => {
   const { page, context, errors } = await harness.newPage({ viewport: { width: 360, height: 740 } });
-  // A build with no preliminary model either (the case this test is about; the next test covers the other).
-  await page.route('**/models/deit-tiny-beans-preliminary/**', (route) => route.fulfill({ status: 404, body: 'not here' }));
-  await page.goto(`${harness.baseUrl}/index.html?backend=wasm`);
+  // A build without the shipped model (a fork that has not trained one yet).
+  await page.route('**/models/deit-tiny-beans/**', (route) => route.fulfill({ status: 404, body: 'not here' }));
+  await page.goto(shippedAppUrl(harness.baseUrl));
   const missing = page.locator('[data-testid=model-missing]');
   await missing.waitFor({ timeout: SLOW });
   await expect(missing.textContent()).resolves.toMatch(/not included in this build.*docs\/training\.md/s);
   await expect(page.locator('[data-testid=use-fixture]').textContent()).resolves.toMatch(/untrained test model — results are meaningless/i);
-  await expect(page.locator('[data-testid=use-preliminary]').count()).resolves.toBe(0);
   mkdirSync(SCREENSHOTS, { recursive: true });
   await page.screenshot({ path: `${SCREENSHOTS}/phone-360x740-model-missing.png` });
   await page.locator('[data-testid=use-fixture]').click();
@@ -36,37 +35,45 @@ test('without the trained model the app says so plainly and offers the labelled 
   await context.close();
 }, SLOW * 2);
 
-// The committed CPU-trained model below the ship floor (docs/training.md). Delete this test with the folder
-// once the shipped model is in public/models/deit-tiny-beans/.
-const PRELIMINARY = 'models/deit-tiny-beans-preliminary/';
-test('the preliminary model: offered with its accuracy, remembered, and every answer marked as a hint', async () => {
-  const manifest = JSON.parse(readFileSync(`public/${PRELIMINARY}manifest.json`, 'utf8'));
-  const percent = `${Math.round(manifest.training.val_accuracy * 100)}%`;
+const SHIPPED = 'models/deit-tiny-beans/';
+test('the shipped model: the default, right on a val photo of each class, its accuracy in settings, no warning', async () => {
+  const manifest = JSON.parse(readFileSync(`public/${SHIPPED}manifest.json`, 'utf8'));
   const { page, context, errors } = await harness.newPage({ viewport: { width: 360, height: 740 } });
-  await page.goto(`${harness.baseUrl}/index.html?backend=wasm`);
-  const offer = page.locator('[data-testid=use-preliminary]');
-  await offer.waitFor({ timeout: SLOW });
-  await expect(offer.textContent()).resolves.toContain(percent);
-  await expect(page.locator('[data-testid=model-missing]').textContent()).resolves.toMatch(/preliminary model/i);
-  await page.screenshot({ path: `${SCREENSHOTS}/phone-360x740-model-preliminary-offer.png` });
-  await offer.click();
+  await page.goto(shippedAppUrl(harness.baseUrl));
   await waitForModel(page);
-  expect(new URL(page.url()).searchParams.get('model')).toBe(PRELIMINARY);
-  const label = await diagnoseFile(page, VAL_PHOTOS.bean_rust);
-  expect(['angular_leaf_spot', 'bean_rust', 'healthy']).toContain(label);
-  await expect(page.locator('[data-testid=preliminary-banner]').textContent()).resolves.toContain(percent);
-  await expect(page.locator('[data-testid=untrained-banner]').count()).resolves.toBe(0);
-  await page.screenshot({ path: `${SCREENSHOTS}/phone-360x740-preliminary-diagnosis.png` });
-  // A later start without ?model= (as from the home screen) goes straight to the chosen model.
-  await page.goto(`${harness.baseUrl}/index.html?backend=wasm`);
-  await page.waitForFunction((url) => new URL(location.href).searchParams.get('model') === url, PRELIMINARY, { timeout: SLOW });
-  await waitForModel(page);
-  await expect(page.locator('[data-testid=model-missing]').count()).resolves.toBe(0);
+  for (const [label, photo] of Object.entries(VAL_PHOTOS)) {
+    await page.locator('[data-testid=nav-diagnose]').click();
+    expect(await diagnoseFile(page, photo)).toBe(label);
+    await expect(page.locator('[data-testid=preliminary-banner]').count()).resolves.toBe(0);
+    await expect(page.locator('[data-testid=untrained-banner]').count()).resolves.toBe(0);
+  }
+  await page.screenshot({ path: `${SCREENSHOTS}/phone-360x740-shipped-diagnosis.png` });
   await page.locator('[data-testid=nav-settings]').click();
-  await expect(page.locator('[data-testid=settings]').textContent()).resolves.toContain('deit-tiny-beans-preliminary');
-  expect(appErrors(errors).filter((e) => !/Failed to load resource/.test(e))).toEqual([]);
+  const settings = await page.locator('[data-testid=settings]').textContent();
+  expect(settings).toContain(manifest.title);
+  expect(settings).toContain(`${(manifest.training.val_accuracy * 100).toFixed(1)}%`);
+  expect(appErrors(errors)).toEqual([]);
   await context.close();
 }, SLOW * 3);
+
+test('a trained head under the ship floor: every answer is marked as a hint, with its accuracy', async () => {
+  // The shipped head as if retrained to 80 % (say, on fewer photos) and loaded from disk in settings.
+  const head = JSON.parse(readFileSync(`public/${SHIPPED}head.json`, 'utf8'));
+  const weaker = writeFile(tempDir('leaf-lens-head-'), 'beans-head-80.json', JSON.stringify({ ...head, metrics: { ...head.metrics, val_accuracy: 0.8 } }));
+  const { page, context, errors } = await harness.newPage({ viewport: { width: 360, height: 740 } });
+  await page.goto(shippedAppUrl(harness.baseUrl));
+  await waitForModel(page);
+  await page.locator('[data-testid=nav-settings]').click();
+  await page.setInputFiles('[data-testid=head-input]', weaker);
+  await page.waitForSelector('text=beans-head-80.json', { timeout: 30_000 });
+  await page.locator('[data-testid=nav-diagnose]').click();
+  await diagnoseFile(page, VAL_PHOTOS.bean_rust);
+  await expect(page.locator('[data-testid=preliminary-banner]').textContent()).resolves.toContain('80%');
+  await expect(page.locator('[data-testid=untrained-banner]').count()).resolves.toBe(0);
+  await page.screenshot({ path: `${SCREENSHOTS}/phone-360x740-preliminary-diagnosis.png` });
+  expect(appErrors(errors)).toEqual([]);
+  await context.close();
+}, SLOW * 2);
 
 test('WebGPU backend: shown as "webgpu", and its heatmap is drawn', async () => {
   const { page, context, errors } = await harness.newPage({ viewport: { width: 360, height: 740 } });
@@ -171,7 +178,8 @@ test('a full storage quota keeps the result on screen, loses nothing saved, and 
 
 test('a model folder loaded from disk is validated by the engine, used, and kept across reloads', async () => {
   const { page, context, errors } = await harness.newPage({ viewport: { width: 360, height: 740 } });
-  await page.goto(`${harness.baseUrl}/index.html?backend=wasm`);
+  await page.route('**/models/deit-tiny-beans/**', (route) => route.fulfill({ status: 404, body: 'not in this build' }));
+  await page.goto(shippedAppUrl(harness.baseUrl));
   await page.locator('[data-testid=model-missing]').waitFor({ timeout: SLOW });
   // A folder without manifest.json is refused with a plain message.
   const dir = tempDir('leaf-lens-folder-');

@@ -1,7 +1,5 @@
 // Bad input, each refused with the right typed error (a farmer's message plus a developer's detail), on the
 // fixture model served through page.route with broken copies; images from test/fixtures/images.
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startBrowserHarness, type BrowserHarness } from '../browser/harness';
 import { FIXTURE_MODEL_DIR, imageBase64, openDriver, serveModel, solidPng, type ModelEdit } from './support';
@@ -81,16 +79,14 @@ describe('model files', () => {
     expect(events.second.filter((e) => e.kind === 'download').map((e) => e.fromCache)).toEqual([true, true, true, true]);
   });
 
-  test('the default model folder: loads when the trained model is installed, else model-missing', async () => {
-    const installed = existsSync(join(process.cwd(), 'public/models/deit-tiny-beans/manifest.json'));
+  test('the default model folder (the shipped, trained model) loads', async () => {
     const outcome = await driver.page.evaluate(async (base) => {
       try {
         (await window.leafLens.createEngine(`${base}/models/deit-tiny-beans/`, { backend: 'wasm', modelCache: window.leafLens.memoryFileCache() })).dispose();
         return { ok: true };
       } catch (e) { const err = e as { code: string; message: string; detail: string; name: string }; return { ok: false, code: err.code, message: err.message, detail: err.detail, name: err.name }; }
     }, harness.baseUrl);
-    if (installed) expect(outcome).toEqual({ ok: true });
-    else expectRefused(outcome, 'model-missing', /deit-tiny-beans/);
+    expect(outcome).toEqual({ ok: true });
   }, 120_000);
 
   test('no model folder (the dev server answers with its index.html) → model-missing', async () => {

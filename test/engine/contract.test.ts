@@ -159,13 +159,12 @@ describe('validateHead', () => {
   });
 });
 
-// Every committed model folder: the pipeline's fixtures (random-init, trained:false) and trained exports
-// (the shipped model once it exists, a preliminary one meanwhile).
+// Every committed model folder: the pipeline's fixtures (random-init, trained:false) and the shipped, trained model.
 const MODELS = join(process.cwd(), 'public/models');
 describe('committed model folders', () => {
   const folders = readdirSync(MODELS).filter((f) => existsSync(join(MODELS, f, 'manifest.json'))).sort();
-  test('the test fixtures are among them', () => {
-    expect(folders).toEqual(expect.arrayContaining(['fixture-deit-micro', 'fixture-deit-micro-distilled']));
+  test('the shipped model and the test fixtures are among them', () => {
+    expect(folders).toEqual(expect.arrayContaining(['deit-tiny-beans', 'fixture-deit-micro', 'fixture-deit-micro-distilled']));
   });
   test.each(folders)('%s: manifest, files and default head pass validation', (folder) => {
     const dir = join(MODELS, folder);

@@ -27,11 +27,13 @@ import { PhotoPicker } from './PhotoPicker';
 
 export function DiagnosePanel({ onRetryModel }: { onRetryModel: () => void }) {
   const reopened = useAppStore(selectReopened);
+  const modelStatus = useAppStore(selectModelStatus);
+  // data-model-status: lets tests and benchmarks wait for a settled model rather than guess from the DOM.
   return (
-    <>
+    <div className="diagnose-panel" data-model-status={modelStatus}>
       <ModelStatus onRetry={onRetryModel} />
       {reopened ? <ReopenedEntry entry={reopened} /> : <LiveDiagnosis />}
-    </>
+    </div>
   );
 }
 
