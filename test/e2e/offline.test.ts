@@ -1,7 +1,8 @@
 // Offline PWA on a production build (`vite build` + `vite preview`): opened once online, then reloaded
-// and used with the network off — app shell, ORT wasm, model files and samples all come from the service
-// worker's precache. Then a new build is deployed: the app offers the update and applies it on request.
-import { rmSync } from 'node:fs';
+// and used with the network off — app shell, ORT wasm and samples come from the service worker's precache,
+// the model's files from the engine's verified cache (the precache leaves models/ out: a phone downloads only
+// the model and precision it runs). Then a new build is deployed: the app offers the update and applies it on request.
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { build, preview, type Plugin, type PreviewServer } from 'vite';
@@ -52,6 +53,9 @@ test('offline after one visit; a new build is offered as an update and applied o
   page.on('console', (msg) => { if (msg.type() === 'error') errors.push(msg.text()); });
   page.on('pageerror', (err) => errors.push(String(err)));
   const url = `${baseUrl}/index.html?model=${FIXTURE_MODEL}&backend=wasm`;
+  const precache = readFileSync(join(root, 'build-1', 'sw.js'), 'utf8');
+  expect(precache).toMatch(/\.wasm/);
+  expect(precache).not.toMatch(/models\//);
   const buildOf = () => page.evaluate(() => document.querySelector('meta[name=test-build]')?.getAttribute('content'));
 
   await page.goto(url);

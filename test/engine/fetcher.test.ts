@@ -123,6 +123,22 @@ describe('fetchJson', () => {
     stubFetch(new TypeError('Failed to fetch'));
     expect(await codeOf(fetchJson(MANIFEST_URL, 'manifest.json', undefined, memoryFileCache()))).toBe('model-missing');
   });
+  test('while the browser says it is offline, the stored copy is used without a request', async () => {
+    const cache = memoryFileCache();
+    stubFetch(() => new Response('{"a":2}', { status: 200, headers: { 'content-type': 'application/json' } }));
+    expect(await fetchJson(MANIFEST_URL, 'manifest.json', undefined, cache)).toEqual({ a: 2 });
+    const calls = stubFetch(new TypeError('Failed to fetch'));
+    vi.stubGlobal('navigator', { onLine: false });
+    try {
+      expect(await fetchJson(MANIFEST_URL, 'manifest.json', undefined, cache)).toEqual({ a: 2 });
+      expect(calls).toHaveLength(0);
+      // Nothing stored: it still asks the network (navigator.onLine can be wrong), and says what failed.
+      expect(await codeOf(fetchJson(MANIFEST_URL, 'manifest.json', undefined, memoryFileCache()))).toBe('model-missing');
+      expect(calls).toHaveLength(1);
+    } finally {
+      vi.unstubAllGlobals();
+    }
+  });
   test('invalid JSON → model-corrupt', async () => {
     stubFetch(() => new Response('{"a":', { status: 200, headers: { 'content-type': 'application/json' } }));
     expect(await codeOf(fetchJson(MANIFEST_URL, 'manifest.json'))).toBe('model-corrupt');

@@ -91,6 +91,11 @@ function parseJson(text: string, url: string, what: string): unknown {
  * With a cache, the last good copy is kept and used when the network is unreachable (offline use). */
 export async function fetchJson(url: string, what: string, signal?: AbortSignal, cache?: ModelFileCache): Promise<unknown> {
   const key = `${url}#last-good`;
+  // Known offline: the stored copy without a request that can only fail (and log an error).
+  if (cache && typeof navigator !== 'undefined' && navigator.onLine === false) {
+    const stored = await cache.match(key);
+    if (stored) return parseJson(new TextDecoder().decode(stored), url, what);
+  }
   let response: Response;
   try {
     response = await fetchOrExplain(url, what, signal);

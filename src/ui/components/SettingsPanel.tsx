@@ -109,7 +109,8 @@ export function SettingsPanel() {
       )}
 
       {installAvailable && <button type="button" className="button primary" onClick={() => void promptInstall()}>{t('settings.install')}</button>}
-      {offlineReady && <p className="ok-text">{t('settings.offlineReady')}</p>}
+      {/* The service worker keeps the app; the engine's own verified cache keeps the model it has loaded. */}
+      {offlineReady && model && <p className="ok-text">{t('settings.offlineReady')}</p>}
 
       <h3>{t('settings.privacyHeading')}</h3>
       <p data-testid="privacy">{t('settings.privacy')}</p>
