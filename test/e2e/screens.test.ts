@@ -6,7 +6,7 @@ import { mkdirSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startBrowserHarness, type BrowserHarness } from '../browser/harness';
-import { appErrors, appUrl, shippedAppUrl, SLOW, waitForDiagnosis, waitForModel } from './helpers';
+import { appErrors, appUrl, shippedAppUrl, SLOW, uploadPhoto, VAL_PHOTOS, waitForDiagnosis, waitForModel } from './helpers';
 
 let harness: BrowserHarness;
 beforeAll(async () => { harness = await startBrowserHarness(); mkdirSync(DIR, { recursive: true }); }, SLOW);
@@ -162,3 +162,32 @@ test('desktop: a pasted image and a dropped file are diagnosed', async () => {
   await waitForDiagnosis(page);
   await context.close();
 }, SLOW);
+
+test('a photo chosen while the model downloads stays put when the model becomes ready (no layout jump)', async () => {
+  const { page, context, errors } = await harness.newPage({ viewport: { width: 360, height: 740 } });
+  // A slow first visit: the weights arrive 5 s late, so the photo is on screen well before the model.
+  await page.route('**/models/deit-tiny-beans/model.weights', async (route) => { await new Promise((r) => setTimeout(r, 5000)); await route.continue(); });
+  await page.goto(shippedAppUrl(harness.baseUrl));
+  const status = page.locator('[data-testid=model-loading]');
+  await status.waitFor({ timeout: SLOW });
+  await page.evaluate(() => {
+    const w = window as unknown as { shift: number };
+    w.shift = 0;
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries() as unknown as { value: number; hadRecentInput: boolean }[]) if (!e.hadRecentInput) w.shift += e.value;
+    }).observe({ type: 'layout-shift', buffered: false });
+  });
+  await uploadPhoto(page, VAL_PHOTOS.bean_rust);
+  const photo = page.locator('[data-testid=photo-card]');
+  await photo.waitFor();
+  const before = await photo.boundingBox();
+  // The progress stays in view (above the bottom nav) while the photo waits.
+  const card = await status.boundingBox();
+  expect(card && card.y >= 0 && card.y + card.height <= 740).toBe(true);
+  await waitForDiagnosis(page);
+  expect((await photo.boundingBox())?.y).toBeCloseTo(before!.y, 0);
+  const shift = await page.evaluate(() => (window as unknown as { shift: number }).shift);
+  expect(shift).toBeLessThan(0.05);
+  expect(appErrors(errors)).toEqual([]);
+  await context.close();
+}, SLOW * 2);
