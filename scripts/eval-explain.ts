@@ -5,7 +5,7 @@
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { accuracy, aggregateCurves, bestRollout, roundRobin, topPatchAgreement, type PhotoRecord } from '../bench/lib/evalAggregate';
+import { accuracy, aggregateCurves, bestRollout, confidenceSummary, roundRobin, topPatchAgreement, type PhotoRecord } from '../bench/lib/evalAggregate';
 import { machineReport } from '../bench/lib/machine';
 import { pickModelDir, readModel } from '../bench/lib/modelFiles';
 import type { EvalReport } from '../bench/lib/report';
@@ -103,6 +103,7 @@ async function main(): Promise<void> {
       perturbation_backend: perturbBackend,
       fill: "the photo's per-channel mean colour (of the model input), whole 16×16 patches",
       accuracy_unperturbed: accuracy(records),
+      confidence: confidenceSummary(records),
       methods,
       rollout_best: bestRollout(methods)?.name ?? null,
       top_patch_agreement: Object.keys(agreement).length > 0 ? { photos: Math.min(webgpuLimit, records.length), methods: agreement } : null,

@@ -42,6 +42,14 @@ function readJson<T>(path: string): T | null {
 
 const SOFTWARE_NOTE = 'software WebGPU (SwiftShader), correctness only';
 
+/** The app's sure / not-sure split as report lines (absent from reports older than the field). */
+function confidenceLines(confidence: EvalReport['confidence']): string[] {
+  if (!confidence) return [];
+  const share = (part: { photos: number; right: number }) =>
+    `${part.photos} of ${confidence.photos} photos (${((part.photos / confidence.photos) * 100).toFixed(1)} %), right on ${part.photos ? ((part.right / part.photos) * 100).toFixed(1) : '–'} % of them`;
+  return [`- answers the app shows as sure: ${share(confidence.sure)}; as "not sure": ${share(confidence.unsure)} — ${confidence.rule}`];
+}
+
 function main(): void {
   mkdirSync(args.out, { recursive: true });
   const sections: string[] = ['<!-- written by scripts/plot.ts from the JSON files next to it; do not edit -->'];
@@ -131,7 +139,8 @@ function main(): void {
     written.push('eval-curves.svg');
     const accuracy = evalReport.accuracy_unperturbed === null ? '–' : `${(evalReport.accuracy_unperturbed * 100).toFixed(1)} %`;
     sections.push(`## Perturbation test (${evalReport.created})`, '', notes.map((n) => `- ${n}`).join('\n'),
-      `- accuracy on the unperturbed photos: ${accuracy}; AUC = mean height of the curve over 10–90 %, in %`, '',
+      `- accuracy on the unperturbed photos: ${accuracy}; AUC = mean height of the curve over 10–90 %, in %`,
+      ...confidenceLines(evalReport.confidence), '',
       evalTableMarkdown(evalReport), '', agreementTableMarkdown(evalReport), '');
   }
 

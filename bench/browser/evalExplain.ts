@@ -6,6 +6,7 @@ import { explainOnCpu, GpuExplainer, withExplainDefaults, type ExplainDims, type
 import { decodePhoto } from '../../src/engine/image/decode';
 import { preprocessBitmap } from '../../src/engine/image/preprocess';
 import type { OutputName } from '../../src/engine/model/contract';
+import { softmax } from '../../src/engine/model/logits';
 import type { ExplainOptions } from '../../src/engine/types';
 import type { EvalCase, PhotoRecord } from '../lib/evalAggregate';
 import { argmax, fillPatches, meanColour, PERTURBATION_FRACTIONS, randomOrder, removalOrder, removedCount } from '../lib/perturb';
@@ -118,7 +119,8 @@ export class EvalSession {
     const hasRelevance = this.wasm.lrp !== undefined;
     const fetches: OutputName[] = ['logits', 'attentions', 'attention_grads', ...(hasRelevance ? ['attention_relevance' as const] : [])];
     const out = await (this.wasm.lrp ?? this.wasm.full).run(this.feeds(this.wasm, pixels), fetches);
-    const predicted = argmax((await out.logits!.getData()) as Float32Array);
+    const logits = (await out.logits!.getData()) as Float32Array;
+    const predicted = argmax(logits);
     const tensors: ExplainTensors<Float32Array> = {
       attentions: (await out.attentions!.getData()) as Float32Array,
       attentionGrads: (await out.attention_grads!.getData()) as Float32Array,
@@ -188,7 +190,7 @@ export class EvalSession {
       }
       kept[c.name] = result;
     }
-    return { path: url, label, predicted, kept, topPatch, forwardRuns: predictions.size };
+    return { path: url, label, predicted, kept, topPatch, forwardRuns: predictions.size, probabilities: Array.from(softmax(logits)) };
   }
 
   async close(): Promise<void> {

@@ -1,5 +1,6 @@
 // Turns per-photo perturbation records into curves, AUCs and top-patch agreement (pure, Node and browser).
-import type { EvalMethodResult } from './report';
+import { assessConfidence, MAX_CONFIDENT_ENTROPY, MIN_CONFIDENT_PROBABILITY } from '../../src/store/uncertainty';
+import type { ConfidenceSummary, EvalMethodResult } from './report';
 import { normalizedAuc } from './perturb';
 
 export interface EvalCase {
@@ -21,6 +22,8 @@ export interface PhotoRecord {
   topPatch: Record<string, { wasm: number; webgpu?: number }>;
   /** Distinct perturbed inputs run through the model for this photo. */
   forwardRuns?: number;
+  /** Softmax of the unperturbed logits, in label order. */
+  probabilities?: number[];
 }
 
 export function aggregateCurves(records: readonly PhotoRecord[], cases: readonly EvalCase[], fractions: readonly number[]): EvalMethodResult[] {
@@ -79,6 +82,27 @@ export function accuracy(records: readonly PhotoRecord[]): number | null {
   const labelled = records.filter((r) => r.label >= 0);
   if (labelled.length === 0) return null;
   return labelled.filter((r) => r.label === r.predicted).length / labelled.length;
+}
+
+/** How the app's own "sure / not sure" rule (src/store/uncertainty.ts) splits the labelled photos, and how often
+ * each side is right: what a farmer can expect from an answer shown as sure. Null without probabilities. */
+export function confidenceSummary(records: readonly PhotoRecord[]): ConfidenceSummary | null {
+  const scored = records.filter((r) => r.label >= 0 && r.probabilities && r.probabilities.length > 0);
+  if (scored.length === 0) return null;
+  const sure = { photos: 0, right: 0 };
+  const unsure = { photos: 0, right: 0 };
+  for (const r of scored) {
+    const { top, unsure: isUnsure } = assessConfidence(r.probabilities!);
+    const side = isUnsure ? unsure : sure;
+    side.photos += 1;
+    if (top === r.label) side.right += 1;
+  }
+  return {
+    rule: `sure when the top probability is at least ${MIN_CONFIDENT_PROBABILITY} and the normalised entropy at most ${MAX_CONFIDENT_ENTROPY} (src/store/uncertainty.ts)`,
+    photos: scored.length,
+    sure,
+    unsure,
+  };
 }
 
 /** Up to `limit` items taken round-robin over groups (classes), so a quick run still covers every class. */

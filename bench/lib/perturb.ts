@@ -88,9 +88,4 @@ export function normalizedAuc(xs: readonly number[], ys: readonly number[]): num
   return area / (xs[xs.length - 1]! - xs[0]!);
 }
 
-/** Index of the largest value (first one on ties). */
-export function argmax(values: ArrayLike<number>): number {
-  let best = 0;
-  for (let i = 1; i < values.length; i++) if (values[i]! > values[best]!) best = i;
-  return best;
-}
+export { argmax } from '../../src/engine/model/logits';

@@ -141,6 +141,14 @@ export interface EvalMethodResult {
   negative_auc: number;
 }
 
+/** The app's sure / not-sure split of the unperturbed val photos (bench/lib/evalAggregate.ts confidenceSummary). */
+export interface ConfidenceSummary {
+  rule: string;
+  photos: number;
+  sure: { photos: number; right: number };
+  unsure: { photos: number; right: number };
+}
+
 export interface EvalReport {
   kind: 'explain-eval';
   created: string;
@@ -152,6 +160,8 @@ export interface EvalReport {
   perturbation_backend: 'wasm' | 'webgpu';
   fill: string;
   accuracy_unperturbed: number | null;
+  /** Absent in reports written before it existed. */
+  confidence?: ConfidenceSummary | null;
   methods: EvalMethodResult[];
   /** Best discard ratio of rollout by the AUC gap (negative − positive). */
   rollout_best: string | null;

@@ -17,6 +17,7 @@ import { createEngineDevice, probeAdapter, watchDevice, type AdapterProbe } from
 import { decodePhoto } from './image/decode';
 import { preprocessBitmap, type CropRect } from './image/preprocess';
 import { graphOutputs, type GraphKind, type OutputName } from './model/contract';
+import { argmax, softmax } from './model/logits';
 import { cacheApiFileCache, memoryFileCache, type ModelFileCache } from './model/fetcher';
 import { validateHead, type Head } from './model/head';
 import { hasFp16, loadDefaultHead, loadGraphFiles, loadManifest, lrpGraphFile, modelFolderUrl, type GraphFiles, type LoaderContext } from './model/loader';
@@ -112,25 +113,6 @@ export interface EngineDiagnostics {
   liveOutputTensors: number;
   deviceGeneration: number;
   usesF16: boolean;
-}
-
-function softmax(logits: Float32Array): Float32Array {
-  let max = -Infinity;
-  for (const v of logits) max = Math.max(max, v);
-  const out = new Float32Array(logits.length);
-  let sum = 0;
-  for (let i = 0; i < logits.length; i++) {
-    out[i] = Math.exp(logits[i]! - max);
-    sum += out[i]!;
-  }
-  for (let i = 0; i < out.length; i++) out[i]! /= sum;
-  return out;
-}
-
-function argmax(values: Float32Array): number {
-  let best = 0;
-  for (let i = 1; i < values.length; i++) if (values[i]! > values[best]!) best = i;
-  return best;
 }
 
 /** lrp only when the model has an lrp graph in the precision in use. */

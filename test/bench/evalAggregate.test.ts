@@ -1,5 +1,5 @@
 import { expect, test } from 'vitest';
-import { accuracy, aggregateCurves, bestRollout, roundRobin, topPatchAgreement, type EvalCase, type PhotoRecord } from '../../bench/lib/evalAggregate';
+import { accuracy, aggregateCurves, bestRollout, confidenceSummary, roundRobin, topPatchAgreement, type EvalCase, type PhotoRecord } from '../../bench/lib/evalAggregate';
 
 const fractions = [0.1, 0.5, 0.9];
 const cases: EvalCase[] = [
@@ -48,4 +48,19 @@ test('top-patch agreement counts only photos where both paths ran', () => {
 test('round robin covers every group before repeating one', () => {
   expect(roundRobin([[1, 2, 3], [10, 20], [100]], 4)).toEqual([1, 10, 100, 2]);
   expect(roundRobin([[1], [2]], 10)).toEqual([1, 2]);
+});
+
+test("the app's sure / not-sure rule splits the photos, and each side's accuracy is counted", () => {
+  const withProbabilities = (label: number, probabilities: number[]): PhotoRecord => ({ ...record('p', label, 0, [], []), probabilities });
+  const summary = confidenceSummary([
+    withProbabilities(0, [0.9, 0.05, 0.05]), // sure, right
+    withProbabilities(1, [0.85, 0.1, 0.05]), // sure, wrong
+    withProbabilities(2, [0.3, 0.3, 0.4]), // not sure (top < 0.6), right
+    withProbabilities(0, [0.62, 0.33, 0.05]), // top ≥ 0.6 but entropy 0.76 > 0.7: not sure, right
+    withProbabilities(-1, [1, 0, 0]), // unlabelled: not counted
+    record('no-probabilities', 0, 0, [], []), // older record: not counted
+  ]);
+  expect(summary).toMatchObject({ photos: 4, sure: { photos: 2, right: 1 }, unsure: { photos: 2, right: 2 } });
+  expect(summary!.rule).toMatch(/0\.6.*0\.7.*uncertainty\.ts/);
+  expect(confidenceSummary([record('p', 0, 0, [], [])])).toBeNull();
 });
