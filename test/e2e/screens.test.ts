@@ -61,6 +61,18 @@ async function controlProblems(page: Page, minTarget: number): Promise<string[]>
   }, minTarget);
 }
 
+/** Sums layout shifts not caused by the user's own input (scored like Chrome's CLS) from now on; returns a reader. */
+async function trackLayoutShift(page: Page): Promise<() => Promise<number>> {
+  await page.evaluate(() => {
+    const w = window as unknown as { shift: number };
+    w.shift = 0;
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries() as unknown as { value: number; hadRecentInput: boolean }[]) if (!e.hadRecentInput) w.shift += e.value;
+    }).observe({ type: 'layout-shift', buffered: false });
+  });
+  return () => page.evaluate(() => (window as unknown as { shift: number }).shift);
+}
+
 for (const [kind, viewport] of [['phone-360x740', { width: 360, height: 740 }], ['desktop-1280x800', { width: 1280, height: 800 }]] as const) {
   describe(kind, () => {
     test('home, diagnosis, comparison, history and settings', async () => {
@@ -72,17 +84,11 @@ for (const [kind, viewport] of [['phone-360x740', { width: 360, height: 740 }], 
 
       // Layout shifts not caused by the user's own tap (the result arriving, the heatmap appearing) are
       // scored like Chrome's CLS; below 0.1 counts as good.
-      await page.evaluate(() => {
-        const w = window as unknown as { shift: number };
-        w.shift = 0;
-        new PerformanceObserver((list) => {
-          for (const e of list.getEntries() as unknown as { value: number; hadRecentInput: boolean }[]) if (!e.hadRecentInput) w.shift += e.value;
-        }).observe({ type: 'layout-shift', buffered: false });
-      });
+      const layoutShift = await trackLayoutShift(page);
       await page.locator('[data-testid=sample-bean_rust]').click();
       await waitForDiagnosis(page);
       await page.waitForTimeout(300);
-      const shift = await page.evaluate(() => (window as unknown as { shift: number }).shift);
+      const shift = await layoutShift();
       console.log(`[screens] ${kind}: layout shift while diagnosing ${shift.toFixed(4)}`);
       expect(shift).toBeLessThan(0.1);
       await page.screenshot({ path: `${DIR}/${kind}-diagnosis.png` });
@@ -170,13 +176,7 @@ test('a photo chosen while the model downloads stays put when the model becomes 
   await page.goto(shippedAppUrl(harness.baseUrl));
   const status = page.locator('[data-testid=model-loading]');
   await status.waitFor({ timeout: SLOW });
-  await page.evaluate(() => {
-    const w = window as unknown as { shift: number };
-    w.shift = 0;
-    new PerformanceObserver((list) => {
-      for (const e of list.getEntries() as unknown as { value: number; hadRecentInput: boolean }[]) if (!e.hadRecentInput) w.shift += e.value;
-    }).observe({ type: 'layout-shift', buffered: false });
-  });
+  const layoutShift = await trackLayoutShift(page);
   await uploadPhoto(page, VAL_PHOTOS.bean_rust);
   const photo = page.locator('[data-testid=photo-card]');
   await photo.waitFor();
@@ -186,7 +186,7 @@ test('a photo chosen while the model downloads stays put when the model becomes 
   expect(card && card.y >= 0 && card.y + card.height <= 740).toBe(true);
   await waitForDiagnosis(page);
   expect((await photo.boundingBox())?.y).toBeCloseTo(before!.y, 0);
-  const shift = await page.evaluate(() => (window as unknown as { shift: number }).shift);
+  const shift = await layoutShift();
   expect(shift).toBeLessThan(0.05);
   expect(appErrors(errors)).toEqual([]);
   await context.close();
