@@ -39,9 +39,9 @@ const CHECK_MODEL_DIR = 'public/models/fixture-deit-micro';
 const DEVICE_TREE_LIMIT_BYTES = 64 * 2 ** 20;
 /** The device README's list: libvulkan1 is the loader; libglvnd0 etc. back the NVIDIA ICD (libGLX_nvidia). */
 const GL_PACKAGES = ['libvulkan1', 'libegl1', 'libglvnd0', 'libopengl0', 'libgl1', 'libglx0', 'libgles2'];
+// The same call with or without --ort (run.sh times onnxruntime when the kit has it; fp32 by default: with the
+// 38 MiB kit, the model's 21.9 MiB of fp32 files leave 3.5 MiB for the rest of the tree).
 const DEVICE_CALL = 'run(carry: [".work/device", ".gl"], timeout_s: 180, command: "bash .work/device/run.sh")';
-// fp32 by default: with the 38 MiB kit, the model's 21.9 MiB of fp32 files leave 3.5 MiB for the rest of the tree.
-const DEVICE_CALL_ORT = 'run(carry: [".work/device", ".gl"], timeout_s: 180, command: "bash .work/device/run.sh")';
 
 const { values: args } = parseArgs({
   options: { check: { type: 'boolean', default: false }, ort: { type: 'boolean', default: false } },
@@ -262,7 +262,7 @@ async function main(): Promise<void> {
     log('public/models/deit-tiny-beans, relative to the repository) and ORT_PRECISION (fp32, fp16 or both; default fp32) pick');
     log('what it times, e.g. command: "ORT_PRECISION=fp16 bash .work/device/run.sh" with only the fp16 files in the tree');
   }
-  console.log(`\n  ${args.ort ? DEVICE_CALL_ORT : DEVICE_CALL}\n`);
+  console.log(`\n  ${DEVICE_CALL}\n`);
   log('then: copy node-dawn-<gpu>.json into docs/bench/ and run npm run plot -- --node docs/bench/node-dawn-<gpu>.json');
 }
 
