@@ -1,5 +1,6 @@
 // Turns per-photo perturbation records into curves, AUCs and top-patch agreement (pure, Node and browser).
-import { assessConfidence, MAX_CONFIDENT_ENTROPY, MIN_CONFIDENT_PROBABILITY } from '../../src/store/uncertainty';
+import { decideOutcome, DEFAULT_MAX_NORMALIZED_ENTROPY, DEFAULT_MIN_PROBABILITY } from '../../src/engine/model/domain';
+import { argmax } from '../../src/engine/model/logits';
 import type { ConfidenceSummary, EvalMethodResult } from './report';
 import { normalizedAuc } from './perturb';
 
@@ -84,7 +85,7 @@ export function accuracy(records: readonly PhotoRecord[]): number | null {
   return labelled.filter((r) => r.label === r.predicted).length / labelled.length;
 }
 
-/** How the app's own "sure / not sure" rule (src/store/uncertainty.ts) splits the labelled photos, and how often
+/** How the app's own "sure / not sure" rule (the default of src/engine/model/domain.ts, for heads without calibration) splits the labelled photos, and how often
  * each side is right: what a farmer can expect from an answer shown as sure. Null without probabilities. */
 export function confidenceSummary(records: readonly PhotoRecord[]): ConfidenceSummary | null {
   const scored = records.filter((r) => r.label >= 0 && r.probabilities && r.probabilities.length > 0);
@@ -92,13 +93,13 @@ export function confidenceSummary(records: readonly PhotoRecord[]): ConfidenceSu
   const sure = { photos: 0, right: 0 };
   const unsure = { photos: 0, right: 0 };
   for (const r of scored) {
-    const { top, unsure: isUnsure } = assessConfidence(r.probabilities!);
-    const side = isUnsure ? unsure : sure;
+    const top = argmax(r.probabilities!);
+    const side = decideOutcome({ probabilities: r.probabilities!, inDomain: true }) === 'sure' ? sure : unsure;
     side.photos += 1;
     if (top === r.label) side.right += 1;
   }
   return {
-    rule: `sure when the top probability is at least ${MIN_CONFIDENT_PROBABILITY} and the normalised entropy at most ${MAX_CONFIDENT_ENTROPY} (src/store/uncertainty.ts)`,
+    rule: `sure when the top probability is at least ${DEFAULT_MIN_PROBABILITY} and the normalised entropy at most ${DEFAULT_MAX_NORMALIZED_ENTROPY} (default rule of src/engine/model/domain.ts)`,
     photos: scored.length,
     sure,
     unsure,

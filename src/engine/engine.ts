@@ -17,8 +17,9 @@ import { createEngineDevice, probeAdapter, watchDevice, type AdapterProbe } from
 import { decodePhoto } from './image/decode';
 import { preprocessBitmap, type CropRect } from './image/preprocess';
 import { graphOutputs, type GraphKind, type OutputName } from './model/contract';
-import { argmax, softmax } from './model/logits';
+import { argmax } from './model/logits';
 import { cacheApiFileCache, memoryFileCache, type ModelFileCache } from './model/fetcher';
+import { judgeDiagnosis } from './model/domain';
 import { validateHead, type Head } from './model/head';
 import { hasFp16, loadDefaultHead, loadGraphFiles, loadManifest, lrpGraphFile, modelFolderUrl, type GraphFiles, type LoaderContext } from './model/loader';
 import { gridSizeOf, type Manifest } from './model/manifest';
@@ -183,6 +184,7 @@ class LeafLensEngine implements Engine {
       methods: methodsOf(m, usesF16),
       usesFp16: usesF16,
       totalBytes,
+      domainCheck: this.head.domain.openSet !== undefined,
     };
   }
 
@@ -546,7 +548,8 @@ class LeafLensEngine implements Engine {
       this.remember(run);
     }
 
-    const probabilities = softmax(run.logits);
+    const judged = judgeDiagnosis(this.head.domain, run.logits, run.features);
+    const probabilities = judged.probabilities;
     const top = argmax(probabilities);
     const explainedClass = options.targetClass ?? top;
     let resolved: Required<ExplainOptions>;
@@ -572,6 +575,12 @@ class LeafLensEngine implements Engine {
     return {
       labels: [...this.head.labels],
       probabilities,
+      logits: new Float32Array(run.logits),
+      features: new Float32Array(run.features),
+      outcome: judged.outcome,
+      domain: judged.domain,
+      // TODO(field helper, issue 11 item 3): photo-quality checks (src/engine/image/quality.ts) fill this.
+      quality: { issues: [] },
       top,
       explainedClass,
       options: resolved,

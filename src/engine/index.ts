@@ -13,3 +13,5 @@ export * from './types';
 export { EngineError, isEngineError } from './errors';
 export { createEngine, engineCachedOutputs, engineDevice, engineDiagnostics, memoryFileCache, DEFAULT_CACHE_NAME } from './engine';
 export type { CachedOutputs, EngineDiagnostics } from './engine';
+// The sure / unsure / not-bean-leaf rule, for saved answers that predate `Diagnosis.outcome`.
+export { decideOutcome } from './model/domain';

@@ -41,6 +41,8 @@ export interface ModelInfo {
   methods: ExplainMethod[];
   usesFp16: boolean;
   totalBytes: number;
+  /** The active head has feature statistics and an open-set rule: photos can be refused as not bean leaves. */
+  domainCheck: boolean;
 }
 
 export interface StageTimings {
@@ -74,10 +76,32 @@ export interface Heatmap {
   draw(canvas: HTMLCanvasElement | OffscreenCanvas, options: DrawOptions): Promise<number /* ms */>;
 }
 
+/** sure / unsure / not a bean leaf: the one answer the UI and history use (rule in src/engine/model/domain.ts). */
+export type DiagnosisOutcome = 'sure' | 'unsure' | 'not-bean-leaf';
+
+/** The open-set check behind `not-bean-leaf`: score > threshold means the photo does not look like the
+ * photos the head was trained on. Unchecked when the head has no statistics. */
+export type DomainCheck =
+  | { checked: true; score: number; threshold: number; inDomain: boolean }
+  | { checked: false };
+
+export type PhotoQualityIssue = 'too-dark' | 'overexposed' | 'blurred' | 'leaf-too-small';
+export interface PhotoQuality {
+  issues: PhotoQualityIssue[];
+}
+
 export interface Diagnosis {
   labels: string[];
-  /** Softmax of the head's logits, logit order. */
+  /** Calibrated probabilities, softmax(logits / T), logit order (T = 1 when the head has no calibration). */
   probabilities: Float32Array;
+  /** The head's raw logits (a several-leaf answer averages calibrated log-probabilities from these). */
+  logits: Float32Array;
+  /** The backbone's [F] features (teaching a class, corrections). */
+  features: Float32Array;
+  /** not-bean-leaf when out of domain; unsure below the head's confidence bar or with photo-quality issues. */
+  outcome: DiagnosisOutcome;
+  domain: DomainCheck;
+  quality: PhotoQuality;
   top: number;
   explainedClass: number;
   options: Required<ExplainOptions>;

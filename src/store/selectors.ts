@@ -1,7 +1,6 @@
 // Module-scope selectors: one field (or one derived primitive) each, so components re-render only when
 // what they show changes.
 import type { AppState } from './slices';
-import { assessConfidence } from './uncertainty';
 
 export const selectModelStatus = (s: AppState) => s.modelStatus;
 export const selectModel = (s: AppState) => s.model;
@@ -36,7 +35,7 @@ export const selectDiagnosisError = (s: AppState) => s.diagnosisError;
 export const selectComparison = (s: AppState) => s.comparison;
 export const selectComparing = (s: AppState) => s.comparing;
 /** Whether the diagnosis on screen is unsure (a boolean, so the selector result is stable). */
-export const selectUnsure = (s: AppState) => (s.diagnosis ? assessConfidence(s.diagnosis.probabilities).unsure : false);
+export const selectUnsure = (s: AppState) => (s.diagnosis ? s.diagnosis.outcome !== 'sure' : false);
 
 export const selectPanel = (s: AppState) => s.panel;
 export const selectAppError = (s: AppState) => s.appError;

@@ -61,6 +61,6 @@ test("the app's sure / not-sure rule splits the photos, and each side's accuracy
     record('no-probabilities', 0, 0, [], []), // older record: not counted
   ]);
   expect(summary).toMatchObject({ photos: 4, sure: { photos: 2, right: 1 }, unsure: { photos: 2, right: 2 } });
-  expect(summary!.rule).toMatch(/0\.6.*0\.7.*uncertainty\.ts/);
+  expect(summary!.rule).toMatch(/0\.6.*0\.7.*domain\.ts/);
   expect(confidenceSummary([record('p', 0, 0, [], [])])).toBeNull();
 });

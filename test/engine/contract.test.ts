@@ -8,7 +8,8 @@ import { EngineError } from '../../src/engine/errors';
 import { CONTRACT, requiredOutputs, resolveShape } from '../../src/engine/model/contract';
 import { validateHead } from '../../src/engine/model/head';
 import { isSafeRelativePath, validateManifest, type Manifest } from '../../src/engine/model/manifest';
-import { fixtureHead, fixtureManifest } from './manifestFixtures';
+import { OPEN_SET_SCORES } from '../../src/engine/model/domain';
+import { fixtureFeatures, fixtureHead, fixtureHeadWithDomain, fixtureManifest } from './manifestFixtures';
 
 function contractBlock(): unknown {
   const doc = readFileSync(join(process.cwd(), 'docs/model-contract.md'), 'utf8');
@@ -156,6 +157,74 @@ describe('validateHead', () => {
   });
   test('refuses a head for another backbone (head-mismatch)', () => {
     expect(codeOf(() => validateHead(headWith((h) => { h.backbone_sha256 = 'f'.repeat(64); }), manifest))).toBe('head-mismatch');
+  });
+});
+
+describe('validateHead: optional fields (knowing when it does not know)', () => {
+  const manifest: Manifest = fixtureManifest();
+  test('the contract names the scores the engine implements', () => {
+    expect([...OPEN_SET_SCORES]).toEqual(CONTRACT.open_set_scores);
+  });
+  test('a head without them loads: T = 1, default rule, no domain check', () => {
+    const head = validateHead(fixtureHead(), manifest);
+    expect(head.domain).toEqual({ temperature: 1, minProbability: undefined });
+    expect(head.statistics).toBeUndefined();
+  });
+  test('a head with them loads; its scorer accepts its own training points and refuses a far point', () => {
+    const head = validateHead(fixtureHeadWithDomain(), manifest);
+    expect(head.domain.temperature).toBe(1.5);
+    expect(head.domain.minProbability).toBe(0.8);
+    expect(head.statistics!.classCounts).toEqual([12, 12, 12]);
+    const scorer = head.domain.openSet!;
+    const own = fixtureFeatures()[1]![0]!;
+    expect(scorer.score(own)).toBeLessThan(20);
+    expect(scorer.score([-1, 5, -3, 2, 0, -4, 1, 3])).toBeGreaterThan(20);
+  });
+  test('statistics without open_set: parsed, but no domain check', () => {
+    const h = fixtureHeadWithDomain();
+    delete h.open_set;
+    const head = validateHead(h, manifest);
+    expect(head.statistics).toBeDefined();
+    expect(head.domain.openSet).toBeUndefined();
+  });
+
+  type Stats = { class_means: number[][]; class_counts: number[]; scatter: number[][]; shrinkage: number; feature_norm: string };
+  const withDomain = (patch: (h: Record<string, unknown>, s: Stats) => void) => {
+    const h = fixtureHeadWithDomain();
+    patch(h, h.statistics as Stats);
+    return h;
+  };
+  const broken: [string, (h: Record<string, unknown>, s: Stats) => void][] = [
+    ['statistics not an object', (h) => { h.statistics = [1, 2]; }],
+    ['another feature norm', (_h, s) => { s.feature_norm = 'none'; }],
+    ['class_means with a missing class', (_h, s) => { s.class_means.pop(); }],
+    ['a class mean of the wrong size', (_h, s) => { s.class_means[0] = [1, 2]; }],
+    ['a NaN in a class mean', (_h, s) => { s.class_means[2]![3] = Number.NaN; }],
+    ['a fractional count', (_h, s) => { s.class_counts[0] = 2.5; }],
+    ['a zero count', (_h, s) => { s.class_counts[1] = 0; }],
+    ['no more photos than classes', (_h, s) => { s.class_counts = [1, 1, 1]; }],
+    ['a scatter with a missing row', (_h, s) => { s.scatter.pop(); }],
+    ['a short scatter row', (_h, s) => { s.scatter[4] = [1, 2, 3]; }],
+    ['a NaN in the scatter', (_h, s) => { s.scatter[1]![1] = Number.NaN; }],
+    ['a string in the scatter', (_h, s) => { (s.scatter[1] as unknown[])[2] = '0.1'; }],
+    ['an asymmetric scatter', (_h, s) => { s.scatter[0]![5] = s.scatter[0]![5]! + 1; }],
+    ['a negative-definite scatter (covariance not positive definite)', (_h, s) => { s.scatter = s.scatter.map((row, i) => row.map((_v, j) => (i === j ? -1 : 0))); }],
+    ['shrinkage 1', (_h, s) => { s.shrinkage = 1; }],
+    ['a negative shrinkage', (_h, s) => { s.shrinkage = -0.1; }],
+    ['a zero temperature', (h) => { h.calibration = { temperature: 0 }; }],
+    ['a temperature that is a string', (h) => { h.calibration = { temperature: '1.5' }; }],
+    ['an unknown open-set score', (h) => { h.open_set = { score: 'energy', threshold: 1 }; }],
+    ['an infinite threshold', (h) => { h.open_set = { score: 'mahalanobis', threshold: Infinity }; }],
+    ['open_set without statistics', (h) => { delete h.statistics; }],
+    ['min_probability above 1', (h) => { h.confidence = { min_probability: 1.5 }; }],
+    ['min_probability 0', (h) => { h.confidence = { min_probability: 0 }; }],
+  ];
+  test.each(broken)('refuses a head with %s (head-invalid)', (_name, patch) => {
+    expect(codeOf(() => validateHead(withDomain(patch), manifest))).toBe('head-invalid');
+  });
+  test('a non-positive-definite covariance says so', () => {
+    const h = withDomain((_h, s) => { s.scatter = s.scatter.map((row, i) => row.map((_v, j) => (i === j ? -1 : 0))); });
+    expect(() => validateHead(h, manifest)).toThrow(expect.objectContaining({ detail: expect.stringMatching(/not positive definite/) }));
   });
 });
 

@@ -49,3 +49,35 @@ export function fixtureHead(classes = 3, features = 8): Record<string, unknown> 
     created: '2026-11-26T00:00:00Z',
   };
 }
+
+/** Deterministic pseudo-random features of `count` photos per class around class-specific centres (not a real
+ * model's): a test fixture for the optional head fields. */
+export function fixtureFeatures(classes = 3, features = 8, count = 12): number[][][] {
+  let seed = 12345;
+  const next = () => { seed = (seed * 1103515245 + 12345) % 2147483648; return seed / 2147483648 - 0.5; };
+  return Array.from({ length: classes }, (_, c) => Array.from({ length: count }, () =>
+    Array.from({ length: features }, (_, f) => (f === c ? 3 : 1) + 0.4 * next())));
+}
+
+/** head.json `statistics` of fixtureFeatures, computed with plain loops (L2-normalised rows). */
+export function fixtureStatistics(classes = 3, features = 8): Record<string, unknown> {
+  const groups = fixtureFeatures(classes, features).map((rows) => rows.map((r) => {
+    const norm = Math.hypot(...r);
+    return r.map((v) => v / norm);
+  }));
+  const means = groups.map((rows) => Array.from({ length: features }, (_, f) => rows.reduce((s, r) => s + r[f]!, 0) / rows.length));
+  const scatter = Array.from({ length: features }, (_, i) => Array.from({ length: features }, (_, j) =>
+    groups.reduce((s, rows, c) => s + rows.reduce((t, r) => t + (r[i]! - means[c]![i]!) * (r[j]! - means[c]![j]!), 0), 0)));
+  return { feature_norm: 'l2', class_means: means, class_counts: groups.map((g) => g.length), scatter, shrinkage: 0.1 };
+}
+
+/** fixtureHead with every optional field of the contract. */
+export function fixtureHeadWithDomain(): Record<string, unknown> {
+  return {
+    ...fixtureHead(),
+    statistics: fixtureStatistics(),
+    calibration: { temperature: 1.5 },
+    open_set: { score: 'mahalanobis', threshold: 20 },
+    confidence: { min_probability: 0.8 },
+  };
+}

@@ -3,6 +3,7 @@
 import type {
   BackendName, Diagnosis, Engine, EngineOptions, ExplainOptions, Heatmap, ModelInfo, PhotoHandle,
 } from '../../src/engine/types';
+import { decideOutcome } from '../../src/engine/model/domain';
 
 export class FakeEngineError extends Error {
   override readonly name = 'EngineError';
@@ -15,7 +16,7 @@ export function fakeModelInfo(overrides: Partial<ModelInfo> = {}): ModelInfo {
   return {
     name: 'fixture-fake', title: 'Fake model (test fixture)', version: '0.0.1', architecture: 'deit_custom',
     trained: false, imageSize: 224, patchSize: 16, gridSize: 14, layers: 4, heads: 3, tokens: 197, prefixTokens: 1,
-    labels: FAKE_LABELS, methods: ['relevance', 'rollout', 'attention'], usesFp16: false, totalBytes: 1000,
+    labels: FAKE_LABELS, methods: ['relevance', 'rollout', 'attention'], usesFp16: false, totalBytes: 1000, domainCheck: false,
     ...overrides,
   };
 }
@@ -73,6 +74,9 @@ export class FakeEngine implements Engine {
     const heatmap: Heatmap = { gridSize: g, values, min: 0, max: 1, draw: async () => 0 };
     return {
       labels: this.model.labels, probabilities, top, explainedClass: options.targetClass ?? top,
+      logits: Float32Array.from(probabilities, (p) => Math.log(p)), features: new Float32Array(192).fill(photo.width / 1000),
+      // A fake without statistics: the domain is unchecked, the outcome follows the engine's rule.
+      outcome: decideOutcome({ probabilities, inDomain: true }), domain: { checked: false }, quality: { issues: [] },
       options: {
         method: options.method, targetClass: options.targetClass ?? top,
         startLayer: options.startLayer ?? (options.method === 'lrp' ? 1 : 0),

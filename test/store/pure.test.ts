@@ -1,29 +1,9 @@
-// Pure helpers behind the store: confidence, error mapping, history export.
+// Pure helpers behind the store: error mapping, history export.
 import { describe, expect, test } from 'vitest';
 import { historyToCsv, historyToJson, csvField } from '../../src/history/export';
 import type { HistoryEntry } from '../../src/history/types';
 import { isQuotaError, toUiError } from '../../src/store/errors';
 import { ACCURACY_FLOOR, modelQuality, qualityMarkKey } from '../../src/store/modelQuality';
-import { assessConfidence } from '../../src/store/uncertainty';
-
-describe('assessConfidence', () => {
-  test('a clear winner is confident', () => {
-    const c = assessConfidence([0.05, 0.9, 0.05]);
-    expect(c.top).toBe(1);
-    expect(c.unsure).toBe(false);
-  });
-  test('a uniform answer is unsure with entropy 1', () => {
-    const c = assessConfidence([1 / 3, 1 / 3, 1 / 3]);
-    expect(c.normalizedEntropy).toBeCloseTo(1, 6);
-    expect(c.unsure).toBe(true);
-  });
-  test('a low top probability is unsure', () => {
-    expect(assessConfidence([0.5, 0.45, 0.05]).unsure).toBe(true);
-  });
-  test('a one-hot answer has zero entropy', () => {
-    expect(assessConfidence([0, 1]).normalizedEntropy).toBe(0);
-  });
-});
 
 describe('modelQuality', () => {
   test('untrained wins over any accuracy', () => {

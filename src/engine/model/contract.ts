@@ -27,6 +27,10 @@ export interface Contract {
   head_required: string[];
   head_format: string;
   label_pattern: string;
+  /** Optional head.json fields (calibration, open-set statistics); a head without them still loads. */
+  head_optional: string[];
+  statistics_feature_norm: string;
+  open_set_scores: string[];
 }
 
 export const CONTRACT: Contract = {
@@ -59,6 +63,9 @@ export const CONTRACT: Contract = {
   head_required: ['format', 'contract_version', 'labels', 'features', 'weight', 'bias', 'backbone_sha256', 'trained', 'created'],
   head_format: 'leaf-lens-head',
   label_pattern: '^[a-z0-9_]+$',
+  head_optional: ['statistics', 'calibration', 'open_set', 'confidence'],
+  statistics_feature_norm: 'l2',
+  open_set_scores: ['mahalanobis', 'relative_mahalanobis'],
 };
 
 export type OutputName = 'logits' | 'features' | 'attentions' | 'attention_grads' | 'attention_relevance';

@@ -1,6 +1,7 @@
 // head.json: the classifier head (labels, [C][F] weight, [C] bias) for one backbone.
 import { EngineError } from '../errors';
 import { CONTRACT } from './contract';
+import { OPEN_SET_SCORES, openSetScorer, type DomainModel, type FeatureStatistics, type OpenSetScoreName } from './domain';
 import type { Manifest } from './manifest';
 
 export interface Head {
@@ -12,6 +13,10 @@ export interface Head {
   backboneSha256: string;
   trained: boolean;
   valAccuracy?: number;
+  /** Calibration, confidence bar and (with statistics) the open-set scorer, its precision computed once here. */
+  domain: DomainModel;
+  /** The feature statistics when the head has them (teach adds classes to these). */
+  statistics?: FeatureStatistics;
   /** Where it came from (file name), for messages. */
   source: string;
 }
@@ -72,5 +77,80 @@ export function validateHead(json: unknown, manifest: Pick<Manifest, 'features' 
 
   const metrics = json.metrics;
   const valAccuracy = isRecord(metrics) && typeof metrics.val_accuracy === 'number' ? metrics.val_accuracy : undefined;
-  return { labels: labels as string[], features, weight, bias, backboneSha256: json.backbone_sha256, trained: json.trained, valAccuracy, source };
+  const { domain, statistics } = parseDomainFields(json, classes, features, invalid);
+  return { labels: labels as string[], features, weight, bias, backboneSha256: json.backbone_sha256, trained: json.trained, valAccuracy, domain, statistics, source };
+}
+
+const isFiniteNumber = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value);
+
+function numberMatrix(value: unknown, rows: number, cols: number, what: string, invalid: (what: string) => EngineError): Float64Array[] {
+  if (!Array.isArray(value) || value.length !== rows) throw invalid(`${what} must have ${rows} rows`);
+  return value.map((row: unknown, r) => {
+    if (!Array.isArray(row) || row.length !== cols) throw invalid(`${what} row ${r} must have ${cols} numbers`);
+    return Float64Array.from(row, (v: unknown, c) => {
+      if (!isFiniteNumber(v)) throw invalid(`${what}[${r}][${c}] is not a finite number`);
+      return v;
+    });
+  });
+}
+
+/** The optional fields of the contract's "Knowing when it does not know": statistics, calibration, open_set,
+ * confidence. Absent fields give T = 1, the default confidence rule and no domain check. */
+function parseDomainFields(json: Record<string, unknown>, classes: number, features: number, invalid: (what: string) => EngineError): { domain: DomainModel; statistics?: FeatureStatistics } {
+  let statistics: FeatureStatistics | undefined;
+  if (json.statistics !== undefined) {
+    const s = json.statistics;
+    if (!isRecord(s)) throw invalid('statistics must be an object');
+    if (s.feature_norm !== CONTRACT.statistics_feature_norm) throw invalid(`statistics.feature_norm must be "${CONTRACT.statistics_feature_norm}"`);
+    const classMeans = numberMatrix(s.class_means, classes, features, 'statistics.class_means', invalid);
+    const counts = s.class_counts;
+    if (!Array.isArray(counts) || counts.length !== classes || !counts.every((n) => Number.isInteger(n) && (n as number) >= 1)) {
+      throw invalid(`statistics.class_counts must be ${classes} positive integers`);
+    }
+    const total = (counts as number[]).reduce((a, b) => a + b, 0);
+    if (total <= classes) throw invalid('statistics need more photos than classes');
+    const rows = numberMatrix(s.scatter, features, features, 'statistics.scatter', invalid);
+    const scatter = new Float64Array(features * features);
+    rows.forEach((row, i) => scatter.set(row, i * features));
+    for (let i = 0; i < features; i++) {
+      for (let j = 0; j < i; j++) {
+        const a = scatter[i * features + j]!, b = scatter[j * features + i]!;
+        if (Math.abs(a - b) > 1e-6 * (Math.abs(a) + Math.abs(b)) + 1e-12) throw invalid(`statistics.scatter is not symmetric at [${i}][${j}]`);
+      }
+    }
+    const shrinkage = s.shrinkage;
+    if (!isFiniteNumber(shrinkage) || shrinkage < 0 || shrinkage >= 1) throw invalid('statistics.shrinkage must be in [0, 1)');
+    statistics = { classMeans, classCounts: counts as number[], scatter, shrinkage };
+  }
+
+  let temperature = 1;
+  if (json.calibration !== undefined) {
+    const t = isRecord(json.calibration) ? json.calibration.temperature : undefined;
+    if (!isFiniteNumber(t) || t <= 0) throw invalid('calibration.temperature must be a positive number');
+    temperature = t;
+  }
+
+  let minProbability: number | undefined;
+  if (json.confidence !== undefined) {
+    const p = isRecord(json.confidence) ? json.confidence.min_probability : undefined;
+    if (!isFiniteNumber(p) || p <= 0 || p > 1) throw invalid('confidence.min_probability must be in (0, 1]');
+    minProbability = p;
+  }
+
+  const domain: DomainModel = { temperature, minProbability };
+  if (json.open_set !== undefined) {
+    const o = json.open_set;
+    if (!isRecord(o)) throw invalid('open_set must be an object');
+    if (!statistics) throw invalid('open_set needs statistics');
+    if (typeof o.score !== 'string' || !(OPEN_SET_SCORES as readonly string[]).includes(o.score)) {
+      throw invalid(`open_set.score must be one of ${OPEN_SET_SCORES.join(', ')}`);
+    }
+    if (!isFiniteNumber(o.threshold)) throw invalid('open_set.threshold must be a finite number');
+    try {
+      domain.openSet = openSetScorer(statistics, { score: o.score as OpenSetScoreName, threshold: o.threshold });
+    } catch (error) {
+      throw invalid(`statistics: the covariance is not positive definite (${error instanceof Error ? error.message : String(error)})`);
+    }
+  }
+  return { domain, statistics };
 }

@@ -6,7 +6,6 @@ import type { Heatmap } from '../../engine/types';
 import type { HistoryEntry } from '../../history/types';
 import { className, formatDate, formatPercent } from '../../i18n/index';
 import { modelQuality, qualityMarkKey } from '../../store/modelQuality';
-import { assessConfidence } from '../../store/uncertainty';
 import { WarningIcon } from './Icons';
 import { retrySave } from '../../store/actions';
 import { useAppStore } from '../../store/index';
@@ -62,7 +61,7 @@ function LiveDiagnosis() {
       {diagnosis && model && (
         <>
           <DiagnosisCard
-            labels={diagnosis.labels} probabilities={diagnosis.probabilities} quality={modelQuality(model.trained, model.valAccuracy)}
+            labels={diagnosis.labels} probabilities={diagnosis.probabilities} outcome={diagnosis.outcome} quality={modelQuality(model.trained, model.valAccuracy)}
             footer={<SaveStatus />}
           />
           <AdvicePanel classId={diagnosis.labels[diagnosis.top] ?? ''} />
@@ -103,15 +102,15 @@ function ResultLine() {
   const photoStatus = useAppStore(selectPhotoStatus);
   let text = '';
   if (diagnosis) {
-    const c = assessConfidence(diagnosis.probabilities);
-    const name = className(i18n, diagnosis.labels[c.top] ?? '');
-    text = c.unsure ? `${t('diagnosis.unsureTitle')} (${name}?)` : `${name} · ${t('diagnosis.confidence', { percent: formatPercent(c.topProbability, i18n.language) })}`;
+    const name = className(i18n, diagnosis.labels[diagnosis.top] ?? '');
+    const topProbability = diagnosis.probabilities[diagnosis.top] ?? 0;
+    text = diagnosis.outcome !== 'sure' ? `${t('diagnosis.unsureTitle')} (${name}?)` : `${name} · ${t('diagnosis.confidence', { percent: formatPercent(topProbability, i18n.language) })}`;
   } else if (photoStatus === 'decoding' || photoStatus === 'ready') {
     text = t('diagnosis.working');
   }
   return (
     <div className="result-line" aria-hidden="true">
-      <span className={diagnosis && assessConfidence(diagnosis.probabilities).unsure ? 'unsure' : ''}>{photoStatus === 'error' ? '' : text}</span>
+      <span className={diagnosis && diagnosis.outcome !== 'sure' ? 'unsure' : ''}>{photoStatus === 'error' ? '' : text}</span>
       {diagnosis && model && <QualityTag trained={model.trained} valAccuracy={model.valAccuracy} />}
     </div>
   );

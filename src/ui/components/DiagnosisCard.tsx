@@ -3,12 +3,14 @@
 import { useTranslation } from 'react-i18next';
 import { className, formatPercent } from '../../i18n/index';
 import type { ModelQuality } from '../../store/modelQuality';
-import { assessConfidence } from '../../store/uncertainty';
+import { decideOutcome, type DiagnosisOutcome } from '../../engine/index';
 import { WarningIcon } from './Icons';
 
 export interface DiagnosisCardProps {
   labels: readonly string[];
   probabilities: ArrayLike<number>;
+  /** The engine's outcome; saved answers without one are judged by the engine's default rule. */
+  outcome?: DiagnosisOutcome;
   /** Untrained and preliminary models get a banner above the answer (store/modelQuality.ts). */
   quality: ModelQuality;
   footer?: React.ReactNode;
@@ -28,13 +30,15 @@ export function PreliminaryBanner({ valAccuracy }: { valAccuracy: number }) {
   );
 }
 
-export function DiagnosisCard({ labels, probabilities, quality, footer }: DiagnosisCardProps) {
+export function DiagnosisCard({ labels, probabilities, outcome, quality, footer }: DiagnosisCardProps) {
   const { t, i18n } = useTranslation();
-  const confidence = assessConfidence(probabilities);
-  const topId = labels[confidence.top] ?? '';
-  const topName = className(i18n, topId);
-  const percent = formatPercent(confidence.topProbability, i18n.language);
   const order = Array.from(labels.keys()).sort((a, b) => (probabilities[b] ?? 0) - (probabilities[a] ?? 0));
+  const top = order[0] ?? 0;
+  // TODO(field helper, issue 11 item 4): not-bean-leaf gets its own screen; until then it shows as unsure.
+  const confidence = { unsure: (outcome ?? decideOutcome({ probabilities, inDomain: true })) !== 'sure' };
+  const topId = labels[top] ?? '';
+  const topName = className(i18n, topId);
+  const percent = formatPercent(probabilities[top] ?? 0, i18n.language);
   return (
     <section className="card diagnosis" aria-live="polite" aria-labelledby="diagnosis-heading">
       <h2 id="diagnosis-heading" className="visually-hidden">{t('diagnosis.heading')}</h2>
@@ -66,7 +70,7 @@ export function DiagnosisCard({ labels, probabilities, quality, footer }: Diagno
           const name = className(i18n, labels[i] ?? '');
           const text = formatPercent(p, i18n.language);
           return (
-            <li key={labels[i]} className={i === confidence.top ? 'top' : ''}>
+            <li key={labels[i]} className={i === top ? 'top' : ''}>
               <span className="bar-label">{name}</span>
               <span className="bar-track" role="meter" aria-valuemin={0} aria-valuemax={100} aria-valuenow={Math.round(p * 100)} aria-label={t('diagnosis.probability', { label: name, percent: text })}>
                 <span className="bar-fill" style={{ width: `${Math.max(0, Math.min(1, p)) * 100}%` }} />
