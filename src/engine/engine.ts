@@ -16,6 +16,7 @@ import { GpuHeatmapRenderer, drawHeatmap2d, type RenderOptions } from './render'
 import { createEngineDevice, probeAdapter, watchDevice, type AdapterProbe } from './gpu/device';
 import { decodePhoto } from './image/decode';
 import { preprocessBitmap, type CropRect } from './image/preprocess';
+import { assessPhotoQuality } from './image/quality';
 import { graphOutputs, type GraphKind, type OutputName } from './model/contract';
 import { argmax } from './model/logits';
 import { cacheApiFileCache, memoryFileCache, type ModelFileCache } from './model/fetcher';
@@ -37,6 +38,7 @@ import type {
   Heatmap,
   ModelInfo,
   PhotoHandle,
+  PhotoQuality,
   StageTimings,
 } from './types';
 
@@ -81,6 +83,8 @@ interface PhotoState {
   handle: PhotoHandle;
   pixels?: Float32Array;
   crop?: CropRect;
+  /** Measured once from `pixels` (what the model sees). */
+  quality?: PhotoQuality;
   /** Decode time still to be reported (by the first diagnose of this photo). */
   unreportedDecodeMs: number;
 }
@@ -531,6 +535,7 @@ class LeafLensEngine implements Engine {
       const pre = preprocessBitmap(photo.bitmap, this.manifest.image_size);
       state.pixels = pre.pixels;
       state.crop = pre.crop;
+      state.quality = assessPhotoQuality(pre.pixels, this.manifest.image_size);
       preprocessMs = performance.now() - tp;
     }
 
@@ -548,7 +553,8 @@ class LeafLensEngine implements Engine {
       this.remember(run);
     }
 
-    const judged = judgeDiagnosis(this.head.domain, run.logits, run.features);
+    const quality = state.quality ?? assessPhotoQuality(state.pixels, this.manifest.image_size);
+    const judged = judgeDiagnosis(this.head.domain, run.logits, run.features, quality.issues.length);
     const probabilities = judged.probabilities;
     const top = argmax(probabilities);
     const explainedClass = options.targetClass ?? top;
@@ -579,8 +585,7 @@ class LeafLensEngine implements Engine {
       features: new Float32Array(run.features),
       outcome: judged.outcome,
       domain: judged.domain,
-      // TODO(field helper, issue 11 item 3): photo-quality checks (src/engine/image/quality.ts) fill this.
-      quality: { issues: [] },
+      quality,
       top,
       explainedClass,
       options: resolved,

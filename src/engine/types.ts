@@ -86,8 +86,17 @@ export type DomainCheck =
   | { checked: false };
 
 export type PhotoQualityIssue = 'too-dark' | 'overexposed' | 'blurred' | 'leaf-too-small';
+/** Measured on the model's input (src/engine/image/quality.ts); each issue has its own retake advice. */
 export interface PhotoQuality {
   issues: PhotoQualityIssue[];
+  /** 95th percentile of luma, 0..1 (too dark when low). */
+  brightLuma: number;
+  /** Share of pixels with a channel at full scale (blown out when high). */
+  clippedShare: number;
+  /** var(Laplacian of luma) / var(luma) (blurred when low). */
+  sharpness: number;
+  /** Share of leaf-green pixels (leaf too small in the frame when low). */
+  leafShare: number;
 }
 
 export interface Diagnosis {
@@ -101,6 +110,7 @@ export interface Diagnosis {
   /** not-bean-leaf when out of domain; unsure below the head's confidence bar or with photo-quality issues. */
   outcome: DiagnosisOutcome;
   domain: DomainCheck;
+  /** How good the photo is for judging; any issue makes a sure answer unsure. */
   quality: PhotoQuality;
   top: number;
   explainedClass: number;

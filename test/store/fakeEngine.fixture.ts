@@ -1,7 +1,7 @@
 // A test fixture: a fake Engine (no ORT, no GPU) whose answers are computed from its inputs, so store
 // tests can check what the store does with them. Counts calls so tests can assert what was re-run.
 import type {
-  BackendName, Diagnosis, Engine, EngineOptions, ExplainOptions, Heatmap, ModelInfo, PhotoHandle,
+  BackendName, Diagnosis, Engine, EngineOptions, ExplainOptions, Heatmap, ModelInfo, PhotoHandle, PhotoQualityIssue,
 } from '../../src/engine/types';
 import { decideOutcome } from '../../src/engine/model/domain';
 
@@ -47,6 +47,8 @@ export class FakeEngine implements Engine {
   failPhotoWith: string | null = null;
   /** Delay (ms) of each diagnose, to test races. */
   diagnoseDelay = 0;
+  /** Photo-quality issues every diagnosis reports. */
+  qualityIssues: PhotoQualityIssue[] = [];
   private nextId = 1;
 
   constructor(model: ModelInfo = fakeModelInfo()) { this.model = model; }
@@ -76,7 +78,7 @@ export class FakeEngine implements Engine {
       labels: this.model.labels, probabilities, top, explainedClass: options.targetClass ?? top,
       logits: Float32Array.from(probabilities, (p) => Math.log(p)), features: new Float32Array(192).fill(photo.width / 1000),
       // A fake without statistics: the domain is unchecked, the outcome follows the engine's rule.
-      outcome: decideOutcome({ probabilities, inDomain: true }), domain: { checked: false }, quality: { issues: [] },
+      outcome: decideOutcome({ probabilities, inDomain: true, qualityIssues: this.qualityIssues.length }), domain: { checked: false },
       options: {
         method: options.method, targetClass: options.targetClass ?? top,
         startLayer: options.startLayer ?? (options.method === 'lrp' ? 1 : 0),
@@ -84,6 +86,7 @@ export class FakeEngine implements Engine {
       },
       heatmap, backend: this.backend,
       timings: { decodeMs: 0, preprocessMs: 0, modelMs: 0, kernelsMs: 0, drawMs: 0, totalMs: 0 },
+      quality: { issues: [...this.qualityIssues], brightLuma: 0.7, clippedShare: 0, sharpness: 0.3, leafShare: 0.6 },
     };
   }
 
