@@ -3,6 +3,8 @@
 import { describeError } from '../src/engine/errors';
 import type { BackendName } from '../src/engine/types';
 import { EvalSession, type EvalConfig, type EvalInfo } from './browser/evalExplain';
+import { FieldSession, qualityOfPhoto, type LeafAnswer, type PhotoQualityResult } from './browser/field';
+import type { Degradation } from './lib/degrade';
 import { runEndToEnd, type EndToEndConfig, type EndToEndResult } from './browser/endToEnd';
 import { runStages, type StagesConfig, type StagesResult } from './browser/stages';
 import type { PhotoRecord } from './lib/evalAggregate';
@@ -22,6 +24,7 @@ function log(line: string): void {
 }
 
 let evalSession: EvalSession | null = null;
+let fieldSession: FieldSession | null = null;
 
 /** EngineError's message is for farmers; the runner needs its code and detail. */
 async function withDetail<T>(work: Promise<T>): Promise<T> {
@@ -52,6 +55,19 @@ const api = {
   async closeEval(): Promise<void> {
     await evalSession?.close();
     evalSession = null;
+  },
+  qualityOfPhoto: (url: string, degradations: Degradation[], seed: number): Promise<PhotoQualityResult> => withDetail(qualityOfPhoto(url, degradations, seed)),
+  async openField(modelUrl: string): Promise<{ labels: string[]; domainCheck: boolean }> {
+    fieldSession = await withDetail(FieldSession.open(modelUrl));
+    return fieldSession.info();
+  },
+  fieldPhoto(url: string): Promise<LeafAnswer> {
+    if (!fieldSession) throw new Error('openField first');
+    return withDetail(fieldSession.photo(url));
+  },
+  closeField(): void {
+    fieldSession?.close();
+    fieldSession = null;
   },
 };
 
