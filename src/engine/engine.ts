@@ -21,6 +21,7 @@ import { graphOutputs, type GraphKind, type OutputName } from './model/contract'
 import { argmax } from './model/logits';
 import { cacheApiFileCache, memoryFileCache, type ModelFileCache } from './model/fetcher';
 import { judgeDiagnosis } from './model/domain';
+import { combineLeaves, groupRuleOf, type GroupResult } from './model/group';
 import { validateHead, type Head } from './model/head';
 import { hasFp16, loadDefaultHead, loadGraphFiles, loadManifest, lrpGraphFile, modelFolderUrl, type GraphFiles, type LoaderContext } from './model/loader';
 import { gridSizeOf, type Manifest } from './model/manifest';
@@ -632,6 +633,10 @@ class LeafLensEngine implements Engine {
     } catch (error) {
       throw toEngineError(error, 'internal', 'heatmap draw');
     }
+  }
+
+  combineLeaves(leaves: readonly Diagnosis[]): GroupResult {
+    return combineLeaves(leaves, groupRuleOf(this.head.domain.minProbability));
   }
 
   // ---- head, lifetime ---------------------------------------------------------------------------------

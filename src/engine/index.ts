@@ -15,3 +15,5 @@ export { createEngine, engineCachedOutputs, engineDevice, engineDiagnostics, mem
 export type { CachedOutputs, EngineDiagnostics } from './engine';
 // The sure / unsure / not-bean-leaf rule, for saved answers that predate `Diagnosis.outcome`.
 export { decideOutcome } from './model/domain';
+// How many leaves one field check may combine.
+export { MAX_GROUP_LEAVES } from './model/group';

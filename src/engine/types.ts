@@ -1,3 +1,6 @@
+import type { GroupResult } from './model/group';
+export type { GroupResult, GroupUnsureReason } from './model/group';
+
 // The engine's public, typed API. The UI (and the store) import only from `src/engine/index.ts`,
 // which re-exports these types and `createEngine`. Nothing here knows about React.
 
@@ -168,6 +171,9 @@ export interface Engine {
   loadPhoto(source: Blob): Promise<PhotoHandle>;
   /** Classifies and explains; reuses cached model outputs for the same photo when possible. */
   diagnose(photo: PhotoHandle, options: ExplainOptions): Promise<Diagnosis>;
+  /** One answer from several leaves' diagnoses (a field check), by the active head's sure threshold; see
+   * src/engine/model/group.ts. Throws RangeError for 0 or more than MAX_GROUP_LEAVES leaves. */
+  combineLeaves(leaves: readonly Diagnosis[]): GroupResult;
   /** Swaps the classifier head (same backbone); validates it first. */
   setHead(head: unknown, sourceName?: string): Promise<ModelInfo>;
   dispose(): void;

@@ -71,3 +71,10 @@ describe('combineLeaves', () => {
     expect(() => combineLeaves([leaf([0.5, 0.5]), leaf([0.2, 0.3, 0.5])], rule)).toThrow(RangeError);
   });
 });
+
+test("a head's own sure threshold is the group's; without one, the default rule's probability bar", async () => {
+  const { DEFAULT_MIN_PROBABILITY } = await import('../../src/engine/model/domain');
+  const { groupRuleOf } = await import('../../src/engine/model/group');
+  expect(groupRuleOf(0.83)).toEqual({ minProbability: 0.83, minLeaves: 2 });
+  expect(groupRuleOf(undefined).minProbability).toBe(DEFAULT_MIN_PROBABILITY);
+});

@@ -1,9 +1,10 @@
 // A test fixture: a fake Engine (no ORT, no GPU) whose answers are computed from its inputs, so store
 // tests can check what the store does with them. Counts calls so tests can assert what was re-run.
 import type {
-  BackendName, Diagnosis, Engine, EngineOptions, ExplainOptions, Heatmap, ModelInfo, PhotoHandle, PhotoQualityIssue,
+  BackendName, Diagnosis, Engine, GroupResult, EngineOptions, ExplainOptions, Heatmap, ModelInfo, PhotoHandle, PhotoQualityIssue,
 } from '../../src/engine/types';
 import { decideOutcome } from '../../src/engine/model/domain';
+import { combineLeaves, groupRuleOf } from '../../src/engine/model/group';
 
 export class FakeEngineError extends Error {
   override readonly name = 'EngineError';
@@ -88,6 +89,11 @@ export class FakeEngine implements Engine {
       timings: { decodeMs: 0, preprocessMs: 0, modelMs: 0, kernelsMs: 0, drawMs: 0, totalMs: 0 },
       quality: { issues: [...this.qualityIssues], brightLuma: 0.7, clippedShare: 0, sharpness: 0.3, leafShare: 0.6 },
     };
+  }
+
+  /** The engine's own combination maths, with the default rule (the fake head has no confidence threshold). */
+  combineLeaves(leaves: readonly Diagnosis[]): GroupResult {
+    return combineLeaves(leaves, groupRuleOf(undefined));
   }
 
   async setHead(head: unknown): Promise<ModelInfo> {

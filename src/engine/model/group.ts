@@ -4,6 +4,7 @@
 // the combined answer on the scale of one photo: leaves of one plant are not independent witnesses, and a sum
 // would grow overconfident with every leaf added.
 import type { DiagnosisOutcome } from '../types';
+import { DEFAULT_MIN_PROBABILITY } from './domain';
 import { argmax, softmax } from './logits';
 
 export const MAX_GROUP_LEAVES = 6;
@@ -80,10 +81,8 @@ export function combineLeaves(leaves: readonly LeafJudgement[], rule: GroupRule)
   return { probabilities, top, outcome: reasons.length === 0 ? 'sure' : 'unsure', judged, refused, agreeing, reasons };
 }
 
-/** The app's fallback sure threshold for heads without `confidence` (the default outcome rule's bar). */
-const FALLBACK_MIN_PROBABILITY = 0.6;
-
-/** The group rule for a head: its own single-photo threshold (head.json `confidence.min_probability`), two leaves. */
+/** The group rule for a head: its own single-photo threshold (head.json `confidence.min_probability`, else the
+ * default rule's probability bar), and at least two judged leaves. */
 export function groupRuleOf(minProbability: number | undefined): GroupRule {
-  return { minProbability: minProbability ?? FALLBACK_MIN_PROBABILITY, minLeaves: 2 };
+  return { minProbability: minProbability ?? DEFAULT_MIN_PROBABILITY, minLeaves: 2 };
 }
