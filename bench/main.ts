@@ -6,6 +6,7 @@ import { EvalSession, type EvalConfig, type EvalInfo } from './browser/evalExpla
 import { FieldSession, qualityOfPhoto, type LeafAnswer, type PhotoQualityResult } from './browser/field';
 import type { Degradation } from './lib/degrade';
 import { runEndToEnd, type EndToEndConfig, type EndToEndResult } from './browser/endToEnd';
+import { closeTeachEngine, extractFeatures, openTeachEngine } from './browser/teach';
 import { runStages, type StagesConfig, type StagesResult } from './browser/stages';
 import type { PhotoRecord } from './lib/evalAggregate';
 import { mergeBackend } from './lib/merge';
@@ -52,6 +53,9 @@ const api = {
     if (!evalSession) throw new Error('openEval first');
     return withDetail(evalSession.photo(url, label, index, withWebgpu));
   },
+  openTeach: (modelUrl: string) => withDetail(openTeachEngine(modelUrl)),
+  teachFeatures: (urls: string[]) => withDetail(extractFeatures(urls)),
+  closeTeach: () => closeTeachEngine(),
   async closeEval(): Promise<void> {
     await evalSession?.close();
     evalSession = null;

@@ -38,6 +38,7 @@ import type {
   ExplainOptions,
   Heatmap,
   ModelInfo,
+  PhotoEmbedding,
   PhotoHandle,
   PhotoQuality,
   StageTimings,
@@ -530,15 +531,7 @@ class LeafLensEngine implements Engine {
       throw new EngineError('internal', `targetClass ${options.targetClass} outside [0, ${classes - 1}]`);
     }
 
-    let preprocessMs = 0;
-    if (!state.pixels) {
-      const tp = performance.now();
-      const pre = preprocessBitmap(photo.bitmap, this.manifest.image_size);
-      state.pixels = pre.pixels;
-      state.crop = pre.crop;
-      state.quality = assessPhotoQuality(pre.pixels, this.manifest.image_size);
-      preprocessMs = performance.now() - tp;
-    }
+    const { pixels, preprocessMs } = this.pixelsOf(state);
 
     const needed = tensorsNeeded(method);
     const graph = graphFor(method);
@@ -549,12 +542,12 @@ class LeafLensEngine implements Engine {
     let run = this.findRun(photo.id, needed, target);
     if (!run) {
       const tm = performance.now();
-      run = await this.runModel(photo.id, state.pixels, graph, graph === 'forward' ? undefined : target);
+      run = await this.runModel(photo.id, pixels, graph, graph === 'forward' ? undefined : target);
       modelMs = performance.now() - tm;
       this.remember(run);
     }
 
-    const quality = state.quality ?? assessPhotoQuality(state.pixels, this.manifest.image_size);
+    const quality = state.quality ?? assessPhotoQuality(pixels, this.manifest.image_size);
     const judged = judgeDiagnosis(this.head.domain, run.logits, run.features, quality.issues.length);
     const probabilities = judged.probabilities;
     const top = argmax(probabilities);
@@ -594,6 +587,45 @@ class LeafLensEngine implements Engine {
       backend: this.runtime.backend,
       timings,
     };
+  }
+
+  /** The model's input for a photo, made once per photo (preprocessMs is 0 when it already existed). */
+  private pixelsOf(state: PhotoState): { pixels: Float32Array; preprocessMs: number } {
+    if (state.pixels) return { pixels: state.pixels, preprocessMs: 0 };
+    const tp = performance.now();
+    const pre = preprocessBitmap(state.handle.bitmap, this.manifest.image_size);
+    state.pixels = pre.pixels;
+    state.crop = pre.crop;
+    state.quality = assessPhotoQuality(pre.pixels, this.manifest.image_size);
+    return { pixels: pre.pixels, preprocessMs: performance.now() - tp };
+  }
+
+  embed(photo: PhotoHandle): Promise<PhotoEmbedding> {
+    return this.serializer.run(async () => {
+      if (this.recovery) await this.recovery;
+      this.assertBackend();
+      const state = this.photoState(photo);
+      const { pixels, preprocessMs } = this.pixelsOf(state);
+      // Any run of this photo with this head has the features and logits: only the forward graph runs otherwise.
+      let run = this.runCache.find((r) => r.photoId === photo.id && r.headGeneration === this.headGeneration);
+      let modelMs = 0;
+      if (!run) {
+        const tm = performance.now();
+        run = await this.runModel(photo.id, pixels, 'forward', undefined);
+        modelMs = performance.now() - tm;
+        this.remember(run);
+      }
+      const probabilities = softmax(run.logits);
+      return {
+        labels: [...this.head.labels],
+        features: new Float32Array(run.features),
+        probabilities,
+        top: argmax(probabilities),
+        backend: this.runtime.backend,
+        preprocessMs,
+        modelMs,
+      };
+    }).catch((error: unknown) => { throw toEngineError(error, 'internal', 'embed'); });
   }
 
   private makeHeatmap(result: ExplainResult, state: PhotoState, timings: StageTimings): Heatmap {

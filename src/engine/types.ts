@@ -123,6 +123,20 @@ export interface Diagnosis {
   timings: StageTimings;
 }
 
+/** A photo classified without an explanation (nothing drawn): what teaching a class and corrections need. */
+export interface PhotoEmbedding {
+  labels: string[];
+  /** The backbone's raw [F] `features` output (not normalised). */
+  features: Float32Array;
+  /** Softmax of the active head's logits, logit order. */
+  probabilities: Float32Array;
+  top: number;
+  backend: BackendName;
+  preprocessMs: number;
+  /** 0 when a cached run of this photo was reused. */
+  modelMs: number;
+}
+
 /** A decoded photo kept by the engine so re-explaining never re-decodes. */
 export interface PhotoHandle {
   readonly id: number;
@@ -174,6 +188,9 @@ export interface Engine {
   /** One answer from several leaves' diagnoses (a field check), by the active head's sure threshold; see
    * src/engine/model/group.ts. Throws RangeError for 0 or more than MAX_GROUP_LEAVES leaves. */
   combineLeaves(leaves: readonly Diagnosis[]): GroupResult;
+  /** The photo's features and classification under the active head, without explaining or drawing
+   * (runs the forward graph only, and not at all when a run of this photo is cached). Throws EngineError. */
+  embed(photo: PhotoHandle): Promise<PhotoEmbedding>;
   /** Swaps the classifier head (same backbone); validates it first. */
   setHead(head: unknown, sourceName?: string): Promise<ModelInfo>;
   dispose(): void;

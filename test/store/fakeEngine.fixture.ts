@@ -1,7 +1,7 @@
 // A test fixture: a fake Engine (no ORT, no GPU) whose answers are computed from its inputs, so store
 // tests can check what the store does with them. Counts calls so tests can assert what was re-run.
 import type {
-  BackendName, Diagnosis, Engine, GroupResult, EngineOptions, ExplainOptions, Heatmap, ModelInfo, PhotoHandle, PhotoQualityIssue,
+  BackendName, Diagnosis, Engine, GroupResult, EngineOptions, ExplainOptions, Heatmap, ModelInfo, PhotoEmbedding, PhotoHandle, PhotoQualityIssue,
 } from '../../src/engine/types';
 import { decideOutcome } from '../../src/engine/model/domain';
 import { combineLeaves, groupRuleOf } from '../../src/engine/model/group';
@@ -94,6 +94,18 @@ export class FakeEngine implements Engine {
   /** The engine's own combination maths, with the default rule (the fake head has no confidence threshold). */
   combineLeaves(leaves: readonly Diagnosis[]): GroupResult {
     return combineLeaves(leaves, groupRuleOf(undefined));
+  }
+
+  embedCalls = 0;
+
+  /** Features depend on the photo's width (a 192-d ramp), probabilities as in diagnose. */
+  async embed(photo: PhotoHandle): Promise<PhotoEmbedding> {
+    this.embedCalls++;
+    const probabilities = fakeProbabilities(photo.width, this.model.labels.length);
+    let top = 0;
+    probabilities.forEach((p, i) => { if (p > (probabilities[top] ?? 0)) top = i; });
+    const features = Float32Array.from({ length: 192 }, (_, i) => Math.sin(photo.width * 0.01 + i * 0.1));
+    return { labels: this.model.labels, features, probabilities, top, backend: this.backend, preprocessMs: 0, modelMs: 0 };
   }
 
   async setHead(head: unknown): Promise<ModelInfo> {
