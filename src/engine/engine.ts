@@ -615,12 +615,15 @@ class LeafLensEngine implements Engine {
         modelMs = performance.now() - tm;
         this.remember(run);
       }
-      const probabilities = softmax(run.logits);
+      const judged = judgeDiagnosis(this.head.domain, run.logits, run.features);
       return {
         labels: [...this.head.labels],
         features: new Float32Array(run.features),
-        probabilities,
-        top: argmax(probabilities),
+        logits: new Float32Array(run.logits),
+        probabilities: judged.probabilities,
+        top: argmax(judged.probabilities),
+        outcome: judged.outcome,
+        domain: judged.domain,
         backend: this.runtime.backend,
         preprocessMs,
         modelMs,

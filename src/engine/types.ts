@@ -128,9 +128,13 @@ export interface PhotoEmbedding {
   labels: string[];
   /** The backbone's raw [F] `features` output (not normalised). */
   features: Float32Array;
-  /** Softmax of the active head's logits, logit order. */
+  logits: Float32Array;
+  /** Calibrated, as in Diagnosis. */
   probabilities: Float32Array;
   top: number;
+  /** As in Diagnosis: a photo refused as not a bean leaf is reported, never silently taught. */
+  outcome: DiagnosisOutcome;
+  domain: DomainCheck;
   backend: BackendName;
   preprocessMs: number;
   /** 0 when a cached run of this photo was reused. */

@@ -1,9 +1,10 @@
-// The head-learning maths (src/engine/model/teach.ts) against plain references: statistics by their
-// definitions, LDA rows with an explicit 3×3 inverse, and softmax regression by its optimality condition.
+// The head-learning maths (src/engine/model/teach.ts) against plain references: statistics updates by their
+// definitions (domain.ts's own statistics are tested in domain.test.ts), LDA rows with an explicit 3×3 inverse, and softmax regression by its optimality condition.
 import { describe, expect, test } from 'vitest';
+import { cholesky, l2Normalize as l2Normalise } from '../../src/engine/model/domain';
 import {
-  applyHead, cholesky, choleskySolve, classStatistics, l2Normalise, ldaHead, sampleClass, seededNormal, sharedCovariance,
-  softmaxRegression, withClass, withExample, type FeatureStatistics,
+  applyHead, choleskySolve, ldaHead, sampleClass, seededNormal, sharedCovariance, softmaxRegression, withClass, withExample,
+  type FeatureStatistics,
 } from '../../src/engine/model/teach';
 
 const normal = seededNormal(7);
@@ -23,9 +24,16 @@ function naiveScatter(samples: Float64Array[]): { mean: number[]; scatter: numbe
 
 function statsOf(classes: Float64Array[][], shrinkage = 0.1): FeatureStatistics {
   const F = classes[0]![0]!.length;
-  let stats: FeatureStatistics = { means: [], counts: [], scatter: new Float64Array(F * F), shrinkage };
-  for (const samples of classes) stats = withClass(stats, samples);
+  // The first class by definition, the others through withClass (what teaching does).
+  const first = naiveScatter(classes[0]!);
+  let stats: FeatureStatistics = { classMeans: [Float64Array.from(first.mean)], classCounts: [classes[0]!.length], scatter: Float64Array.from(first.scatter), shrinkage };
+  for (const samples of classes.slice(1)) stats = withClass(stats, samples);
+  expect(featureCountOf(stats)).toBe(F);
   return stats;
+}
+
+function featureCountOf(stats: FeatureStatistics): number {
+  return stats.classMeans[0]!.length;
 }
 
 function closeArrays(a: ArrayLike<number>, b: ArrayLike<number>, tol: number): void {
@@ -45,21 +53,13 @@ describe('feature statistics', () => {
   const a = cloud([1, 0, 0.2], 9, 0.3);
   const b = cloud([0, 1, 0.1], 6, 0.2);
 
-  test('one class: mean and scatter by definition', () => {
-    const s = classStatistics(a, 3);
-    const ref = naiveScatter(a);
-    closeArrays(s.mean, ref.mean, 1e-12);
-    closeArrays(s.scatter, ref.scatter, 1e-12);
-    expect(s.count).toBe(9);
-  });
-
   test('adding a class adds its own scatter to the pooled one', () => {
     const stats = statsOf([a, b]);
     const ra = naiveScatter(a);
     const rb = naiveScatter(b);
     closeArrays(stats.scatter, ra.scatter.map((v, i) => v + rb.scatter[i]!), 1e-12);
-    expect(stats.counts).toEqual([9, 6]);
-    closeArrays(stats.means[1]!, rb.mean, 1e-12);
+    expect(stats.classCounts).toEqual([9, 6]);
+    closeArrays(stats.classMeans[1]!, rb.mean, 1e-12);
   });
 
   test('adding one example equals recomputing the class with it (Welford), other classes untouched', () => {
@@ -67,9 +67,9 @@ describe('feature statistics', () => {
     const updated = withExample(statsOf([a, b]), 1, extra);
     const recomputed = statsOf([a, [...b, extra]]);
     closeArrays(updated.scatter, recomputed.scatter, 1e-12);
-    closeArrays(updated.means[1]!, recomputed.means[1]!, 1e-12);
-    closeArrays(updated.means[0]!, recomputed.means[0]!, 0);
-    expect(updated.counts).toEqual([9, 7]);
+    closeArrays(updated.classMeans[1]!, recomputed.classMeans[1]!, 1e-12);
+    closeArrays(updated.classMeans[0]!, recomputed.classMeans[0]!, 0);
+    expect(updated.classCounts).toEqual([9, 7]);
   });
 
   test('the input statistics are never changed in place', () => {
@@ -78,13 +78,13 @@ describe('feature statistics', () => {
     withExample(stats, 0, l2Normalise([1, 1, 1]));
     withClass(stats, [l2Normalise([0, 0, 1])]);
     closeArrays(stats.scatter, before, 0);
-    expect(stats.counts).toEqual([9, 6]);
+    expect(stats.classCounts).toEqual([9, 6]);
   });
 
   test('wrong sizes and classes are refused', () => {
     expect(() => withExample(statsOf([a, b]), 2, a[0]!)).toThrow(/class 2/);
     expect(() => withClass(statsOf([a, b]), [[1, 2]])).toThrow(/features/);
-    expect(() => classStatistics([], 3)).toThrow(/at least one/);
+    expect(() => withClass(statsOf([a, b]), [])).toThrow(/at least one/);
   });
 });
 
@@ -99,17 +99,11 @@ describe('LDA rows', () => {
     closeArrays(sigma, S.map((v, i) => 0.75 * v + (i % 4 === 0 ? 0.25 * trace / 3 : 0)), 1e-12);
   });
 
-  test('one photo per class: the identity (no scatter to pool)', () => {
-    const stats = statsOf([[l2Normalise([1, 0, 0])], [l2Normalise([0, 1, 0])]]);
-    closeArrays(sharedCovariance(stats), [1, 0, 0, 0, 1, 0, 0, 0, 1], 0);
-  });
-
   test('Cholesky solve against A·x = b', () => {
     const sigma = sharedCovariance(statsOf(classes));
     const x = choleskySolve(cholesky(sigma, 3), 3, [0.3, -1, 2]);
     const back = [0, 1, 2].map((i) => sigma[i * 3]! * x[0]! + sigma[i * 3 + 1]! * x[1]! + sigma[i * 3 + 2]! * x[2]!);
     closeArrays(back, [0.3, -1, 2], 1e-10);
-    expect(() => cholesky(new Float64Array([1, 2, 2, 1]), 2)).toThrow(/positive definite/);
   });
 
   test('w = Σ⁻¹μ and b = −½μᵀΣ⁻¹μ + log prior, against an explicit inverse', () => {
@@ -117,10 +111,10 @@ describe('LDA rows', () => {
     const inv = inverse3(Array.from(sharedCovariance(stats)));
     for (const prior of ['uniform', 'counts'] as const) {
       const head = ldaHead(stats, { prior, inputScale: 2 });
-      stats.means.forEach((mu, c) => {
+      stats.classMeans.forEach((mu, c) => {
         const w = [0, 1, 2].map((i) => inv[i * 3]! * mu[0]! + inv[i * 3 + 1]! * mu[1]! + inv[i * 3 + 2]! * mu[2]!);
         closeArrays(head.weight.subarray(c * 3, c * 3 + 3), w.map((v) => v / 2), 1e-5);
-        const logPrior = prior === 'counts' ? Math.log(stats.counts[c]! / 55) : Math.log(1 / 3);
+        const logPrior = prior === 'counts' ? Math.log(stats.classCounts[c]! / 55) : Math.log(1 / 3);
         expect(head.bias[c]).toBeCloseTo(-0.5 * (w[0]! * mu[0]! + w[1]! * mu[1]! + w[2]! * mu[2]!) + logPrior, 4);
       });
     }
@@ -173,8 +167,8 @@ describe('softmax regression', () => {
     const stats = statsOf([cloud([1, 0, 0.2], 30, 0.2), cloud([0, 1, 0.1], 30, 0.2)]);
     const samples = sampleClass(stats, 1, 400, seededNormal(3));
     const mean = [0, 1, 2].map((f) => samples.reduce((s, x) => s + x[f]!, 0) / samples.length);
-    const cos = (mean[0]! * stats.means[1]![0]! + mean[1]! * stats.means[1]![1]! + mean[2]! * stats.means[1]![2]!)
-      / (Math.hypot(...mean) * Math.hypot(...stats.means[1]!));
+    const mu = stats.classMeans[1]!;
+    const cos = (mean[0]! * mu[0]! + mean[1]! * mu[1]! + mean[2]! * mu[2]!) / (Math.hypot(...mean) * Math.hypot(...mu));
     expect(cos).toBeGreaterThan(0.99);
   });
 });

@@ -105,7 +105,10 @@ export class FakeEngine implements Engine {
     let top = 0;
     probabilities.forEach((p, i) => { if (p > (probabilities[top] ?? 0)) top = i; });
     const features = Float32Array.from({ length: 192 }, (_, i) => Math.sin(photo.width * 0.01 + i * 0.1));
-    return { labels: this.model.labels, features, probabilities, top, backend: this.backend, preprocessMs: 0, modelMs: 0 };
+    return {
+      labels: this.model.labels, features, logits: probabilities.map(Math.log), probabilities, top, outcome: 'sure', domain: { checked: false },
+      backend: this.backend, preprocessMs: 0, modelMs: 0,
+    };
   }
 
   async setHead(head: unknown): Promise<ModelInfo> {

@@ -5,17 +5,11 @@
 // into a class, by updating those statistics exactly; the head's rows then follow in closed form as
 // shared-covariance LDA: w_c = Σ⁻¹μ_c, b_c = −½ μ_cᵀΣ⁻¹μ_c + log π_c, with Σ shrunk toward its mean diagonal.
 // Softmax regression (trained here, in plain TS) is the alternative that scripts/eval-teach.ts compares.
-// Everything is float64 inside; heads come out as float32.
+// Everything is float64 inside; heads come out as float32. The statistics themselves (parsing, adding a class,
+// the shrunk covariance, Cholesky) live in ./domain.ts, shared with the open-set check.
+import { addClassStatistics, cholesky, classStatisticsOf, featureCount, l2Normalize, shrunkCovariance, type FeatureStatistics } from './domain';
 
-export interface FeatureStatistics {
-  /** C rows of F means (of L2-normalised features), label order. */
-  means: Float64Array[];
-  counts: number[];
-  /** F×F row-major pooled within-class scatter Σ_c Σ_i (x_i−μ_c)(x_i−μ_c)ᵀ. */
-  scatter: Float64Array;
-  /** λ in Σ = (1−λ)·scatter/(n−C) + λ·(trace/F)·I. */
-  shrinkage: number;
-}
+export type { FeatureStatistics };
 
 export interface LinearHead {
   /** Row-major [C, F]. */
@@ -26,115 +20,44 @@ export interface LinearHead {
 /** Equal priors suit a farmer's field, where nothing says the new disease is rarer than the photos taught. */
 export type PriorRule = 'uniform' | 'counts';
 
-export function featureCount(stats: FeatureStatistics): number {
-  return Math.round(Math.sqrt(stats.scatter.length));
-}
-
-export function l2Normalise(x: ArrayLike<number>): Float64Array {
-  let sum = 0;
-  for (let i = 0; i < x.length; i++) sum += x[i]! * x[i]!;
-  const norm = Math.sqrt(sum) || 1;
-  const out = new Float64Array(x.length);
-  for (let i = 0; i < x.length; i++) out[i] = x[i]! / norm;
-  return out;
-}
-
 export function euclideanNorm(x: ArrayLike<number>): number {
   let sum = 0;
   for (let i = 0; i < x.length; i++) sum += x[i]! * x[i]!;
   return Math.sqrt(sum);
 }
 
-/** Mean, count and within-class scatter of one class's (already normalised) samples. */
-export function classStatistics(samples: readonly ArrayLike<number>[], features: number): { mean: Float64Array; count: number; scatter: Float64Array } {
-  if (samples.length === 0) throw new Error('a class needs at least one sample');
-  const F = features;
-  const mean = new Float64Array(F);
-  for (const x of samples) {
-    if (x.length !== F) throw new Error(`a sample has ${x.length} features, expected ${F}`);
-    for (let f = 0; f < F; f++) mean[f]! += x[f]!;
-  }
-  for (let f = 0; f < F; f++) mean[f]! /= samples.length;
-  const scatter = new Float64Array(F * F);
-  const d = new Float64Array(F);
-  for (const x of samples) {
-    for (let f = 0; f < F; f++) d[f] = x[f]! - mean[f]!;
-    for (let i = 0; i < F; i++) {
-      const di = d[i]!;
-      if (di === 0) continue;
-      const row = i * F;
-      for (let j = 0; j < F; j++) scatter[row + j]! += di * d[j]!;
-    }
-  }
-  return { mean, count: samples.length, scatter };
-}
-
-/** The statistics with one more class (appended last) made of `samples` (normalised features). */
-export function withClass(stats: FeatureStatistics, samples: readonly ArrayLike<number>[]): FeatureStatistics {
+/** The statistics with one more photo (raw features, normalised here) in class `c`: the exact running update
+ * (Welford), scatter += n/(n+1)·(x−μ)(x−μ)ᵀ, μ += (x−μ)/(n+1). */
+export function withExample(stats: FeatureStatistics, c: number, rawFeatures: ArrayLike<number>): FeatureStatistics {
   const F = featureCount(stats);
-  const added = classStatistics(samples, F);
-  const scatter = new Float64Array(stats.scatter);
-  for (let i = 0; i < scatter.length; i++) scatter[i]! += added.scatter[i]!;
-  return { means: [...stats.means.map((m) => new Float64Array(m)), added.mean], counts: [...stats.counts, added.count], scatter, shrinkage: stats.shrinkage };
-}
-
-/** The statistics with one more example `x` (normalised) in class `c`: exact running update (Welford),
- * scatter += n/(n+1)·(x−μ)(x−μ)ᵀ, μ += (x−μ)/(n+1). */
-export function withExample(stats: FeatureStatistics, c: number, x: ArrayLike<number>): FeatureStatistics {
-  const F = featureCount(stats);
-  if (c < 0 || c >= stats.means.length) throw new Error(`class ${c} outside [0, ${stats.means.length - 1}]`);
-  if (x.length !== F) throw new Error(`the example has ${x.length} features, expected ${F}`);
-  const n = stats.counts[c]!;
-  const mean = stats.means[c]!;
+  if (c < 0 || c >= stats.classMeans.length) throw new Error(`class ${c} outside [0, ${stats.classMeans.length - 1}]`);
+  if (rawFeatures.length !== F) throw new Error(`the photo has ${rawFeatures.length} features, expected ${F}`);
+  const x = l2Normalize(rawFeatures);
+  const n = stats.classCounts[c]!;
+  const mean = stats.classMeans[c]!;
   const d = new Float64Array(F);
   for (let f = 0; f < F; f++) d[f] = x[f]! - mean[f]!;
   const scatter = new Float64Array(stats.scatter);
   const k = n / (n + 1);
   for (let i = 0; i < F; i++) for (let j = 0; j < F; j++) scatter[i * F + j]! += k * d[i]! * d[j]!;
-  const means = stats.means.map((m) => new Float64Array(m));
-  for (let f = 0; f < F; f++) means[c]![f]! += d[f]! / (n + 1);
-  const counts = [...stats.counts];
-  counts[c] = n + 1;
-  return { means, counts, scatter, shrinkage: stats.shrinkage };
+  const classMeans = stats.classMeans.map((m) => new Float64Array(m));
+  for (let f = 0; f < F; f++) classMeans[c]![f]! += d[f]! / (n + 1);
+  const classCounts = [...stats.classCounts];
+  classCounts[c] = n + 1;
+  return { classMeans, classCounts, scatter, shrinkage: stats.shrinkage };
 }
 
-/** Σ = (1−λ)·scatter/(n−C) + λ·(trace/F)·I, trace of scatter/(n−C). With n ≤ C (one photo per class)
- * the scatter says nothing and Σ is the identity. */
+/** The statistics with one more class (appended last) made of `rawFeatures` (normalised here). */
+export function withClass(stats: FeatureStatistics, rawFeatures: readonly ArrayLike<number>[]): FeatureStatistics {
+  const f = featureCount(stats);
+  for (const x of rawFeatures) if (x.length !== f) throw new Error(`a photo has ${x.length} features, expected ${f}`);
+  return addClassStatistics(stats, classStatisticsOf([...rawFeatures]));
+}
+
+/** Σ of the statistics: (1−λ)·S/(n−C) + λ·(tr/F)·I (domain.ts's shrunk covariance). */
 export function sharedCovariance(stats: FeatureStatistics): Float64Array {
-  const F = featureCount(stats);
-  const n = stats.counts.reduce((a, b) => a + b, 0);
-  const C = stats.means.length;
-  const sigma = new Float64Array(F * F);
-  if (n - C <= 0) {
-    for (let i = 0; i < F; i++) sigma[i * F + i] = 1;
-    return sigma;
-  }
-  const scale = 1 / (n - C);
-  let trace = 0;
-  for (let i = 0; i < F; i++) trace += stats.scatter[i * F + i]! * scale;
-  const lambda = Math.min(1, Math.max(0, stats.shrinkage));
-  const diagonal = trace > 0 ? lambda * trace / F : 1;
-  for (let i = 0; i < F * F; i++) sigma[i] = (1 - lambda) * stats.scatter[i]! * scale;
-  for (let i = 0; i < F; i++) sigma[i * F + i]! += diagonal;
-  return sigma;
-}
-
-/** Lower-triangular L with A = L·Lᵀ (A symmetric positive definite, F×F row-major). */
-export function cholesky(a: Float64Array, F: number): Float64Array {
-  const l = new Float64Array(F * F);
-  for (let i = 0; i < F; i++) {
-    for (let j = 0; j <= i; j++) {
-      let sum = a[i * F + j]!;
-      for (let k = 0; k < j; k++) sum -= l[i * F + k]! * l[j * F + k]!;
-      if (i === j) {
-        if (!(sum > 0)) throw new Error('covariance is not positive definite');
-        l[i * F + i] = Math.sqrt(sum);
-      } else {
-        l[i * F + j] = sum / l[j * F + j]!;
-      }
-    }
-  }
-  return l;
+  const n = stats.classCounts.reduce((a, b) => a + b, 0);
+  return shrunkCovariance(stats.scatter, featureCount(stats), n - stats.classMeans.length, stats.shrinkage);
 }
 
 /** Solves (L·Lᵀ)·x = b. */
@@ -164,22 +87,22 @@ export interface LdaOptions {
 /** Closed-form shared-covariance LDA rows from the statistics. */
 export function ldaHead(stats: FeatureStatistics, options: LdaOptions = {}): LinearHead {
   const F = featureCount(stats);
-  const C = stats.means.length;
+  const C = stats.classMeans.length;
   const prior = options.prior ?? 'uniform';
   const scale = options.inputScale ?? 1;
-  const n = stats.counts.reduce((a, b) => a + b, 0);
+  const n = stats.classCounts.reduce((a, b) => a + b, 0);
   const l = cholesky(sharedCovariance(stats), F);
   const weight = new Float32Array(C * F);
   const bias = new Float32Array(C);
   for (let c = 0; c < C; c++) {
-    const mu = stats.means[c]!;
+    const mu = stats.classMeans[c]!;
     const w = choleskySolve(l, F, mu);
     let quad = 0;
     for (let f = 0; f < F; f++) {
       quad += mu[f]! * w[f]!;
       weight[c * F + f] = w[f]! / scale;
     }
-    const logPrior = prior === 'counts' ? Math.log(stats.counts[c]! / n) : Math.log(1 / C);
+    const logPrior = prior === 'counts' ? Math.log(stats.classCounts[c]! / n) : Math.log(1 / C);
     bias[c] = -0.5 * quad + logPrior;
   }
   return { weight, bias };
@@ -288,9 +211,9 @@ export function sampleClass(stats: FeatureStatistics, c: number, count: number, 
   const z = new Float64Array(F);
   for (let s = 0; s < count; s++) {
     for (let f = 0; f < F; f++) z[f] = normal();
-    const x = new Float64Array(stats.means[c]!);
+    const x = new Float64Array(stats.classMeans[c]!);
     for (let i = 0; i < F; i++) for (let k = 0; k <= i; k++) x[i]! += l[i * F + k]! * z[k]!;
-    out.push(l2Normalise(x));
+    out.push(l2Normalize(x));
   }
   return out;
 }
