@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import unicodedata
 from typing import Any, Dict, List
 
 import onnx
@@ -128,6 +129,19 @@ def validate_model_folder(folder: str) -> Dict[str, Any]:
     return manifest
 
 
+def label_key(label: str) -> str:
+    decomposed = unicodedata.normalize("NFD", " ".join(label.replace("_", " ").split()))
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
+
+
+def taught_label_ok(label: str) -> bool:
+    """The contract's rule for a taught label: NFC, trimmed, single spaces, 1..max code points, no control chars."""
+    return (0 < len(label) <= CONTRACT["taught_label_max_length"]
+            and unicodedata.normalize("NFC", label) == label
+            and " ".join(label.split()) == label
+            and not any(unicodedata.category(ch) in ("Cc", "Cf") for ch in label))
+
+
 def validate_head(head: Dict[str, Any], manifest: Dict[str, Any]) -> None:
     missing = [k for k in CONTRACT["head_required"] if k not in head]
     assert not missing, f"head lacks {missing}"
@@ -136,8 +150,14 @@ def validate_head(head: Dict[str, Any], manifest: Dict[str, Any]) -> None:
     assert head["features"] == manifest["features"]
     assert head["backbone_sha256"] == manifest["backbone_sha256"]
     labels = head["labels"]
-    assert len(labels) >= 2 and len(set(labels)) == len(labels)
-    assert all(re.fullmatch(CONTRACT["label_pattern"].strip("^$"), label) for label in labels)
+    assert 2 <= len(labels) <= CONTRACT["max_classes"] and len(set(labels)) == len(labels)
+    taught = {c["label"] for c in head.get("taught", {}).get("classes", [])}
+    assert all(label in taught or re.fullmatch(CONTRACT["label_pattern"].strip("^$"), label) for label in labels)
+    for label in taught & set(labels):
+        assert taught_label_ok(label), f"taught label {label!r} breaks the rule"
+    # Unique ignoring case and accents (a taught "Bean rust" next to bean_rust is refused).
+    keys = [label_key(label) for label in labels]
+    assert len(set(keys)) == len(keys)
     assert len(head["weight"]) == len(labels) and len(head["bias"]) == len(labels)
     assert all(len(row) == manifest["features"] for row in head["weight"])
     numbers = [v for row in head["weight"] for v in row] + list(head["bias"])
@@ -194,3 +214,30 @@ def test_validation_catches_a_changed_file_and_a_wrong_output_shape(exported_mic
         json.dump(manifest, f)
     with pytest.raises(AssertionError):
         validate_model_folder(folder)
+
+
+def test_taught_labels_follow_the_contract() -> None:
+    """A head taught on a phone (free-text labels listed in `taught.classes`) passes; the label rule is enforced."""
+    folder = FIXTURES[0]
+    with open(os.path.join(folder, "manifest.json"), encoding="utf-8") as f:
+        manifest = json.load(f)
+    with open(os.path.join(folder, manifest["default_head"]), encoding="utf-8") as f:
+        shipped = json.load(f)
+
+    def taught_with(*labels: str, listed: bool = True) -> Dict[str, Any]:
+        head = json.loads(json.dumps(shipped))
+        for label in labels:
+            head["labels"].append(label)
+            head["weight"].append([0.0] * manifest["features"])
+            head["bias"].append(0.0)
+        if listed:
+            head["taught"] = {"classes": [{"label": label, "note": "", "photos": 5, "created": "2026-11-30T00:00:00Z"}
+                                          for label in labels], "local_examples": {}, "method": "lda", "input_scale": 1.0}
+        return head
+
+    validate_head(taught_with("Antracnosis del frijol", "Ugonjwa wa madoa", "豆炭疽病"), manifest)
+    for bad in (taught_with("Mancha angular", listed=False), taught_with(" padded "), taught_with("x" * 41),
+                taught_with("Bean Rust"), taught_with("tab\tname"),
+                taught_with(*[f"Class {i}" for i in range(CONTRACT["max_classes"] - len(shipped["labels"]) + 1)])):
+        with pytest.raises(AssertionError):
+            validate_head(bad, manifest)

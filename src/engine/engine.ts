@@ -23,6 +23,7 @@ import { cacheApiFileCache, memoryFileCache, type ModelFileCache } from './model
 import { judgeDiagnosis } from './model/domain';
 import { combineLeaves, groupRuleOf, type GroupResult } from './model/group';
 import { validateHead, type Head } from './model/head';
+import { localExampleCount, taughtClassesOf } from './model/taught';
 import { hasFp16, loadDefaultHead, loadGraphFiles, loadManifest, lrpGraphFile, modelFolderUrl, type GraphFiles, type LoaderContext } from './model/loader';
 import { gridSizeOf, type Manifest } from './model/manifest';
 import { loadOrt, type Ort } from './model/ort';
@@ -138,6 +139,7 @@ function graphFor(method: ExplainMethod): GraphKind {
 class LeafLensEngine implements Engine {
   private runtime!: Runtime;
   private head: Head;
+  private readonly shippedHead: Head;
   private headGeneration = 0;
   private readonly photos = new Map<number, PhotoState>();
   private nextPhotoId = 1;
@@ -158,6 +160,7 @@ class LeafLensEngine implements Engine {
     private readonly options: EngineOptions,
   ) {
     this.head = head;
+    this.shippedHead = head;
     this.model = this.describeModel(0, false);
   }
 
@@ -191,6 +194,11 @@ class LeafLensEngine implements Engine {
       usesFp16: usesF16,
       totalBytes,
       domainCheck: this.head.domain.openSet !== undefined,
+      backbone: { name: m.name, sha256: m.backbone_sha256, features: m.features },
+      headName: this.head === this.shippedHead ? undefined : (typeof this.head.json.name === 'string' ? this.head.json.name : this.head.source),
+      taught: taughtClassesOf(this.head.json).map(({ label, note, photos }) => ({ label, note, photos })),
+      localExamples: localExampleCount(this.head.json),
+      canTeach: this.head.statistics !== undefined,
     };
   }
 
@@ -681,10 +689,19 @@ class LeafLensEngine implements Engine {
     let json = head;
     if (typeof head === 'string') {
       try { json = JSON.parse(head) as unknown; } catch (error) {
-        throw new EngineError('head-invalid', `${sourceName}: not valid JSON (${describeError(error)})`, undefined, { cause: error });
+        throw new EngineError('head-corrupt', `${sourceName}: not valid JSON (${describeError(error)})`, undefined, { cause: error });
       }
     }
     const validated = validateHead(json, this.manifest, sourceName);
+    if (json === this.shippedHead.json) return this.useHead(this.shippedHead);
+    return this.useHead(validated);
+  }
+
+  headJson(which: 'active' | 'shipped'): Record<string, unknown> {
+    return (which === 'shipped' ? this.shippedHead : this.head).json;
+  }
+
+  private async useHead(validated: Head): Promise<ModelInfo> {
     await this.serializer.run(async () => {
       this.head = validated;
       this.headGeneration += 1;

@@ -46,6 +46,16 @@ export interface ModelInfo {
   totalBytes: number;
   /** The active head has feature statistics and an open-set rule: photos can be refused as not bean leaves. */
   domainCheck: boolean;
+  /** What a head must fit (a shared head file names these). */
+  backbone: { name: string; sha256: string; features: number };
+  /** The active head's name (taught or imported heads), undefined for the model's own head. */
+  headName?: string;
+  /** Classes of the active head taught on a phone, with the teacher's own note. */
+  taught: { label: string; note: string; photos: number }[];
+  /** Photos added to the active head on this phone by "This is actually …". */
+  localExamples: number;
+  /** The active head has feature statistics, so classes can be taught and results corrected. */
+  canTeach: boolean;
 }
 
 export interface StageTimings {
@@ -195,6 +205,8 @@ export interface Engine {
   /** The photo's features and classification under the active head, without explaining or drawing
    * (runs the forward graph only, and not at all when a run of this photo is cached). Throws EngineError. */
   embed(photo: PhotoHandle): Promise<PhotoEmbedding>;
+  /** head.json of the active head, or of the model's own head (what setHead accepts; do not modify). */
+  headJson(which: 'active' | 'shipped'): Record<string, unknown>;
   /** Swaps the classifier head (same backbone); validates it first. */
   setHead(head: unknown, sourceName?: string): Promise<ModelInfo>;
   dispose(): void;
@@ -207,6 +219,10 @@ export type EngineErrorCode =
   | 'model-contract'
   | 'head-invalid'
   | 'head-mismatch'
+  | 'head-corrupt'
+  | 'head-not-finite'
+  | 'head-too-many-classes'
+  | 'head-no-statistics'
   | 'image-empty'
   | 'image-undecodable'
   | 'image-unsupported-format'

@@ -17,7 +17,8 @@ export function fakeModelInfo(overrides: Partial<ModelInfo> = {}): ModelInfo {
   return {
     name: 'fixture-fake', title: 'Fake model (test fixture)', version: '0.0.1', architecture: 'deit_custom',
     trained: false, imageSize: 224, patchSize: 16, gridSize: 14, layers: 4, heads: 3, tokens: 197, prefixTokens: 1,
-    labels: FAKE_LABELS, methods: ['relevance', 'rollout', 'attention'], usesFp16: false, totalBytes: 1000, domainCheck: false,
+    labels: FAKE_LABELS, methods: ['relevance', 'rollout', 'attention'], usesFp16: false, totalBytes: 1000,
+    backbone: { name: 'fixture-fake', sha256: 'f'.repeat(64), features: 192 }, taught: [], localExamples: 0, canTeach: false, domainCheck: false,
     ...overrides,
   };
 }
@@ -109,6 +110,10 @@ export class FakeEngine implements Engine {
       labels: this.model.labels, features, logits: probabilities.map(Math.log), probabilities, top, outcome: 'sure', domain: { checked: false },
       backend: this.backend, preprocessMs: 0, modelMs: 0,
     };
+  }
+
+  headJson(): Record<string, unknown> {
+    return { labels: this.model.labels, features: 192 };
   }
 
   async setHead(head: unknown): Promise<ModelInfo> {

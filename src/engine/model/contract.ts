@@ -31,6 +31,10 @@ export interface Contract {
   head_optional: string[];
   statistics_feature_norm: string;
   open_set_scores: string[];
+  /** Most classes a head may have (taught heads included). */
+  max_classes: number;
+  /** Longest taught class name, in Unicode code points. */
+  taught_label_max_length: number;
 }
 
 export const CONTRACT: Contract = {
@@ -63,9 +67,11 @@ export const CONTRACT: Contract = {
   head_required: ['format', 'contract_version', 'labels', 'features', 'weight', 'bias', 'backbone_sha256', 'trained', 'created'],
   head_format: 'leaf-lens-head',
   label_pattern: '^[a-z0-9_]+$',
-  head_optional: ['statistics', 'calibration', 'open_set', 'confidence'],
+  head_optional: ['statistics', 'calibration', 'open_set', 'confidence', 'name', 'backbone_name', 'taught'],
   statistics_feature_norm: 'l2',
   open_set_scores: ['mahalanobis', 'relative_mahalanobis'],
+  max_classes: 20,
+  taught_label_max_length: 40,
 };
 
 export type OutputName = 'logits' | 'features' | 'attentions' | 'attention_grads' | 'attention_relevance';

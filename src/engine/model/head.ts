@@ -2,6 +2,7 @@
 import { EngineError } from '../errors';
 import { CONTRACT } from './contract';
 import { OPEN_SET_SCORES, openSetScorer, type DomainModel, type FeatureStatistics, type OpenSetScoreName } from './domain';
+import { labelsProblem } from './labels';
 import type { Manifest } from './manifest';
 
 export interface Head {
@@ -19,6 +20,8 @@ export interface Head {
   statistics?: FeatureStatistics;
   /** Where it came from (file name), for messages. */
   source: string;
+  /** The head.json object it was made from (kept for teaching, saving and sharing; never modified). */
+  json: Record<string, unknown>;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -26,8 +29,8 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 /** Validates a parsed head.json against the contract and the backbone it is meant for. */
-export function validateHead(json: unknown, manifest: Pick<Manifest, 'features' | 'backbone_sha256'>, source = 'head.json'): Head {
-  const invalid = (what: string) => new EngineError('head-invalid', `${source}: ${what}`);
+export function validateHead(json: unknown, manifest: Pick<Manifest, 'features' | 'backbone_sha256'> & { name?: string }, source = 'head.json'): Head {
+  const invalid = (what: string) => new EngineError(/finite number/.test(what) ? 'head-not-finite' : 'head-invalid', `${source}: ${what}`);
   if (!isRecord(json)) throw invalid('not a JSON object');
   const missing = CONTRACT.head_required.filter((key) => !(key in json));
   if (missing.length > 0) throw invalid(`missing ${missing.join(', ')}`);
@@ -37,13 +40,12 @@ export function validateHead(json: unknown, manifest: Pick<Manifest, 'features' 
   if (typeof json.created !== 'string') throw invalid('created must be a string');
 
   const labels = json.labels;
-  const labelPattern = new RegExp(CONTRACT.label_pattern);
-  if (!Array.isArray(labels) || labels.length < 2) throw invalid('labels must list at least 2 classes');
-  for (const label of labels) {
-    if (typeof label !== 'string' || !labelPattern.test(label)) throw invalid(`label ${JSON.stringify(label)} does not match ${CONTRACT.label_pattern}`);
+  if (Array.isArray(labels) && labels.length > CONTRACT.max_classes) {
+    throw new EngineError('head-too-many-classes', `${source}: ${labels.length} classes (at most ${CONTRACT.max_classes})`);
   }
-  if (new Set(labels).size !== labels.length) throw invalid('labels are not unique');
-  const classes = labels.length;
+  const labelProblem = labelsProblem(labels, json);
+  if (labelProblem) throw invalid(labelProblem);
+  const classes = (labels as string[]).length;
 
   const features = json.features;
   if (typeof features !== 'number' || !Number.isInteger(features) || features <= 0) throw invalid('features must be a positive integer');
@@ -71,6 +73,10 @@ export function validateHead(json: unknown, manifest: Pick<Manifest, 'features' 
   if (features !== manifest.features) {
     throw new EngineError('head-mismatch', `${source}: features ${features} != backbone features ${manifest.features}`);
   }
+  // A shared head names its backbone; an older head (or the exporter's) may not.
+  if (json.backbone_name !== undefined && manifest.name !== undefined && json.backbone_name !== manifest.name) {
+    throw new EngineError('head-mismatch', `${source}: made for model ${JSON.stringify(json.backbone_name)}, this is ${JSON.stringify(manifest.name)}`);
+  }
   if (json.backbone_sha256 !== manifest.backbone_sha256) {
     throw new EngineError('head-mismatch', `${source}: backbone_sha256 ${String(json.backbone_sha256).slice(0, 12)}… != model's ${manifest.backbone_sha256.slice(0, 12)}…`);
   }
@@ -78,7 +84,7 @@ export function validateHead(json: unknown, manifest: Pick<Manifest, 'features' 
   const metrics = json.metrics;
   const valAccuracy = isRecord(metrics) && typeof metrics.val_accuracy === 'number' ? metrics.val_accuracy : undefined;
   const { domain, statistics } = parseDomainFields(json, classes, features, invalid);
-  return { labels: labels as string[], features, weight, bias, backboneSha256: json.backbone_sha256, trained: json.trained, valAccuracy, domain, statistics, source };
+  return { labels: labels as string[], features, weight, bias, backboneSha256: json.backbone_sha256, trained: json.trained, valAccuracy, domain, statistics, source, json };
 }
 
 const isFiniteNumber = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value);

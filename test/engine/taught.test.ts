@@ -1,0 +1,168 @@
+// Heads taught on the phone (src/engine/model/taught.ts, labels.ts): teaching a class, corrections, the shared
+// file and its validation, and the contract's rule for taught labels.
+import { describe, expect, test } from 'vitest';
+import { statisticsJson, type FeatureStatistics } from '../../src/engine/model/domain';
+import { validateHead } from '../../src/engine/model/head';
+import { classNameProblem, cleanClassName } from '../../src/engine/model/labels';
+import { applyHead, ldaHead, seededNormal } from '../../src/engine/model/teach';
+import {
+  addExample, headFileText, localExampleCount, readHeadFile, renamedHead, taughtClassesOf, teachClass, type BackboneId, type HeadJson,
+} from '../../src/engine/model/taught';
+
+const F = 8;
+const BACKBONE: BackboneId = { name: 'test-backbone', sha256: 'a'.repeat(64), features: F };
+const normal = seededNormal(11);
+
+/** Raw features around a direction (norm ≈ 20, like LayerNorm outputs). */
+function photos(direction: number, count: number): Float64Array[] {
+  return Array.from({ length: count }, () => Float64Array.from({ length: F }, (_, f) => 20 * ((f === direction ? 1 : 0) + 0.15 * normal())));
+}
+
+function statsOf(classes: Float64Array[][]): FeatureStatistics {
+  const unit = classes.map((xs) => xs.map((x) => { const n = Math.hypot(...x); return x.map((v) => v / n); }));
+  const classMeans = unit.map((xs) => Float64Array.from({ length: F }, (_, f) => xs.reduce((s, x) => s + x[f]!, 0) / xs.length));
+  const scatter = new Float64Array(F * F);
+  unit.forEach((xs, c) => xs.forEach((x) => {
+    for (let i = 0; i < F; i++) for (let j = 0; j < F; j++) scatter[i * F + j]! += (x[i]! - classMeans[c]![i]!) * (x[j]! - classMeans[c]![j]!);
+  }));
+  return { classMeans, classCounts: unit.map((xs) => xs.length), scatter, shrinkage: 0.1 };
+}
+
+/** A shipped-like head with statistics: three classes along features 0, 1, 2. */
+function shippedHead(labels = ['angular_leaf_spot', 'bean_rust', 'healthy']): HeadJson {
+  const stats = statsOf(labels.map((_, c) => photos(c % F, 30)));
+  const lda = ldaHead(stats, { inputScale: 20 });
+  return {
+    format: 'leaf-lens-head', contract_version: 1, labels, features: F,
+    weight: labels.map((_, c) => Array.from(lda.weight.subarray(c * F, (c + 1) * F))), bias: Array.from(lda.bias),
+    backbone_sha256: BACKBONE.sha256, trained: true, created: '2026-11-30T00:00:00Z',
+    metrics: { val_accuracy: 0.9 }, calibration: { temperature: 1.5 },
+    statistics: statisticsJson(stats), open_set: { score: 'mahalanobis', threshold: 1e6 }, confidence: { min_probability: 0.8 },
+  };
+}
+
+const manifest = { name: BACKBONE.name, features: F, backbone_sha256: BACKBONE.sha256 };
+const top = (head: HeadJson, x: ArrayLike<number>) => {
+  const h = validateHead(head, manifest);
+  const logits = applyHead({ weight: h.weight, bias: h.bias }, x);
+  return h.labels[logits.indexOf(Math.max(...logits))];
+};
+
+describe('teaching a class', () => {
+  test('the taught class gets the typed name and its photos are recognised; the shipped classes still are', () => {
+    const base = shippedHead();
+    const frozen = JSON.stringify(base);
+    const taught = teachClass(base, BACKBONE, { label: '  Antracnosis   del frijol ', note: 'Quite las hojas.', features: photos(5, 6) });
+    expect(JSON.stringify(base)).toBe(frozen); // never changed in place
+    expect(taught.labels).toEqual(['angular_leaf_spot', 'bean_rust', 'healthy', 'Antracnosis del frijol']);
+    expect(taught.name).toBe('test-backbone + Antracnosis del frijol');
+    expect(taught.backbone_name).toBe(BACKBONE.name);
+    expect(taughtClassesOf(taught)).toEqual([expect.objectContaining({ label: 'Antracnosis del frijol', note: 'Quite las hojas.', photos: 6 })]);
+    const stats = taught.statistics as { class_counts: number[] };
+    expect(stats.class_counts).toEqual([30, 30, 30, 6]);
+    // Measured for the trained rows, not for the LDA rows: dropped.
+    expect(taught.metrics).toBeUndefined();
+    expect(taught.calibration).toBeUndefined();
+    const fresh = photos(5, 20);
+    expect(fresh.filter((x) => top(taught, x) === 'Antracnosis del frijol').length).toBeGreaterThanOrEqual(19);
+    expect(photos(1, 20).filter((x) => top(taught, x) === 'bean_rust').length).toBeGreaterThanOrEqual(19);
+  });
+
+  test('a second class is taught onto a taught head', () => {
+    const once = teachClass(shippedHead(), BACKBONE, { label: 'Mosaico', features: photos(4, 5) });
+    const twice = teachClass(once, BACKBONE, { label: 'Kutu', features: photos(6, 5), name: 'Shamba langu' });
+    expect(twice.labels.slice(3)).toEqual(['Mosaico', 'Kutu']);
+    expect(twice.name).toBe('Shamba langu');
+    expect(taughtClassesOf(twice).map((c) => c.label)).toEqual(['Mosaico', 'Kutu']);
+    expect(photos(6, 10).every((x) => top(twice, x) === 'Kutu')).toBe(true);
+  });
+
+  test('bad names, no photos, no statistics and too many classes are refused with their own codes', () => {
+    const base = shippedHead();
+    expect(() => teachClass(base, BACKBONE, { label: '   ', features: photos(5, 5) })).toThrow(expect.objectContaining({ detail: expect.stringMatching(/empty/) }));
+    expect(() => teachClass(base, BACKBONE, { label: 'Bean Rust', features: photos(5, 5) })).toThrow(expect.objectContaining({ detail: expect.stringMatching(/duplicate/) }));
+    expect(() => teachClass(base, BACKBONE, { label: 'Roya', features: photos(5, 5), reservedNames: ['Roya'] })).toThrow(expect.objectContaining({ detail: expect.stringMatching(/duplicate/) }));
+    expect(() => teachClass(base, BACKBONE, { label: 'x', features: [] })).toThrow(expect.objectContaining({ detail: expect.stringMatching(/no photos/) }));
+    const { statistics: _s, open_set: _o, ...plain } = base;
+    expect(() => teachClass(plain, BACKBONE, { label: 'x', features: photos(5, 5) })).toThrow(expect.objectContaining({ code: 'head-no-statistics' }));
+    const full = shippedHead(Array.from({ length: 20 }, (_, i) => `class_${i}`));
+    expect(() => teachClass(full, BACKBONE, { label: 'one more', features: photos(5, 5) })).toThrow(expect.objectContaining({ code: 'head-too-many-classes' }));
+  });
+});
+
+describe('class names', () => {
+  test('cleaned: NFC, one space, trimmed', () => {
+    expect(cleanClassName('  Ma\u0301ncha\t\tangular ')).toBe('Máncha angular');
+  });
+
+  test.each([
+    ['', 'empty'],
+    ['x'.repeat(41), 'too-long'],
+    ['tab\u0007bell', 'control-characters'],
+    ['zero\u200bwidth', 'control-characters'],
+    ['HEALTHY', 'duplicate'],
+    ['bean rust', 'duplicate'],
+    ['Roya del frijol', 'duplicate'],
+    ['roya del fríjol', 'duplicate'],
+  ])('%j → %s', (name, problem) => {
+    expect(classNameProblem(name, ['healthy', 'bean_rust', 'Roya del frijol'])).toBe(problem);
+  });
+
+  test('any language, up to 40 code points', () => {
+    expect(classNameProblem('Ugonjwa wa madoa', ['healthy'])).toBeNull();
+    expect(classNameProblem('豆炭疽病', ['healthy'])).toBeNull();
+    expect(classNameProblem('😀'.repeat(40), ['healthy'])).toBeNull();
+  });
+});
+
+describe('corrections', () => {
+  test('a corrected photo is added to its class of a copy, counted as a local example', () => {
+    const base = shippedHead();
+    const frozen = JSON.stringify(base);
+    const x = photos(2, 1)[0]!;
+    const corrected = addExample(base, BACKBONE, 2, x);
+    expect(JSON.stringify(base)).toBe(frozen);
+    expect((corrected.statistics as { class_counts: number[] }).class_counts).toEqual([30, 30, 31]);
+    expect(localExampleCount(corrected)).toBe(1);
+    const again = addExample(corrected, BACKBONE, 0, photos(0, 1)[0]!);
+    expect(localExampleCount(again)).toBe(2);
+    expect((again.taught as { local_examples: Record<string, number> }).local_examples).toEqual({ healthy: 1, angular_leaf_spot: 1 });
+    expect(() => addExample(base, BACKBONE, 3, x)).toThrow(expect.objectContaining({ detail: expect.stringMatching(/outside/) }));
+  });
+});
+
+describe('the shared file', () => {
+  const taught = teachClass(shippedHead(), BACKBONE, { label: 'Antracnosis', note: 'Consejo del técnico', features: photos(5, 5) });
+
+  test('round trip keeps every field, names the backbone', () => {
+    const text = headFileText(renamedHead(taught, ' Finca  Norte '), BACKBONE);
+    const back = readHeadFile(text, BACKBONE);
+    expect(back.name).toBe('Finca Norte');
+    expect(back.backbone_name).toBe(BACKBONE.name);
+    expect(back.backbone_sha256).toBe(BACKBONE.sha256);
+    expect(back.features).toBe(F);
+    expect(back.weight).toEqual(taught.weight);
+    expect(taughtClassesOf(back)[0]!.note).toBe('Consejo del técnico');
+  });
+
+  const text = headFileText(taught, BACKBONE);
+  const edited = (edit: (json: Record<string, unknown>) => void) => {
+    const json = JSON.parse(text) as Record<string, unknown>;
+    edit(json);
+    return JSON.stringify(json);
+  };
+  test.each([
+    ['corrupt JSON', text.slice(0, text.length / 2), 'head-corrupt'],
+    ['another backbone (sha256)', edited((j) => { j.backbone_sha256 = 'b'.repeat(64); }), 'head-mismatch'],
+    ['another backbone (name)', edited((j) => { j.backbone_name = 'deit-small-maize'; }), 'head-mismatch'],
+    ['another feature size', edited((j) => { j.features = 16; j.weight = (j.weight as number[][]).map((r) => [...r, ...r]); }), 'head-mismatch'],
+    ['a NaN written as null', edited((j) => { (j.weight as (number | null)[][])[1]![3] = null; }), 'head-not-finite'],
+    ['a NaN written as a string', edited((j) => { (j.bias as unknown[])[0] = 'NaN'; }), 'head-not-finite'],
+    ['a row too short', edited((j) => { (j.weight as number[][])[0]!.pop(); }), 'head-invalid'],
+    ['statistics of the wrong size', edited((j) => { (j.statistics as { class_means: number[][] }).class_means.pop(); }), 'head-invalid'],
+    ['a free-text label not listed as taught', edited((j) => { (j.labels as string[])[0] = 'Mancha angular'; }), 'head-invalid'],
+    ['50 classes', edited((j) => { j.labels = Array.from({ length: 50 }, (_, i) => `c${i}`); }), 'head-too-many-classes'],
+  ])('%s → %s', (_, file, code) => {
+    expect(() => readHeadFile(file, BACKBONE)).toThrow(expect.objectContaining({ code }));
+  });
+});
