@@ -623,7 +623,8 @@ class LeafLensEngine implements Engine {
         modelMs = performance.now() - tm;
         this.remember(run);
       }
-      const judged = judgeDiagnosis(this.head.domain, run.logits, run.features);
+      const quality = state.quality ?? assessPhotoQuality(pixels, this.manifest.image_size);
+      const judged = judgeDiagnosis(this.head.domain, run.logits, run.features, quality.issues.length);
       return {
         labels: [...this.head.labels],
         features: new Float32Array(run.features),
@@ -632,6 +633,7 @@ class LeafLensEngine implements Engine {
         top: argmax(judged.probabilities),
         outcome: judged.outcome,
         domain: judged.domain,
+        quality,
         backend: this.runtime.backend,
         preprocessMs,
         modelMs,

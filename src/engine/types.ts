@@ -145,6 +145,8 @@ export interface PhotoEmbedding {
   /** As in Diagnosis: a photo refused as not a bean leaf is reported, never silently taught. */
   outcome: DiagnosisOutcome;
   domain: DomainCheck;
+  /** Too dark, blurred, …: teaching leaves such photos out unless the user keeps them. */
+  quality: PhotoQuality;
   backend: BackendName;
   preprocessMs: number;
   /** 0 when a cached run of this photo was reused. */

@@ -108,6 +108,7 @@ export class FakeEngine implements Engine {
     const features = Float32Array.from({ length: 192 }, (_, i) => Math.sin(photo.width * 0.01 + i * 0.1));
     return {
       labels: this.model.labels, features, logits: probabilities.map(Math.log), probabilities, top, outcome: 'sure', domain: { checked: false },
+      quality: { issues: [...this.qualityIssues], brightLuma: 0.7, clippedShare: 0, sharpness: 0.3, leafShare: 0.6 },
       backend: this.backend, preprocessMs: 0, modelMs: 0,
     };
   }
