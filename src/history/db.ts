@@ -1,67 +1,308 @@
-// IndexedDB through `idb`: saved diagnoses plus a small key–value store for settings that must survive a
-// reload (a custom classifier head, a model folder loaded from disk). A failed write aborts its own
+// IndexedDB through `idb`: saved diagnoses, their photos, and a small key–value store for settings that must
+// survive a reload (a custom classifier head, a model folder loaded from disk). A failed write aborts its own
 // transaction only, so a full quota never touches what was saved before.
-import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
-import type { HistoryEntry, HistoryRepository } from './types';
+//
+// Schema 2 (season scale): entries without their photo, plus the derived `keys` the indexes need; photos as
+// image Blobs in `thumbnails` (same id), read only for rows on screen. Lists page through an index cursor and
+// summaries count index ranges, so nothing reads every entry. Schema 1 (one record per entry with a data-URL
+// photo) is upgraded in place, inside the upgrade transaction: all entries move or none do.
+import { openDB, type DBSchema, type IDBPDatabase, type IDBPTransaction, type StoreNames } from 'idb';
+import { blobToDataUrl, dataUrlToBlob } from './dataUrl';
+import { entryFingerprint, entryKeys, indexPlan, isDiseasedCategory, matchesQuery, type EntryKeys } from './keys';
+import type { HistoryBatchItem, HistoryEntry, HistoryQuery, HistoryRepository, HistoryRow, HistorySummary, WeekCounts } from './types';
 
 export const DB_NAME = 'leaf-lens';
-const DB_VERSION = 1;
+export const DB_VERSION = 2;
+
+/** A schema-2 record: the entry without its photo, and its index keys. A schema-1 photo that was not a
+ * readable data URL stays here as text rather than being dropped. */
+export type StoredEntry = Omit<HistoryEntry, 'thumbnail'> & { keys: EntryKeys; thumbnail?: string };
 
 interface LeafLensDb extends DBSchema {
-  diagnoses: { key: number; value: HistoryEntry; indexes: { createdAt: string } };
+  diagnoses: {
+    key: number;
+    value: StoredEntry;
+    indexes: {
+      createdAt: string;
+      category: [string, string];
+      field: [string, string];
+      fieldCategory: [string, string, string];
+      summaryAll: [number, string, string];
+      summaryField: [number, string, string, string];
+    };
+  };
+  thumbnails: { key: number; value: Blob };
   settings: { key: string; value: unknown };
 }
 
-let dbPromise: Promise<IDBPDatabase<LeafLensDb>> | null = null;
+type UpgradeTx = IDBPTransaction<LeafLensDb, StoreNames<LeafLensDb>[], 'versionchange'>;
 
-function db(): Promise<IDBPDatabase<LeafLensDb>> {
-  dbPromise ??= openDB<LeafLensDb>(DB_NAME, DB_VERSION, {
-    upgrade(database) {
-      const diagnoses = database.createObjectStore('diagnoses', { keyPath: 'id', autoIncrement: true });
-      diagnoses.createIndex('createdAt', 'createdAt');
-      database.createObjectStore('settings');
+/** Schema 1 → 2 for every existing entry: photo to a Blob, keys added. Exported for the migration test. */
+export async function upgradeToV2(database: IDBPDatabase<LeafLensDb>, transaction: UpgradeTx): Promise<void> {
+  const thumbnails = database.createObjectStore('thumbnails');
+  const diagnoses = transaction.objectStore('diagnoses');
+  diagnoses.createIndex('category', ['keys.category', 'createdAt']);
+  diagnoses.createIndex('field', ['keys.field', 'createdAt']);
+  diagnoses.createIndex('fieldCategory', ['keys.field', 'keys.category', 'createdAt']);
+  diagnoses.createIndex('summaryAll', ['keys.check', 'keys.week', 'keys.category']);
+  diagnoses.createIndex('summaryField', ['keys.check', 'keys.field', 'keys.week', 'keys.category']);
+  let cursor = await diagnoses.openCursor();
+  while (cursor) {
+    const old = cursor.value as unknown as HistoryEntry;
+    const { thumbnail, ...rest } = old;
+    const record: StoredEntry = { ...rest, keys: entryKeys(old) };
+    const blob = typeof thumbnail === 'string' && thumbnail ? dataUrlToBlob(thumbnail) : null;
+    if (blob) void thumbnails.put(blob, cursor.primaryKey);
+    else if (thumbnail) record.thumbnail = thumbnail;
+    await cursor.update(record);
+    cursor = await cursor.continue();
+  }
+}
+
+export function openHistoryDb(name = DB_NAME): Promise<IDBPDatabase<LeafLensDb>> {
+  return openDB<LeafLensDb>(name, DB_VERSION, {
+    async upgrade(database, oldVersion, _newVersion, transaction) {
+      if (oldVersion < 1) {
+        const diagnoses = database.createObjectStore('diagnoses', { keyPath: 'id', autoIncrement: true });
+        diagnoses.createIndex('createdAt', 'createdAt');
+        database.createObjectStore('settings');
+      }
+      if (oldVersion < 2) await upgradeToV2(database, transaction);
     },
-    blocking() {
+    blocking(_current, _next, event) {
       // Another tab upgrades the schema: let it, and reopen on the next call.
-      void dbPromise?.then((d) => d.close());
-      dbPromise = null;
+      (event.target as IDBDatabase).close();
+      openDbs.delete(name);
     },
   });
-  return dbPromise;
 }
 
-export const indexedDbHistory: HistoryRepository = {
-  async add(entry) {
-    const { id: _ignored, ...withoutId } = entry;
-    return (await db()).add('diagnoses', withoutId as HistoryEntry);
-  },
-  async list() {
-    const all = await (await db()).getAllFromIndex('diagnoses', 'createdAt');
-    return all.reverse();
-  },
-  async get(id) {
-    return (await db()).get('diagnoses', id);
-  },
-  async update(entry) {
-    if (entry.id === undefined) throw new Error('update() needs a saved entry (with an id)');
-    await (await db()).put('diagnoses', entry);
-  },
-  async remove(id) {
-    await (await db()).delete('diagnoses', id);
-  },
-  async clear() {
-    await (await db()).clear('diagnoses');
-  },
-};
+const openDbs = new Map<string, Promise<IDBPDatabase<LeafLensDb>>>();
 
-export async function readSetting<T>(key: string): Promise<T | undefined> {
-  return (await (await db()).get('settings', key)) as T | undefined;
+function db(name: string): Promise<IDBPDatabase<LeafLensDb>> {
+  let opened = openDbs.get(name);
+  if (!opened) {
+    opened = openHistoryDb(name);
+    openDbs.set(name, opened);
+    opened.catch(() => openDbs.delete(name));
+  }
+  return opened;
 }
 
-export async function writeSetting(key: string, value: unknown): Promise<void> {
-  await (await db()).put('settings', value, key);
+function toRecord(entry: HistoryEntry): { record: StoredEntry; photo: Blob | null } {
+  const { thumbnail, id, ...rest } = entry;
+  const record: StoredEntry = { ...rest, keys: entryKeys(entry) };
+  if (id !== undefined) record.id = id;
+  return { record, photo: thumbnail ? dataUrlToBlob(thumbnail) : null };
 }
 
-export async function deleteSetting(key: string): Promise<void> {
-  await (await db()).delete('settings', key);
+function toRow(record: StoredEntry): HistoryRow {
+  const { keys: _keys, thumbnail: _legacy, ...row } = record;
+  return row as HistoryRow;
 }
+
+function rangeOf(query: HistoryQuery): { index: ReturnType<typeof indexPlan>['index']; range: IDBKeyRange } {
+  const plan = indexPlan(query);
+  // `to` is exclusive; `from` inclusive.
+  return { index: plan.index, range: IDBKeyRange.bound(plan.lower, plan.upper, false, true) };
+}
+
+/** Everything per-database, so tests can open a throwaway database by name. */
+export function historyRepository(name = DB_NAME) {
+  const open = () => db(name);
+  return {
+    async add(entry: HistoryEntry): Promise<number> {
+      const { record, photo } = toRecord({ ...entry, id: undefined } as HistoryEntry);
+      delete record.id;
+      const tx = (await open()).transaction(['diagnoses', 'thumbnails'], 'readwrite');
+      const id = await tx.objectStore('diagnoses').add(record);
+      if (photo) await tx.objectStore('thumbnails').put(photo, id);
+      await tx.done;
+      return id;
+    },
+
+    async get(id: number): Promise<HistoryEntry | undefined> {
+      const tx = (await open()).transaction(['diagnoses', 'thumbnails']);
+      const [record, photo] = await Promise.all([tx.objectStore('diagnoses').get(id), tx.objectStore('thumbnails').get(id)]);
+      await tx.done;
+      if (!record) return undefined;
+      const thumbnail = photo ? await blobToDataUrl(photo) : (record.thumbnail ?? '');
+      return { ...toRow(record), thumbnail };
+    },
+
+    async update(entry: HistoryEntry): Promise<void> {
+      if (entry.id === undefined) throw new Error('update() needs a saved entry (with an id)');
+      const { record, photo } = toRecord(entry);
+      const tx = (await open()).transaction(['diagnoses', 'thumbnails'], 'readwrite');
+      const old = await tx.objectStore('diagnoses').get(entry.id);
+      if (!photo && old?.thumbnail) record.thumbnail = old.thumbnail;
+      await tx.objectStore('diagnoses').put(record);
+      if (photo) await tx.objectStore('thumbnails').put(photo, entry.id);
+      await tx.done;
+    },
+
+    async remove(id: number): Promise<void> {
+      const tx = (await open()).transaction(['diagnoses', 'thumbnails'], 'readwrite');
+      await Promise.all([tx.objectStore('diagnoses').delete(id), tx.objectStore('thumbnails').delete(id), tx.done]);
+    },
+
+    async clear(): Promise<void> {
+      const tx = (await open()).transaction(['diagnoses', 'thumbnails'], 'readwrite');
+      await Promise.all([tx.objectStore('diagnoses').clear(), tx.objectStore('thumbnails').clear(), tx.done]);
+    },
+
+    async count(query: HistoryQuery = {}): Promise<number> {
+      const { index, range } = rangeOf(query);
+      return (await open()).countFromIndex('diagnoses', index, range);
+    },
+
+    async page(query: HistoryQuery, offset: number, limit: number): Promise<HistoryRow[]> {
+      const { index, range } = rangeOf(query);
+      const tx = (await open()).transaction('diagnoses');
+      let cursor = await tx.store.index(index).openCursor(range, 'prev');
+      if (cursor && offset > 0) cursor = await cursor.advance(offset);
+      const rows: HistoryRow[] = [];
+      while (cursor && rows.length < limit) {
+        rows.push(toRow(cursor.value));
+        cursor = await cursor.continue();
+      }
+      await tx.done;
+      return rows;
+    },
+
+    async thumbnail(id: number): Promise<Blob | undefined> {
+      const database = await open();
+      const blob = await database.get('thumbnails', id);
+      if (blob) return blob;
+      // A schema-1 photo kept as text (not a readable data URL) is shown as it was.
+      const legacy = (await database.get('diagnoses', id))?.thumbnail;
+      return legacy ? new Blob([legacy], { type: 'text/plain' }) : undefined;
+    },
+
+    async fields(): Promise<string[]> {
+      const tx = (await open()).transaction('diagnoses');
+      const names: string[] = [];
+      let cursor = await tx.store.index('field').openKeyCursor(IDBKeyRange.lowerBound([' ', '']));
+      // One step per distinct field: jump past all of its dates.
+      while (cursor) {
+        const name = (cursor.key as [string, string])[0];
+        if (name) names.push(name);
+        cursor = await cursor.continue([name, '\uffff\uffff']);
+      }
+      await tx.done;
+      return names.sort((a, b) => a.localeCompare(b));
+    },
+
+    async summary(field?: string): Promise<HistorySummary> {
+      const tx = (await open()).transaction('diagnoses');
+      const index = field === undefined ? tx.store.index('summaryAll') : tx.store.index('summaryField');
+      const prefix: (string | number)[] = field === undefined ? [1] : [1, field];
+      const weeks = new Map<string, WeekCounts>();
+      let checks = 0;
+      let diseased = 0;
+      // One key per distinct (week, category): count it, then jump past its duplicates.
+      let cursor = await index.openKeyCursor(IDBKeyRange.bound(prefix, [...prefix, []]) as IDBKeyRange);
+      while (cursor) {
+        const key = cursor.key as unknown as (string | number)[];
+        const n = await index.count(IDBKeyRange.only(key));
+        const week = String(key[key.length - 2]);
+        const category = String(key[key.length - 1]);
+        const bucket = weeks.get(week) ?? { week, counts: {}, total: 0 };
+        bucket.counts[category] = (bucket.counts[category] ?? 0) + n;
+        bucket.total += n;
+        weeks.set(week, bucket);
+        checks += n;
+        if (isDiseasedCategory(category)) diseased += n;
+        cursor = await cursor.continue([...key, []] as never);
+      }
+      const newest = field === undefined
+        ? await tx.store.index('createdAt').openCursor(null, 'prev')
+        : await tx.store.index('field').openCursor(IDBKeyRange.bound([field, ''], [field, '\uffff']), 'prev');
+      const lastCheck = newest?.value.createdAt ?? null;
+      await tx.done;
+      return { checks, diseased, lastCheck, weeks: [...weeks.values()].sort((a, b) => a.week.localeCompare(b.week)) };
+    },
+
+    /** Entries oldest first in batches (id order), each with its photo Blob: for exports, whatever the size. */
+    async forEachBatch(
+      visit: (batch: HistoryBatchItem[]) => Promise<void> | void,
+      options: { batchSize?: number; query?: HistoryQuery; photos?: boolean } = {},
+    ): Promise<number> {
+      const size = options.batchSize ?? 200;
+      let after: number | null = null;
+      let total = 0;
+      for (;;) {
+        const tx = (await open()).transaction(['diagnoses', 'thumbnails']);
+        const range = after === null ? null : IDBKeyRange.lowerBound(after, true);
+        let cursor = await tx.objectStore('diagnoses').openCursor(range);
+        const records: StoredEntry[] = [];
+        while (cursor && records.length < size) {
+          records.push(cursor.value);
+          cursor = await cursor.continue();
+        }
+        const chosen = options.query ? records.filter((r) => matchesQuery(toRow(r), options.query!)) : records;
+        const photos = options.photos === false
+          ? chosen.map(() => undefined)
+          : await Promise.all(chosen.map((r) => tx.objectStore('thumbnails').get(r.id!)));
+        await tx.done;
+        if (records.length === 0) return total;
+        after = records[records.length - 1]!.id!;
+        const batch = chosen.map((r, i) => ({ row: toRow(r), photo: photos[i], ...(r.thumbnail ? { legacyPhoto: r.thumbnail } : {}) }));
+        total += batch.length;
+        if (batch.length > 0) await visit(batch);
+        if (records.length < size) return total;
+      }
+    },
+
+    /** Adds entries that are not there yet (same time, model and answer = a duplicate); never overwrites. */
+    async addMissing(items: readonly { entry: HistoryEntry; photo?: Blob }[]): Promise<{ added: number; duplicates: number }> {
+      const prepared = items.map(({ entry, photo }) => {
+        const converted = toRecord({ ...entry, id: undefined } as HistoryEntry);
+        return { record: converted.record, photo: photo ?? converted.photo, fingerprint: entryFingerprint(entry) };
+      });
+      const tx = (await open()).transaction(['diagnoses', 'thumbnails'], 'readwrite');
+      const byTime = tx.objectStore('diagnoses').index('createdAt');
+      const seen = new Set<string>();
+      let added = 0;
+      let duplicates = 0;
+      for (const { record, photo, fingerprint } of prepared) {
+        delete record.id;
+        const sameTime = await byTime.getAll(record.createdAt);
+        if (seen.has(fingerprint) || sameTime.some((r) => entryFingerprint(r) === fingerprint)) {
+          duplicates++;
+          continue;
+        }
+        seen.add(fingerprint);
+        const id = await tx.objectStore('diagnoses').add(record);
+        if (photo) await tx.objectStore('thumbnails').put(photo, id);
+        added++;
+      }
+      await tx.done;
+      return { added, duplicates };
+    },
+
+    async readSetting<T>(key: string): Promise<T | undefined> {
+      return (await (await open()).get('settings', key)) as T | undefined;
+    },
+    async writeSetting(key: string, value: unknown): Promise<void> {
+      await (await open()).put('settings', value, key);
+    },
+    async deleteSetting(key: string): Promise<void> {
+      await (await open()).delete('settings', key);
+    },
+    /** Closes this tab's connection (tests that delete the database). */
+    async close(): Promise<void> {
+      const opened = openDbs.get(name);
+      openDbs.delete(name);
+      (await opened)?.close();
+    },
+  };
+}
+
+export type IndexedDbHistory = ReturnType<typeof historyRepository>;
+
+export const indexedDbHistory: IndexedDbHistory & HistoryRepository = historyRepository();
+
+export const readSetting = <T>(key: string) => indexedDbHistory.readSetting<T>(key);
+export const writeSetting = (key: string, value: unknown) => indexedDbHistory.writeSetting(key, value);
+export const deleteSetting = (key: string) => indexedDbHistory.deleteSetting(key);

@@ -4,7 +4,11 @@
 import type {
   BackendPreference, Diagnosis, Engine, EngineOptions, ExplainMethod, ExplainOptions, ModelInfo, PhotoHandle,
 } from '../engine/types';
-import type { HistoryEntry, HistoryRepository, SavedLocation } from '../history/types';
+import { exportHistory, type ExportKind, type ExportResult } from '../history/export';
+import { importHistoryFile, normaliseFieldName } from '../history/import';
+import type {
+  HistoryEntry, HistoryQuery, HistoryRepository, HistoryRow, HistorySummary, ImportReport, SavedLocation,
+} from '../history/types';
 import { toUiError } from './errors';
 import { useAppStore } from './index';
 import type { ExplainSettings } from './slices';
@@ -26,6 +30,8 @@ export interface ActionDeps {
   getLocation?(): Promise<SavedLocation | undefined>;
   /** Called after the history changed (TanStack Query invalidation in the app). */
   onHistoryChanged?(): void;
+  /** Asks the browser to keep the site's storage (navigator.storage.persist); resolves whether it will. */
+  requestPersistence?(): Promise<boolean>;
   readStoredHead?(): Promise<StoredHead | undefined>;
   writeStoredHead?(value: StoredHead | undefined): Promise<void>;
   /** Turns a model URL into an absolute base URL (relative to the page in the app). */
@@ -258,6 +264,8 @@ export async function buildEntry(diagnosis: Diagnosis, photo: PhotoHandle, model
   };
   if (model.valAccuracy !== undefined) entry.modelValAccuracy = model.valAccuracy;
   if (location) entry.location = location;
+  const field = normaliseFieldName(store.getState().currentField);
+  if (field) entry.field = field;
   return entry;
 }
 
@@ -277,6 +285,8 @@ export async function saveDiagnosis(diagnosis: Diagnosis): Promise<void> {
         entry = { ...entry, id: existing, createdAt: old.createdAt, thumbnail: old.thumbnail };
         if (old.note !== undefined) entry.note = old.note;
         if (old.location) entry.location = old.location;
+        if (old.field !== undefined) entry.field = old.field;
+        else delete entry.field;
         await d.history.update(entry);
         store.getState().saveDone(existing);
         d.onHistoryChanged?.();
@@ -286,9 +296,25 @@ export async function saveDiagnosis(diagnosis: Diagnosis): Promise<void> {
     const id = await d.history.add(entry);
     store.getState().saveDone(id);
     d.onHistoryChanged?.();
+    void keepHistory();
   } catch (error) {
     store.getState().saveFailed(toUiError(error, 'storage'), entry);
   }
+}
+
+/** Entries after which the history is worth asking the browser not to evict. */
+export const PERSIST_AFTER_ENTRIES = 10;
+let persistenceAsked = false;
+
+/** Once the history matters (PERSIST_AFTER_ENTRIES), asks once per page for persistent storage. */
+export async function keepHistory(): Promise<void> {
+  const d = need();
+  if (persistenceAsked || !d.requestPersistence) return;
+  try {
+    if (await d.history.count() < PERSIST_AFTER_ENTRIES) return;
+    persistenceAsked = true;
+    await d.requestPersistence();
+  } catch { /* the browser decides; the history works either way */ }
 }
 
 /** After "storage full": the user freed space; save the kept entry. */
@@ -306,8 +332,58 @@ export async function retrySave(): Promise<void> {
   }
 }
 
-export async function listHistory(): Promise<HistoryEntry[]> {
-  return need().history.list();
+export function countHistory(query: HistoryQuery = {}): Promise<number> {
+  return need().history.count(query);
+}
+
+export function historyPage(query: HistoryQuery, offset: number, limit: number): Promise<HistoryRow[]> {
+  return need().history.page(query, offset, limit);
+}
+
+export function historyThumbnail(id: number): Promise<Blob | undefined> {
+  return need().history.thumbnail(id);
+}
+
+export function historyFields(): Promise<string[]> {
+  return need().history.fields();
+}
+
+export function historySummary(field?: string): Promise<HistorySummary> {
+  return need().history.summary(field);
+}
+
+/** Reads the database as it is now (an edit made a moment ago is in the file), streamed. */
+export function exportHistoryFile(kind: ExportKind): Promise<ExportResult> {
+  return exportHistory(need().history, kind);
+}
+
+/** Adds a JSON or ZIP export's entries that are not there yet. Throws HistoryImportError for a bad file. */
+export async function importHistory(file: Blob): Promise<ImportReport> {
+  const d = need();
+  try {
+    return await importHistoryFile(file, (items) => d.history.addMissing(items));
+  } finally {
+    d.onHistoryChanged?.();
+  }
+}
+
+/** The field new checks are tagged with; '' for none. */
+export function chooseField(name: string): void {
+  store.getState().setCurrentField(normaliseFieldName(name));
+}
+
+export async function updateField(id: number, field: string): Promise<void> {
+  const d = need();
+  const entry = await d.history.get(id);
+  if (!entry) return;
+  const name = normaliseFieldName(field);
+  const next: HistoryEntry = { ...entry, thumbnail: '' };
+  if (name) next.field = name;
+  else delete next.field;
+  await d.history.update(next);
+  const reopened = store.getState().reopened;
+  if (reopened?.id === id) store.getState().setReopened({ ...reopened, ...(name ? { field: name } : {}) });
+  d.onHistoryChanged?.();
 }
 
 export async function deleteEntry(id: number): Promise<void> {
@@ -332,15 +408,18 @@ export async function updateNote(id: number, note: string): Promise<void> {
   const entry = await d.history.get(id);
   if (!entry) return;
   const trimmed = note.trim();
-  const next: HistoryEntry = { ...entry };
+  const next: HistoryEntry = { ...entry, thumbnail: '' };
   if (trimmed) next.note = trimmed;
   else delete next.note;
   await d.history.update(next);
-  if (store.getState().reopened?.id === id) store.getState().setReopened(next);
+  if (store.getState().reopened?.id === id) store.getState().setReopened({ ...next, thumbnail: entry.thumbnail });
   d.onHistoryChanged?.();
 }
 
-export function reopenEntry(entry: HistoryEntry): void {
+/** Opens a saved entry (read whole, photo included) on the Diagnose screen. */
+export async function reopenEntry(id: number): Promise<void> {
+  const entry = await need().history.get(id);
+  if (!entry) return;
   const s = store.getState();
   s.setReopened(entry);
   s.setPanel('diagnose');

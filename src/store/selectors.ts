@@ -48,3 +48,5 @@ export const selectSaveError = (s: AppState) => s.saveError;
 export const selectSavedEntryId = (s: AppState) => s.savedEntryId;
 export const selectReopened = (s: AppState) => s.reopened;
 export const selectSaveLocation = (s: AppState) => s.saveLocation;
+export const selectCurrentField = (s: AppState) => s.currentField;
+export const selectHistoryFilter = (s: AppState) => s.historyFilter;

@@ -5,7 +5,7 @@ import type {
   BackendName, BackendPreference, ColorMapName, Diagnosis, EngineStatus, ExplainMethod, HeadFusion, LoadProgress,
   ModelInfo, PhotoHandle,
 } from '../engine/types';
-import type { HistoryEntry } from '../history/types';
+import type { HistoryEntry, HistoryQuery } from '../history/types';
 import type { UiError } from './errors';
 
 export type ModelStatus = 'idle' | 'loading' | 'ready' | 'missing' | 'error';
@@ -110,11 +110,17 @@ export interface HistorySlice {
   reopened: HistoryEntry | null;
   /** The user allowed saving the location with each diagnosis. */
   saveLocation: boolean;
+  /** The field/plot new checks are tagged with ('' = none). */
+  currentField: string;
+  /** What the History list shows (kept while switching tabs). */
+  historyFilter: HistoryQuery;
   saveStarted(): void;
   saveDone(id: number): void;
   saveFailed(error: UiError, entry: HistoryEntry | null): void;
   setReopened(entry: HistoryEntry | null): void;
   setSaveLocation(value: boolean): void;
+  setCurrentField(field: string): void;
+  setHistoryFilter(filter: HistoryQuery): void;
 }
 
 export type AppState = ModelSlice & PhotoSlice & ExplainSlice & UiSlice & HistorySlice;
@@ -225,6 +231,8 @@ export const createHistorySlice: Slice<HistorySlice> = (set) => ({
   unsavedEntry: null,
   reopened: null,
   saveLocation: false,
+  currentField: '',
+  historyFilter: {},
   saveStarted: () => set({ saveState: 'saving', saveError: null }),
   saveDone: (savedEntryId) => set({ saveState: 'saved', savedEntryId, saveError: null, unsavedEntry: null }),
   saveFailed: (saveError, unsavedEntry) => set({
@@ -232,4 +240,6 @@ export const createHistorySlice: Slice<HistorySlice> = (set) => ({
   }),
   setReopened: (reopened) => set({ reopened }),
   setSaveLocation: (saveLocation) => set({ saveLocation }),
+  setCurrentField: (currentField) => set({ currentField }),
+  setHistoryFilter: (historyFilter) => set({ historyFilter }),
 });

@@ -2,18 +2,27 @@
 import { QueryClient } from '@tanstack/react-query';
 import type { BackendPreference } from '../engine/types';
 import { deleteSetting, indexedDbHistory, readSetting, writeSetting } from '../history/db';
-import type { SavedLocation } from '../history/types';
+import type { HistoryQuery, SavedLocation } from '../history/types';
 import { configureActions, type EngineFactory, type StoredHead } from '../store/actions';
 import { useAppStore } from '../store/index';
 import { DEFAULT_MODEL_URL } from '../store/slices';
 import { restoreLocalModel } from './localModel';
 import { makeThumbnail } from './thumbnail';
 
+/** Where the field for new checks is remembered (localStorage). */
+export const FIELD_STORAGE_KEY = 'leaf-lens.field';
+
 export const queryClient = new QueryClient({
   defaultOptions: { queries: { retry: false, refetchOnWindowFocus: false, staleTime: Infinity } },
 });
 
+// Every history query key starts with HISTORY_QUERY_KEY, so one invalidation after a change refreshes them all.
 export const HISTORY_QUERY_KEY = ['history'] as const;
+export const HISTORY_FIELDS_KEY = ['history', 'fields'] as const;
+export const HISTORY_STORAGE_KEY = ['history', 'storage'] as const;
+export const historySummaryKey = (field: string | undefined) => ['history', 'summary', field ?? null] as const;
+export const historyCountKey = (query: HistoryQuery) => ['history', 'count', query] as const;
+export const historyPageKey = (query: HistoryQuery, page: number) => ['history', 'page', query, page] as const;
 const HEAD_SETTING = 'custom-head';
 const BACKEND_KEY = 'leaf-lens.backend';
 
@@ -45,13 +54,15 @@ export function setupApp(createEngine: EngineFactory): Promise<void> {
     makeThumbnail,
     getLocation,
     onHistoryChanged: () => void queryClient.invalidateQueries({ queryKey: HISTORY_QUERY_KEY }),
+    requestPersistence: () => navigator.storage?.persist?.() ?? Promise.resolve(false),
     readStoredHead: () => readSetting<StoredHead>(HEAD_SETTING),
     writeStoredHead: (value) => (value ? writeSetting(HEAD_SETTING, value) : deleteSetting(HEAD_SETTING)),
     resolveModelUrl: (url) => new URL(url, document.baseURI).href,
   });
   try {
     useAppStore.getState().setSaveLocation(localStorage.getItem('leaf-lens.save-location') === '1');
-  } catch { /* default: no location */ }
+    useAppStore.getState().setCurrentField(localStorage.getItem(FIELD_STORAGE_KEY) ?? '');
+  } catch { /* default: no location, no field */ }
   return chooseInitialModel();
 }
 

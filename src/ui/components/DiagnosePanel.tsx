@@ -23,6 +23,7 @@ import { ExplainControls } from './ExplainControls';
 import { HeatmapCanvas } from './HeatmapCanvas';
 import { ModelStatus } from './ModelStatus';
 import { PhotoPicker } from './PhotoPicker';
+import { FieldPicker } from './history/FieldPicker';
 
 export function DiagnosePanel({ onRetryModel }: { onRetryModel: () => void }) {
   const reopened = useAppStore(selectReopened);
@@ -58,6 +59,7 @@ function LiveDiagnosis() {
     <div className="diagnose-layout">
       <div className="col col-answer">
       <PhotoPicker compact={hasPhoto} />
+      <FieldPicker />
       {diagnosis && model && (
         <>
           <DiagnosisCard
@@ -159,6 +161,7 @@ function ReopenedEntry({ entry }: { entry: HistoryEntry }) {
           label={t('explain.canvasLabel', { method: t(`explain.methods.${entry.method}`) })} testId="heatmap" readout
         />
         <p className="hint">{t('explain.method')}: {t(`explain.methods.${entry.method}`)}</p>
+        {entry.field && <p>{t('history.field')}: {entry.field}</p>}
         {entry.note && <p>{t('history.note')}: {entry.note}</p>}
         <button type="button" className="button secondary" onClick={() => useAppStore.getState().setReopened(null)}>
           {t('diagnosis.closeReopened')}
