@@ -1,6 +1,6 @@
 // One saved diagnosis, as kept in IndexedDB and exported. Plain data only (no typed arrays, no bitmaps),
 // so it round-trips through structured clone, JSON and CSV unchanged.
-import type { ExplainMethod, HeadFusion } from '../engine/types';
+import type { DiagnosisOutcome, ExplainMethod, HeadFusion } from '../engine/types';
 
 export interface SavedLocation {
   latitude: number;
@@ -9,8 +9,8 @@ export interface SavedLocation {
   accuracy: number;
 }
 
-/** What the engine said about how far to trust the answer (the engine's DiagnosisOutcome, by value). */
-export type HistoryOutcome = 'sure' | 'unsure' | 'not-bean-leaf';
+/** What the engine said about how far to trust the answer. */
+export type HistoryOutcome = DiagnosisOutcome;
 export const HISTORY_OUTCOMES: readonly HistoryOutcome[] = ['sure', 'unsure', 'not-bean-leaf'];
 
 /** The combined answer of a several-leaf check (its leaf entries share the check's `groupId`). */

@@ -44,6 +44,8 @@ let loadSeq = 0;
 let diagnoseSeq = 0;
 /** A photo chosen while no engine was ready; decoded as soon as one is. */
 let pendingPhoto: { blob: Blob; name: string } | null = null;
+/** Persistent storage is asked for once per page (the browser remembers its answer). */
+let persistenceAsked = false;
 
 export function configureActions(next: ActionDeps): void {
   deps = next;
@@ -58,6 +60,7 @@ const store = useAppStore;
 
 /** For tests and teardown: drop the engine and any pending work. */
 export function disposeEngine(): void {
+  persistenceAsked = false;
   engine?.dispose();
   engine = null;
   pendingPhoto = null;
@@ -261,6 +264,7 @@ export async function buildEntry(diagnosis: Diagnosis, photo: PhotoHandle, model
       gridSize: diagnosis.heatmap.gridSize, values: Array.from(diagnosis.heatmap.values),
       min: diagnosis.heatmap.min, max: diagnosis.heatmap.max,
     },
+    outcome: diagnosis.outcome,
   };
   if (model.valAccuracy !== undefined) entry.modelValAccuracy = model.valAccuracy;
   if (location) entry.location = location;
@@ -304,7 +308,6 @@ export async function saveDiagnosis(diagnosis: Diagnosis): Promise<void> {
 
 /** Entries after which the history is worth asking the browser not to evict. */
 export const PERSIST_AFTER_ENTRIES = 10;
-let persistenceAsked = false;
 
 /** Once the history matters (PERSIST_AFTER_ENTRIES), asks once per page for persistent storage. */
 export async function keepHistory(): Promise<void> {

@@ -3,7 +3,8 @@ import { beforeEach, describe, expect, test } from 'vitest';
 import type { EngineOptions } from '../../src/engine/types';
 import {
   changeExplainSettings, choosePhoto, compareMethods, configureActions, deleteAllEntries, deleteEntry, disposeEngine,
-  loadHead, loadModel, retrySave, updateNote, type StoredHead,
+  chooseField, keepHistory, loadHead, loadModel, PERSIST_AFTER_ENTRIES, reopenEntry, retrySave, updateField, updateNote,
+  type StoredHead,
 } from '../../src/store/actions';
 import { resetAppStore, useAppStore } from '../../src/store/index';
 import { FakeEngine, FakeEngineError, fakeModelInfo, fakeProbabilities } from './fakeEngine.fixture';
@@ -253,6 +254,45 @@ describe('history', () => {
     await deleteAllEntries();
     expect(history.entries.size).toBe(0);
     expect(useAppStore.getState().savedEntryId).toBeNull();
+  });
+
+  test('new checks carry the chosen field and the outcome; a field can be changed later, the photo kept', async () => {
+    await loadModel('m/');
+    chooseField('  North   plot ');
+    await choosePhoto(photo(7), 'a.jpg');
+    const id = useAppStore.getState().savedEntryId!;
+    const saved = await history.get(id);
+    expect(saved?.field).toBe('North plot');
+    expect(saved?.outcome).toBe(useAppStore.getState().diagnosis!.outcome);
+    chooseField('');
+    await choosePhoto(photo(9), 'b.jpg');
+    expect((await history.get(useAppStore.getState().savedEntryId!))?.field).toBeUndefined();
+    await updateField(id, 'River');
+    const moved = await history.get(id);
+    expect(moved?.field).toBe('River');
+    expect(moved?.thumbnail).toBe(saved?.thumbnail);
+    expect(await history.fields()).toEqual(['River']);
+    await reopenEntry(id);
+    expect(useAppStore.getState().reopened?.thumbnail).toBe(saved?.thumbnail);
+    expect(useAppStore.getState().panel).toBe('diagnose');
+  });
+
+  test('persistent storage is asked for once the history has PERSIST_AFTER_ENTRIES entries, and once only', async () => {
+    let asked = 0;
+    configureActions({
+      history, createEngine: async () => new FakeEngine(), makeThumbnail: async () => 'data:image/jpeg;base64,AA',
+      requestPersistence: async () => { asked++; return true; },
+    });
+    await loadModel('m/');
+    for (let i = 1; i < PERSIST_AFTER_ENTRIES; i++) await choosePhoto(photo(i), `${i}.jpg`);
+    expect(asked).toBe(0);
+    await choosePhoto(photo(99), 'tenth.jpg');
+    await keepHistory();
+    expect(history.entries.size).toBe(PERSIST_AFTER_ENTRIES);
+    expect(asked).toBe(1);
+    await choosePhoto(photo(100), 'eleventh.jpg');
+    await keepHistory();
+    expect(asked).toBe(1);
   });
 
   test('loading a head re-explains the photo and stores the head for the next visit', async () => {
