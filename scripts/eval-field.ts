@@ -6,7 +6,8 @@
 // - group: every val photo judged alone by the engine's public API (shipped model), then seeded random groups
 //   of K photos of one class combined by the engine's combineLeaves: accuracy and share answered sure,
 //   single photo vs group.
-// Writes docs/bench/eval-quality.json / eval-group.json and the tables between the markers in docs/benchmarks.md.
+// Writes docs/bench/eval-quality.json / eval-group.json and the tables between the markers in docs/benchmarks.md
+// (`--from FILE` re-writes the table from an earlier run's JSON without measuring).
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -33,6 +34,8 @@ const { values: args, positionals } = parseArgs({
     seed: { type: 'string', default: '1' },
     json: { type: 'string' },
     'no-docs': { type: 'boolean', default: false },
+    /** Re-writes the docs table from an earlier run's JSON instead of measuring again. */
+    from: { type: 'string' },
   },
 });
 const part = positionals[0];
@@ -57,7 +60,18 @@ function writeOutputs(name: string, report: object, table: string): void {
   }
 }
 
+function qualityTable(summary: ReturnType<typeof summariseQuality>, train: { photos: number; withIssues: number } | null): string {
+  return qualityTableMarkdown(summary) + (train
+    ? `\n\nTraining photos (where the thresholds were set): ${train.withIssues} of ${train.photos} raise an issue.`
+    : '');
+}
+
 async function evalQuality(): Promise<void> {
+  if (args.from) {
+    const report = JSON.parse(readFileSync(args.from, 'utf8')) as { val: ReturnType<typeof summariseQuality>; train: { photos: number; withIssues: number } | null };
+    writeOutputs('quality', report, qualityTable(report.val, report.train));
+    return;
+  }
   const started = Date.now();
   const dataDir = resolve(args.data);
   const limit = args.limit ? Number(args.limit) : Infinity;
@@ -103,9 +117,7 @@ async function evalQuality(): Promise<void> {
       browser: await browserVersion(harness.browser),
       photos: records,
     };
-    const table = qualityTableMarkdown(summary) + (report.train
-      ? `\n\nTraining photos (where the thresholds were set): ${trainAlarms} of ${train.length} raise an issue.`
-      : '');
+    const table = qualityTable(summary, report.train);
     console.log(`\n${table}\n`);
     writeOutputs('quality', report, table);
   } finally {
@@ -114,6 +126,11 @@ async function evalQuality(): Promise<void> {
 }
 
 async function evalGroup(): Promise<void> {
+  if (args.from) {
+    const report = JSON.parse(readFileSync(args.from, 'utf8')) as ReturnType<typeof evaluateGroups>;
+    writeOutputs('group', report, groupTableMarkdown(report));
+    return;
+  }
   const started = Date.now();
   const modelDir = pickModelDir(args.model);
   const { manifest } = readModel(modelDir);

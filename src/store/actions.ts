@@ -10,6 +10,7 @@ import type {
   HistoryEntry, HistoryQuery, HistoryRepository, HistoryRow, HistorySummary, ImportReport, SavedLocation,
 } from '../history/types';
 import { toUiError } from './errors';
+import { clearFieldCheck } from './fieldCheck';
 import { useAppStore } from './index';
 import type { ExplainSettings } from './slices';
 
@@ -56,6 +57,9 @@ function need(): ActionDeps {
   return deps;
 }
 
+/** The injected dependencies, for the other action modules (fieldCheck.ts). */
+export const actionDeps = need;
+
 const store = useAppStore;
 
 /** For tests and teardown: drop the engine and any pending work. */
@@ -78,6 +82,8 @@ export async function loadModel(url: string, backend: BackendPreference = store.
   const d = need();
   const seq = ++loadSeq;
   const s = store.getState();
+  // A field check's photos belong to the engine being replaced.
+  clearFieldCheck();
   engine?.dispose();
   engine = null;
   s.modelLoading(url);
@@ -125,6 +131,8 @@ export async function loadHead(head: unknown, name: string): Promise<ModelInfo> 
   const d = need();
   if (!engine) throw new Error('no model is loaded');
   const model = await engine.setHead(head, name);
+  // Leaves judged by the old head would be combined with the new one's threshold: start the check again.
+  clearFieldCheck();
   store.getState().setCustomHead(name, model);
   store.getState().setExplainSettings({ targetClass: undefined });
   await d.writeStoredHead?.({ name, head });
@@ -243,7 +251,7 @@ export function stopComparing(): void {
 
 // ---------------------------------------------------------------- history
 
-export async function buildEntry(diagnosis: Diagnosis, photo: PhotoHandle, model: ModelInfo): Promise<HistoryEntry> {
+export async function buildEntry(diagnosis: Diagnosis, photo: PhotoHandle, model: ModelInfo, groupId?: string): Promise<HistoryEntry> {
   const d = need();
   const location = store.getState().saveLocation && d.getLocation ? await d.getLocation().catch(() => undefined) : undefined;
   const entry: HistoryEntry = {
@@ -270,6 +278,7 @@ export async function buildEntry(diagnosis: Diagnosis, photo: PhotoHandle, model
   if (location) entry.location = location;
   const field = normaliseFieldName(store.getState().currentField);
   if (field) entry.field = field;
+  if (groupId !== undefined) entry.groupId = groupId;
   return entry;
 }
 

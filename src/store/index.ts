@@ -2,7 +2,7 @@
 // selectors in `selectors.ts`; the engine's callbacks and async work go through `actions.ts`.
 import { create } from 'zustand';
 import {
-  createExplainSlice, createHistorySlice, createModelSlice, createPhotoSlice, createUiSlice, type AppState,
+  createExplainSlice, createFieldCheckSlice, createHistorySlice, createModelSlice, createPhotoSlice, createUiSlice, type AppState,
 } from './slices';
 
 export const useAppStore = create<AppState>()((...a) => ({
@@ -11,6 +11,7 @@ export const useAppStore = create<AppState>()((...a) => ({
   ...createExplainSlice(...a),
   ...createUiSlice(...a),
   ...createHistorySlice(...a),
+  ...createFieldCheckSlice(...a),
 }));
 
 const initialState = useAppStore.getState();

@@ -34,6 +34,7 @@ export const selectDiagnosing = (s: AppState) => s.diagnosing;
 export const selectDiagnosisError = (s: AppState) => s.diagnosisError;
 export const selectComparison = (s: AppState) => s.comparison;
 export const selectComparing = (s: AppState) => s.comparing;
+export const selectRevealedOutOfDomain = (s: AppState) => s.revealedOutOfDomain;
 /** Whether the diagnosis on screen is unsure (a boolean, so the selector result is stable). */
 export const selectUnsure = (s: AppState) => (s.diagnosis ? s.diagnosis.outcome !== 'sure' : false);
 
@@ -50,3 +51,9 @@ export const selectReopened = (s: AppState) => s.reopened;
 export const selectSaveLocation = (s: AppState) => s.saveLocation;
 export const selectCurrentField = (s: AppState) => s.currentField;
 export const selectHistoryFilter = (s: AppState) => s.historyFilter;
+
+export const selectDiagnoseMode = (s: AppState) => s.diagnoseMode;
+export const selectGroupLeaves = (s: AppState) => s.groupLeaves;
+export const selectGroupResult = (s: AppState) => s.groupResult;
+export const selectGroupOverflow = (s: AppState) => s.groupOverflow;
+export const selectGroupOpenLeaf = (s: AppState) => s.groupOpenLeaf;

@@ -2,7 +2,7 @@
 // slices) but returns only its own part; `index.ts` combines them into one bound store.
 import type { StateCreator } from 'zustand';
 import type {
-  BackendName, BackendPreference, ColorMapName, Diagnosis, EngineStatus, ExplainMethod, HeadFusion, LoadProgress,
+  BackendName, BackendPreference, ColorMapName, Diagnosis, EngineStatus, ExplainMethod, GroupResult, HeadFusion, LoadProgress,
   ModelInfo, PhotoHandle,
 } from '../engine/types';
 import type { HistoryEntry, HistoryQuery } from '../history/types';
@@ -73,6 +73,9 @@ export interface ExplainSlice extends ExplainSettings {
   /** Side-by-side comparison: one diagnosis per method, same photo and class. */
   comparison: Partial<Record<ExplainMethod, Diagnosis>>;
   comparing: boolean;
+  /** The expert asked to see the model's guess for a photo refused as not a bean leaf (marked out of domain). */
+  revealedOutOfDomain: boolean;
+  setRevealedOutOfDomain(value: boolean): void;
   setExplainSettings(patch: Partial<ExplainSettings>): void;
   diagnosisStarted(): void;
   diagnosisDone(diagnosis: Diagnosis): void;
@@ -123,7 +126,43 @@ export interface HistorySlice {
   setHistoryFilter(filter: HistoryQuery): void;
 }
 
-export type AppState = ModelSlice & PhotoSlice & ExplainSlice & UiSlice & HistorySlice;
+export type LeafStatus = 'decoding' | 'diagnosing' | 'done' | 'error';
+
+/** One leaf of a field check: judged alone, then combined with the others. */
+export interface FieldLeaf {
+  /** Stable across removals (React key, test id). */
+  key: number;
+  name: string;
+  previewUrl: string | null;
+  status: LeafStatus;
+  photo: PhotoHandle | null;
+  diagnosis: Diagnosis | null;
+  error: UiError | null;
+}
+
+export type DiagnoseMode = 'single' | 'group';
+
+export interface FieldCheckSlice {
+  diagnoseMode: DiagnoseMode;
+  groupLeaves: FieldLeaf[];
+  /** The combined answer over the leaves judged so far (null until one leaf is done). */
+  groupResult: GroupResult | null;
+  /** Shared by the history entries of this check. */
+  groupId: string | null;
+  /** Photos left out because the check was full. */
+  groupOverflow: number;
+  /** The leaf whose own result and heatmap are open (its key), or null for the overview. */
+  groupOpenLeaf: number | null;
+  setDiagnoseMode(mode: DiagnoseMode): void;
+  setGroupLeaves(leaves: FieldLeaf[]): void;
+  patchGroupLeaf(key: number, patch: Partial<FieldLeaf>): void;
+  setGroupResult(result: GroupResult | null): void;
+  setGroupOpenLeaf(key: number | null): void;
+  resetFieldCheck(groupId: string | null): void;
+  setGroupOverflow(count: number): void;
+}
+
+export type AppState = ModelSlice & PhotoSlice & ExplainSlice & UiSlice & HistorySlice & FieldCheckSlice;
 
 type Slice<T> = StateCreator<AppState, [], [], T>;
 
@@ -203,12 +242,14 @@ export const createExplainSlice: Slice<ExplainSlice> = (set) => ({
   diagnosisError: null,
   comparison: {},
   comparing: false,
+  revealedOutOfDomain: false,
+  setRevealedOutOfDomain: (revealedOutOfDomain) => set({ revealedOutOfDomain }),
   setExplainSettings: (patch) => set(patch),
   diagnosisStarted: () => set({ diagnosing: true, diagnosisError: null }),
   diagnosisDone: (diagnosis) => set({ diagnosis, diagnosing: false, diagnosisError: null }),
   diagnosisFailed: (diagnosisError) => set({ diagnosing: false, diagnosisError }),
   setComparison: (comparison, comparing) => set({ comparison, comparing }),
-  clearDiagnosis: () => set({ diagnosis: null, diagnosing: false, diagnosisError: null, comparison: {}, comparing: false }),
+  clearDiagnosis: () => set({ diagnosis: null, diagnosing: false, diagnosisError: null, comparison: {}, comparing: false, revealedOutOfDomain: false }),
 });
 
 export const createUiSlice: Slice<UiSlice> = (set) => ({
@@ -242,4 +283,20 @@ export const createHistorySlice: Slice<HistorySlice> = (set) => ({
   setSaveLocation: (saveLocation) => set({ saveLocation }),
   setCurrentField: (currentField) => set({ currentField }),
   setHistoryFilter: (historyFilter) => set({ historyFilter }),
+});
+
+export const createFieldCheckSlice: Slice<FieldCheckSlice> = (set) => ({
+  diagnoseMode: 'single',
+  groupLeaves: [],
+  groupResult: null,
+  groupId: null,
+  groupOverflow: 0,
+  groupOpenLeaf: null,
+  setDiagnoseMode: (diagnoseMode) => set({ diagnoseMode }),
+  setGroupLeaves: (groupLeaves) => set({ groupLeaves }),
+  patchGroupLeaf: (key, patch) => set((s) => ({ groupLeaves: s.groupLeaves.map((l) => (l.key === key ? { ...l, ...patch } : l)) })),
+  setGroupResult: (groupResult) => set({ groupResult }),
+  setGroupOpenLeaf: (groupOpenLeaf) => set({ groupOpenLeaf, revealedOutOfDomain: false }),
+  resetFieldCheck: (groupId) => set({ groupLeaves: [], groupResult: null, groupId, groupOverflow: 0, groupOpenLeaf: null }),
+  setGroupOverflow: (groupOverflow) => set({ groupOverflow }),
 });

@@ -12,8 +12,10 @@ import { useAppStore } from '../../store/index';
 import {
   selectColorMap, selectDiagnosing, selectDiagnosis, selectDiagnosisError, selectMethod, selectModel, selectModelStatus,
   selectOpacity, selectPhotoError, selectPhotoName, selectPhotoPreviewUrl, selectPhotoStatus, selectReopened, selectSaveError,
-  selectSaveState,
+  selectSaveState, selectDiagnoseMode, selectRevealedOutOfDomain,
 } from '../../store/selectors';
+import { setDiagnoseMode } from '../../store/fieldCheck';
+import { FieldCheck } from './FieldCheck';
 import { storedHeatmap } from '../heatmap/storedHeatmap';
 import { loadImage } from '../thumbnail';
 import { AdvicePanel } from './AdvicePanel';
@@ -28,11 +30,12 @@ import { FieldPicker } from './history/FieldPicker';
 export function DiagnosePanel({ onRetryModel }: { onRetryModel: () => void }) {
   const reopened = useAppStore(selectReopened);
   const modelStatus = useAppStore(selectModelStatus);
+  const mode = useAppStore(selectDiagnoseMode);
   // data-model-status: lets tests and benchmarks wait for a settled model rather than guess from the DOM.
   return (
     <div className="diagnose-panel" data-model-status={modelStatus}>
       <ModelStatus onRetry={onRetryModel} />
-      {reopened ? <ReopenedEntry entry={reopened} /> : <LiveDiagnosis />}
+      {reopened ? <ReopenedEntry entry={reopened} /> : <><ModeSwitch />{mode === 'group' ? <FieldCheck /> : <LiveDiagnosis />}</>}
     </div>
   );
 }
@@ -51,6 +54,7 @@ function LiveDiagnosis() {
   const method = useAppStore(selectMethod);
   const colorMap = useAppStore(selectColorMap);
   const opacity = useAppStore(selectOpacity);
+  const revealed = useAppStore(selectRevealedOutOfDomain);
   const hasPhoto = photoStatus !== 'empty';
 
   // Two columns on wide screens (photo side: picture and explanation; answer side: result and advice);
@@ -64,9 +68,11 @@ function LiveDiagnosis() {
         <>
           <DiagnosisCard
             labels={diagnosis.labels} probabilities={diagnosis.probabilities} outcome={diagnosis.outcome} quality={modelQuality(model.trained, model.valAccuracy)}
+            qualityIssues={diagnosis.quality.issues} domainUnchecked={!model.domainCheck}
+            revealed={revealed} onReveal={(v) => useAppStore.getState().setRevealedOutOfDomain(v)}
             footer={<SaveStatus />}
           />
-          <AdvicePanel classId={diagnosis.labels[diagnosis.top] ?? ''} />
+          {diagnosis.outcome !== 'not-bean-leaf' && <AdvicePanel classId={diagnosis.labels[diagnosis.top] ?? ''} />}
         </>
       )}
       </div>
@@ -89,7 +95,7 @@ function LiveDiagnosis() {
           {diagnosisError && <ErrorMessage error={diagnosisError} />}
         </section>
       )}
-      {diagnosis && model && <ExplainControls />}
+      {diagnosis && model && (diagnosis.outcome !== 'not-bean-leaf' || revealed) && <ExplainControls />}
       </div>
     </div>
   );
@@ -106,7 +112,8 @@ function ResultLine() {
   if (diagnosis) {
     const name = className(i18n, diagnosis.labels[diagnosis.top] ?? '');
     const topProbability = diagnosis.probabilities[diagnosis.top] ?? 0;
-    text = diagnosis.outcome !== 'sure' ? `${t('diagnosis.unsureTitle')} (${name}?)` : `${name} · ${t('diagnosis.confidence', { percent: formatPercent(topProbability, i18n.language) })}`;
+    if (diagnosis.outcome === 'not-bean-leaf') text = t('outcome.notLeafShort');
+    else text = diagnosis.outcome !== 'sure' ? `${t('diagnosis.unsureTitle')} (${name}?)` : `${name} · ${t('diagnosis.confidence', { percent: formatPercent(topProbability, i18n.language) })}`;
   } else if (photoStatus === 'decoding' || photoStatus === 'ready') {
     text = t('diagnosis.working');
   }
@@ -145,6 +152,7 @@ function ReopenedEntry({ entry }: { entry: HistoryEntry }) {
   const colorMap = useAppStore(selectColorMap);
   const opacity = useAppStore(selectOpacity);
   const [heatmap, setHeatmap] = useState<Heatmap | null>(null);
+  const [revealed, setRevealed] = useState(false);
   useEffect(() => {
     let cancelled = false;
     loadImage(entry.thumbnail)
@@ -167,8 +175,41 @@ function ReopenedEntry({ entry }: { entry: HistoryEntry }) {
           {t('diagnosis.closeReopened')}
         </button>
       </section>
-      <DiagnosisCard labels={entry.labels} probabilities={entry.probabilities} quality={modelQuality(entry.modelTrained, entry.modelValAccuracy)} />
-      <AdvicePanel classId={entry.labels[entry.top] ?? ''} />
+      {entry.group && <GroupEntryNote group={entry.group} />}
+      <DiagnosisCard
+        labels={entry.labels} probabilities={entry.probabilities} outcome={entry.outcome} quality={modelQuality(entry.modelTrained, entry.modelValAccuracy)}
+        revealed={revealed} onReveal={setRevealed}
+      />
+      {entry.outcome !== 'not-bean-leaf' && <AdvicePanel classId={entry.labels[entry.top] ?? ''} />}
     </>
+  );
+}
+
+/** One leaf or a field check of several leaves. */
+function ModeSwitch() {
+  const { t } = useTranslation();
+  const mode = useAppStore(selectDiagnoseMode);
+  return (
+    <div className="mode-switch" role="radiogroup" aria-label={t('fieldCheck.modeLabel')}>
+      {(['single', 'group'] as const).map((m) => (
+        <button
+          key={m} type="button" role="radio" aria-checked={mode === m} data-testid={`mode-${m}`}
+          className={`button ${mode === m ? 'primary' : 'secondary'}`} onClick={() => setDiagnoseMode(m)}
+        >
+          {t(m === 'single' ? 'fieldCheck.modeSingle' : 'fieldCheck.modeGroup')}
+        </button>
+      ))}
+    </div>
+  );
+}
+
+/** A saved field check: how many leaves went into it and how many were left out. */
+function GroupEntryNote({ group }: { group: NonNullable<HistoryEntry['group']> }) {
+  const { t } = useTranslation();
+  return (
+    <p className="notice" data-testid="reopened-group">
+      {t('fieldCheck.fromLeaves', { count: group.leafCount })}
+      {group.refused > 0 && <> · {t('fieldCheck.refusedNote', { count: group.refused })}</>}
+    </p>
   );
 }
