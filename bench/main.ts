@@ -5,6 +5,7 @@ import type { BackendName } from '../src/engine/types';
 import { EvalSession, type EvalConfig, type EvalInfo } from './browser/evalExplain';
 import { FieldSession, qualityOfPhoto, type LeafAnswer, type PhotoQualityResult } from './browser/field';
 import type { Degradation } from './lib/degrade';
+import { DomainSession, type DomainRecord } from './browser/evalDomain';
 import { runEndToEnd, type EndToEndConfig, type EndToEndResult } from './browser/endToEnd';
 import { closeTeachEngine, extractFeatures, openTeachEngine } from './browser/teach';
 import { runStages, type StagesConfig, type StagesResult } from './browser/stages';
@@ -26,6 +27,7 @@ function log(line: string): void {
 
 let evalSession: EvalSession | null = null;
 let fieldSession: FieldSession | null = null;
+let domainSession: DomainSession | null = null;
 
 /** EngineError's message is for farmers; the runner needs its code and detail. */
 async function withDetail<T>(work: Promise<T>): Promise<T> {
@@ -72,6 +74,23 @@ const api = {
   closeField(): void {
     fieldSession?.close();
     fieldSession = null;
+  },
+  /** scripts/eval-domain.ts: the engine on one backend, then one photo per call. */
+  async openDomain(modelUrl: string, backend: BackendName): Promise<ReturnType<DomainSession['info']>> {
+    domainSession = await withDetail(DomainSession.open(modelUrl, backend));
+    return domainSession.info();
+  },
+  domainPhoto(url: string): Promise<DomainRecord> {
+    if (!domainSession) throw new Error('openDomain first');
+    return withDetail(domainSession.photo(url));
+  },
+  domainPixels(url: string, size: number): Promise<string> {
+    if (!domainSession) throw new Error('openDomain first');
+    return withDetail(domainSession.pixels(url, size));
+  },
+  closeDomain(): void {
+    domainSession?.close();
+    domainSession = null;
   },
 };
 

@@ -3,6 +3,12 @@
     python model/export.py --checkpoint runs/beans/checkpoint.pt --out public/models/deit-tiny-beans
     python model/export.py --random-init --config micro --out public/models/fixture-deit-micro
     python model/export.py --head-only --checkpoint ck.pt --backbone-manifest DIR/manifest.json --out head.json
+    python model/export.py --fit-domain .work/domain/features.json --out public/models/deit-tiny-beans
+
+--fit-domain adds the optional head fields of the contract ("Knowing when it does not know": feature statistics
+of the training photos, temperature, open-set threshold, sure threshold; model/domain.py) to an existing model
+folder, from the features and logits that `npm run eval:domain -- --dump FILE --splits train,val` computed with
+the app's own preprocessing; it rewrites head.json and its entry in manifest.json, nothing else.
 
 Writes model.lrp.onnx (+ attention_grads + attention_relevance, when model/lrp.py provides it and
 --no-lrp is not given), model.onnx (full: + attention_grads) and model.forward.onnx, the last two pruned from
@@ -31,6 +37,7 @@ import torch  # noqa: E402
 from model import onnx_tools  # noqa: E402
 from model.common import atomic_write, sha256_bytes, sha256_file, write_bytes, write_json  # noqa: E402
 from model.deit import IMAGENET_MEAN, IMAGENET_STD, DeiT, load_checkpoint, preset  # noqa: E402
+from model.domain import DomainError, fit_domain, round_fields, validate_domain_fields  # noqa: E402
 from model.graph import FORWARD_OUTPUTS, FULL_OUTPUTS, INPUTS, ExportGraph  # noqa: E402
 
 CONTRACT_VERSION = 1
@@ -265,6 +272,54 @@ def export_head_only(checkpoint: str, backbone_manifest: str, out: str) -> Dict[
     return head
 
 
+def fit_domain_from_records(records_path: str, model_dir: str, *, score: str = "mahalanobis",
+                            val_refusal: float = 0.03) -> Dict[str, Any]:
+    """Adds statistics / calibration / open_set / confidence to a model folder's default head, from a records file
+    of `npm run eval:domain -- --dump` (train photos → statistics; val photos → temperature and thresholds)."""
+    manifest_path = os.path.join(model_dir, "manifest.json")
+    try:
+        with open(manifest_path, encoding="utf-8") as f:
+            manifest = json.load(f)
+        with open(records_path, encoding="utf-8") as f:
+            records = json.load(f)
+    except (OSError, json.JSONDecodeError) as err:
+        raise ExportError(f"cannot read {manifest_path} or {records_path}: {err}") from err
+    head_path = os.path.join(model_dir, manifest["default_head"])
+    with open(head_path, encoding="utf-8") as f:
+        head = json.load(f)
+    if records.get("labels") != head["labels"]:
+        raise ExportError(f"records labels {records.get('labels')} != head labels {head['labels']}")
+    import numpy as np
+
+    def split(name: str) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+        rows = [r for r in records["photos"] if r["split"] == name]
+        if not rows:
+            raise ExportError(f"{records_path} has no '{name}' photos (dump with --splits train,val)")
+        feats = np.asarray([r["features"] for r in rows], dtype=np.float64)
+        if feats.shape[1] != head["features"]:
+            raise ExportError(f"records have {feats.shape[1]} features, the head {head['features']}")
+        return feats, np.asarray([r["logits"] for r in rows], dtype=np.float64), np.asarray([r["label"] for r in rows])
+
+    train_x, _, train_y = split("train")
+    val_x, val_logits, val_y = split("val")
+    try:
+        fields, report = fit_domain(train_x, train_y, val_x, val_logits, val_y, len(head["labels"]), score=score,
+                                    val_refusal=val_refusal)
+    except DomainError as err:
+        raise ExportError(str(err)) from err
+    for key in ("statistics", "calibration", "open_set", "confidence"):
+        head.pop(key, None)
+    head.update(round_fields(fields))
+    validate_domain_fields(head)
+    head_bytes = (json.dumps(head, allow_nan=False) + "\n").encode()
+    write_bytes(head_path, head_bytes)
+    for entry in manifest["files"]:
+        if entry["path"] == manifest["default_head"]:
+            entry.update(sha256=sha256_bytes(head_bytes), bytes=len(head_bytes))
+    write_json(manifest_path, manifest)
+    return report
+
+
 def _same_backbone(files: Dict[str, bytes], weights_path: str) -> bool:
     """Compares this checkpoint's forward graph with the backbone's, tensor by tensor in graph order,
     ignoring initializer names (they differ between torch versions) and rounding-level differences
@@ -311,10 +366,23 @@ def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
     p.add_argument("--no-lrp", action="store_true", help="no lrp graph (attention_relevance)")
     p.add_argument("--head-only", action="store_true", help="write only a head.json for an existing backbone")
     p.add_argument("--backbone-manifest", help="with --head-only: the backbone's manifest.json")
+    p.add_argument("--fit-domain", metavar="RECORDS", help="add the open-set / calibration fields to the head of the "
+                   "model folder --out, from `npm run eval:domain -- --dump RECORDS --splits train,val`")
+    p.add_argument("--open-set-score", default="mahalanobis", choices=["mahalanobis", "relative_mahalanobis"])
+    p.add_argument("--val-refusal", type=float, default=0.03,
+                   help="share of the val photos the open-set threshold may refuse (target: ≤ 0.05 on unseen photos)")
     return p.parse_args(argv)
 
 
 def run(args: argparse.Namespace) -> str:
+    if args.fit_domain:
+        r = fit_domain_from_records(args.fit_domain, args.out, score=args.open_set_score, val_refusal=args.val_refusal)
+        sure = r["sure"]
+        return (f"fitted on {r['train_photos']} train / {r['val_photos']} val photos: shrinkage {r['shrinkage']:.4f} "
+                f"(Ledoit-Wolf), T {r['temperature']:.3f} (ECE {r['ece_before']:.3f} -> {r['ece_after']:.3f}, NLL "
+                f"{r['nll_before']:.3f} -> {r['nll_after']:.3f}), threshold {r['threshold']:.2f} (val refused "
+                f"{r['val_refused']:.1%}), sure {sure['sure']}/{sure['photos']} ({sure['share']:.1%}) right "
+                f"{sure['precision']:.1%}; both targets met: {sure['both_met']} (favoured: {sure['favoured']})")
     if args.head_only:
         if not args.checkpoint or not args.backbone_manifest:
             raise ExportError("--head-only needs --checkpoint and --backbone-manifest")

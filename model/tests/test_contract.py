@@ -14,6 +14,7 @@ import pytest
 from onnx import TensorProto
 
 from model.common import sha256_file
+from model.domain import DOMAIN_FIELDS, FEATURE_NORM, OPEN_SET_SCORES, validate_domain_fields
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SHIPPED = os.path.join(ROOT, "public", "models", "deit-tiny-beans")
@@ -163,6 +164,14 @@ def validate_head(head: Dict[str, Any], manifest: Dict[str, Any]) -> None:
     numbers = [v for row in head["weight"] for v in row] + list(head["bias"])
     assert all(isinstance(v, (int, float)) and abs(v) < float("inf") for v in numbers)
     assert head["trained"] == manifest["trained"]
+    # Optional fields (statistics, calibration, open_set, confidence): the contract's rules (model/domain.py).
+    validate_domain_fields(head)
+
+
+def test_contract_names_the_optional_head_fields_python_implements() -> None:
+    assert tuple(CONTRACT["head_optional"]) == DOMAIN_FIELDS
+    assert tuple(CONTRACT["open_set_scores"]) == OPEN_SET_SCORES
+    assert CONTRACT["statistics_feature_norm"] == FEATURE_NORM
 
 
 def test_fresh_export_matches_contract(exported_micro: str) -> None:
@@ -190,6 +199,11 @@ def test_shipped_model_matches_its_files() -> None:
     # The manifest's figure is the training run's own, not a number typed in afterwards.
     assert metrics["val_accuracy"] == manifest["training"]["val_accuracy"]
     assert metrics["val_images"] == sum(map(sum, metrics["confusion"])) == 130
+    # It knows when it does not know: statistics of the 1,037 training photos and a refusal rule.
+    with open(os.path.join(SHIPPED, manifest["default_head"]), encoding="utf-8") as f:
+        head = json.load(f)
+    assert set(DOMAIN_FIELDS) <= set(head)
+    assert sum(head["statistics"]["class_counts"]) == metrics["train_images"] == 1037
 
 
 def test_validation_catches_a_changed_file_and_a_wrong_output_shape(exported_micro: str, tmp_path) -> None:

@@ -1,0 +1,255 @@
+"""Knowing when the model does not know: the optional head fields of docs/model-contract.md
+("Knowing when it does not know") fitted from backbone features, plus their validation.
+
+Statistics come from the TRAINING photos only; the temperature is fitted on val by NLL; the open-set threshold
+is a quantile of the val photos' scores (in-domain only: no out-of-domain photo is used in fitting); the sure
+threshold is chosen on the calibrated val probabilities. The maths mirrors src/engine/model/domain.ts."""
+from __future__ import annotations
+
+import math
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+FEATURE_NORM = "l2"
+OPEN_SET_SCORES = ("mahalanobis", "relative_mahalanobis")
+DOMAIN_FIELDS = ("statistics", "calibration", "open_set", "confidence")
+
+
+class DomainError(ValueError):
+    pass
+
+
+def l2_normalize(x: np.ndarray) -> np.ndarray:
+    x = np.asarray(x, dtype=np.float64)
+    norms = np.linalg.norm(x, axis=-1, keepdims=True)
+    return np.divide(x, norms, out=np.zeros_like(x), where=norms > 0)
+
+
+def class_statistics(features: np.ndarray, labels: np.ndarray, classes: int) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Means [C,F], counts [C], pooled within-class scatter [F,F] (not divided) of the L2-normalised features."""
+    x = l2_normalize(features)
+    labels = np.asarray(labels)
+    means, counts = [], []
+    scatter = np.zeros((x.shape[1], x.shape[1]))
+    for c in range(classes):
+        rows = x[labels == c]
+        if len(rows) == 0:
+            raise DomainError(f"class {c} has no training photos")
+        mean = rows.mean(axis=0)
+        centred = rows - mean
+        scatter += centred.T @ centred
+        means.append(mean)
+        counts.append(len(rows))
+    return np.stack(means), np.asarray(counts), scatter
+
+
+def ledoit_wolf_shrinkage(centred: np.ndarray) -> float:
+    """Ledoit–Wolf (2004) optimal λ for shrinking the sample covariance toward (trace/F)·I."""
+    n, f = centred.shape
+    sample = centred.T @ centred / n
+    mu = np.trace(sample) / f
+    delta = np.sum((sample - mu * np.eye(f)) ** 2)
+    beta = sum(np.sum((np.outer(r, r) - sample) ** 2) for r in centred) / n ** 2
+    return float(min(1.0, max(0.0, min(beta, delta) / delta))) if delta > 0 else 1.0
+
+
+def shrunk_covariance(scatter: np.ndarray, dof: float, shrinkage: float) -> np.ndarray:
+    cov = scatter / dof
+    f = cov.shape[0]
+    return (1 - shrinkage) * cov + shrinkage * (np.trace(cov) / f) * np.eye(f)
+
+
+def precision_of(cov: np.ndarray) -> np.ndarray:
+    try:
+        chol = np.linalg.cholesky(cov)
+    except np.linalg.LinAlgError as err:
+        raise DomainError(f"covariance not positive definite ({err})") from err
+    inv = np.linalg.inv(chol)
+    return inv.T @ inv
+
+
+def open_set_scores(stats: Dict[str, Any], features: np.ndarray, score: str) -> np.ndarray:
+    """The engine's scores (src/engine/model/domain.ts) for a batch of raw features."""
+    means = np.asarray(stats["class_means"], dtype=np.float64)
+    counts = np.asarray(stats["class_counts"], dtype=np.float64)
+    scatter = np.asarray(stats["scatter"], dtype=np.float64)
+    lam = float(stats["shrinkage"])
+    n, classes = counts.sum(), len(counts)
+    x = l2_normalize(features)
+    precision = precision_of(shrunk_covariance(scatter, n - classes, lam))
+    d = x[:, None, :] - means[None, :, :]
+    per_class = np.einsum("bcf,fg,bcg->bc", d, precision, d)
+    best = per_class.min(axis=1)
+    if score == "mahalanobis":
+        return best
+    if score == "relative_mahalanobis":
+        mu = (counts[:, None] * means).sum(axis=0) / n
+        between = sum(cnt * np.outer(m - mu, m - mu) for cnt, m in zip(counts, means))
+        background = precision_of(shrunk_covariance(scatter + between, n - 1, lam))
+        d0 = x - mu
+        return best - np.einsum("bf,fg,bg->b", d0, background, d0)
+    raise DomainError(f"unknown open-set score {score!r}")
+
+
+def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
+    z = np.asarray(logits, dtype=np.float64) / temperature
+    z = z - z.max(axis=-1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def nll(logits: np.ndarray, labels: np.ndarray, temperature: float = 1.0) -> float:
+    p = softmax(logits, temperature)
+    return float(-np.mean(np.log(np.maximum(p[np.arange(len(labels)), labels], 1e-12))))
+
+
+def fit_temperature(logits: np.ndarray, labels: np.ndarray, low: float = 0.05, high: float = 20.0) -> float:
+    """argmin_T NLL(softmax(logits/T)) by golden-section search on log T (NLL is unimodal in T)."""
+    a, b = math.log(low), math.log(high)
+    g = (math.sqrt(5) - 1) / 2
+    c, d = b - g * (b - a), a + g * (b - a)
+    for _ in range(80):
+        if nll(logits, labels, math.exp(c)) < nll(logits, labels, math.exp(d)):
+            b, d = d, c
+            c = b - g * (b - a)
+        else:
+            a, c = c, d
+            d = a + g * (b - a)
+    return math.exp((a + b) / 2)
+
+
+def expected_calibration_error(probabilities: np.ndarray, labels: np.ndarray, bins: int = 10) -> float:
+    top = probabilities.max(axis=1)
+    right = probabilities.argmax(axis=1) == labels
+    which = np.minimum(bins - 1, np.floor(top * bins).astype(int))
+    return float(sum(abs(right[which == b].sum() - top[which == b].sum()) for b in range(bins)) / len(labels))
+
+
+def threshold_at_refusal(scores: np.ndarray, rate: float) -> float:
+    """The largest val score with at most `rate` of the val photos above it (score > threshold → refused)."""
+    ordered = np.sort(scores)
+    index = min(len(ordered) - 1, max(0, math.ceil((1 - rate) * len(ordered)) - 1))
+    return float(ordered[index])
+
+
+def fit_min_probability(probabilities: np.ndarray, labels: np.ndarray, accepted: np.ndarray,
+                        precision_target: float, share_target: float) -> Tuple[float, Dict[str, Any]]:
+    """The lowest calibrated top-probability bar whose 'sure' answers (accepted photos at or above it) are right at
+    least `precision_target` of the time: precision first, since a confident wrong answer is the costly mistake.
+    Reports whether `share_target` of all photos is answered sure at that bar."""
+    top = probabilities.max(axis=1)
+    right = probabilities.argmax(axis=1) == labels
+    candidates = sorted(set(np.round(top[accepted], 6).tolist()))
+    chosen: Optional[float] = None
+    for bar in candidates:
+        sure = accepted & (top >= bar)
+        if sure.sum() > 0 and right[sure].mean() >= precision_target:
+            chosen = bar
+            break
+    if chosen is None:
+        chosen = float(max(candidates)) if candidates else 1.0
+    sure = accepted & (top >= chosen)
+    report = {"sure": int(sure.sum()), "right": int(right[sure].sum()), "photos": int(len(labels)),
+              "precision": float(right[sure].mean()) if sure.sum() else None, "share": float(sure.mean()),
+              "precision_target": precision_target, "share_target": share_target,
+              "both_met": bool(sure.sum() and right[sure].mean() >= precision_target and sure.mean() >= share_target),
+              "favoured": "precision"}
+    return float(chosen), report
+
+
+def fit_domain(train_features: np.ndarray, train_labels: np.ndarray, val_features: np.ndarray,
+               val_logits: np.ndarray, val_labels: np.ndarray, classes: int, *, score: str = "relative_mahalanobis",
+               val_refusal: float = 0.05, precision_target: float = 0.98, share_target: float = 0.85,
+               shrinkage: Optional[float] = None) -> Tuple[Dict[str, Any], Dict[str, Any]]:
+    """The four optional head fields and a report of how they were set (numbers for the docs)."""
+    if score not in OPEN_SET_SCORES:
+        raise DomainError(f"unknown open-set score {score!r}")
+    means, counts, scatter = class_statistics(train_features, train_labels, classes)
+    if shrinkage is None:
+        x = l2_normalize(train_features)
+        centred = x - means[np.asarray(train_labels)]
+        shrinkage = ledoit_wolf_shrinkage(centred)
+    statistics = {"feature_norm": FEATURE_NORM, "class_means": means.tolist(), "class_counts": counts.tolist(),
+                  "scatter": scatter.tolist(), "shrinkage": round(float(shrinkage), 6)}
+    val_scores = open_set_scores(statistics, val_features, score)
+    threshold = threshold_at_refusal(val_scores, val_refusal)
+    accepted = val_scores <= threshold
+    temperature = fit_temperature(val_logits, val_labels)
+    calibrated = softmax(val_logits, temperature)
+    min_probability, sure = fit_min_probability(calibrated, np.asarray(val_labels), accepted, precision_target, share_target)
+    fields = {"statistics": statistics, "calibration": {"temperature": round(temperature, 6)},
+              "open_set": {"score": score, "threshold": float(threshold)},
+              "confidence": {"min_probability": min_probability}}
+    report = {"train_photos": int(counts.sum()), "val_photos": int(len(val_labels)), "shrinkage": shrinkage,
+              "temperature": temperature, "threshold": threshold, "val_refused": float(1 - accepted.mean()),
+              "ece_before": expected_calibration_error(softmax(val_logits), np.asarray(val_labels)),
+              "ece_after": expected_calibration_error(calibrated, np.asarray(val_labels)),
+              "nll_before": nll(val_logits, np.asarray(val_labels)), "nll_after": nll(val_logits, np.asarray(val_labels), temperature),
+              "sure": sure}
+    return fields, report
+
+
+def round_fields(fields: Dict[str, Any], digits: int = 8) -> Dict[str, Any]:
+    """Numbers to `digits` significant digits (about float32), keeping the scatter exactly symmetric."""
+    def r(v: float) -> float:
+        return float(f"{v:.{digits}g}")
+    stats = fields["statistics"]
+    out = dict(fields)
+    out["statistics"] = {**stats, "class_means": [[r(v) for v in row] for row in stats["class_means"]],
+                         "scatter": [[r(v) for v in row] for row in stats["scatter"]]}
+    return out
+
+
+def validate_domain_fields(head: Dict[str, Any]) -> None:
+    """The contract's rules for the optional fields (the engine checks the same in src/engine/model/head.ts)."""
+    classes, features = len(head["labels"]), head["features"]
+
+    def finite_matrix(value: Any, rows: int, cols: int, what: str) -> np.ndarray:
+        if not isinstance(value, list) or len(value) != rows or any(not isinstance(r, list) or len(r) != cols for r in value):
+            raise DomainError(f"{what} must be {rows}×{cols}")
+        if any(not isinstance(v, (int, float)) or isinstance(v, bool) for r in value for v in r):
+            raise DomainError(f"{what} has a non-number")
+        arr = np.asarray(value, dtype=np.float64)
+        if not np.all(np.isfinite(arr)):
+            raise DomainError(f"{what} has a non-finite number")
+        return arr
+
+    stats = head.get("statistics")
+    if stats is not None:
+        if stats.get("feature_norm") != FEATURE_NORM:
+            raise DomainError("statistics.feature_norm must be 'l2'")
+        finite_matrix(stats.get("class_means"), classes, features, "statistics.class_means")
+        counts = stats.get("class_counts")
+        if not isinstance(counts, list) or len(counts) != classes or any(not isinstance(c, int) or isinstance(c, bool) or c < 1 for c in counts):
+            raise DomainError("statistics.class_counts must be C positive integers")
+        if sum(counts) <= classes:
+            raise DomainError("statistics need more photos than classes")
+        scatter = finite_matrix(stats.get("scatter"), features, features, "statistics.scatter")
+        if not np.allclose(scatter, scatter.T, rtol=1e-6, atol=1e-12):
+            raise DomainError("statistics.scatter is not symmetric")
+        lam = stats.get("shrinkage")
+        if not isinstance(lam, (int, float)) or not 0 <= lam < 1:
+            raise DomainError("statistics.shrinkage must be in [0, 1)")
+        precision_of(shrunk_covariance(scatter, sum(counts) - classes, lam))
+    calibration = head.get("calibration")
+    if calibration is not None:
+        t = calibration.get("temperature") if isinstance(calibration, dict) else None
+        if not isinstance(t, (int, float)) or not math.isfinite(t) or t <= 0:
+            raise DomainError("calibration.temperature must be a positive number")
+    confidence = head.get("confidence")
+    if confidence is not None:
+        p = confidence.get("min_probability") if isinstance(confidence, dict) else None
+        if not isinstance(p, (int, float)) or not 0 < p <= 1:
+            raise DomainError("confidence.min_probability must be in (0, 1]")
+    open_set = head.get("open_set")
+    if open_set is not None:
+        if stats is None:
+            raise DomainError("open_set needs statistics")
+        if not isinstance(open_set, dict) or open_set.get("score") not in OPEN_SET_SCORES:
+            raise DomainError(f"open_set.score must be one of {OPEN_SET_SCORES}")
+        th = open_set.get("threshold")
+        if not isinstance(th, (int, float)) or not math.isfinite(th):
+            raise DomainError("open_set.threshold must be a finite number")
+        if open_set["score"] == "relative_mahalanobis":
+            open_set_scores(stats, np.zeros((1, features)) + 1.0, "relative_mahalanobis")

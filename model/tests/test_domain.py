@@ -1,0 +1,137 @@
+"""model/domain.py: fitting the optional head fields, and refusing broken ones (the Python side of the contract's
+"Knowing when it does not know"; the engine's side is test/engine/contract.test.ts and domain.test.ts)."""
+from __future__ import annotations
+
+import copy
+import math
+
+import numpy as np
+import pytest
+
+from model.domain import (DomainError, class_statistics, expected_calibration_error, fit_domain, fit_temperature,
+                          l2_normalize, ledoit_wolf_shrinkage, nll, open_set_scores, round_fields, shrunk_covariance,
+                          softmax, threshold_at_refusal, validate_domain_fields)
+
+C, F = 3, 6
+
+
+def synthetic(n_per_class: int, seed: int, scale: float = 3.0):
+    """Features around class centres, logits = scaled distances (a made-up test fixture, not a model)."""
+    rng = np.random.default_rng(seed)
+    centres = np.eye(C, F) * 4 + 1
+    labels = np.repeat(np.arange(C), n_per_class)
+    feats = centres[labels] + rng.normal(0, 0.5, (len(labels), F))
+    logits = scale * l2_normalize(feats) @ l2_normalize(centres).T
+    return feats, logits, labels
+
+
+def head_with(fields):
+    return {"labels": ["a", "b", "c"], "features": F, **fields}
+
+
+def test_statistics_match_a_direct_computation():
+    feats, _, labels = synthetic(20, 0)
+    means, counts, scatter = class_statistics(feats, labels, C)
+    x = l2_normalize(feats)
+    assert counts.tolist() == [20, 20, 20]
+    for c in range(C):
+        np.testing.assert_allclose(means[c], x[labels == c].mean(axis=0), atol=1e-12)
+    pooled = sum(np.cov(x[labels == c].T, bias=True) * 20 for c in range(C))
+    np.testing.assert_allclose(scatter, pooled, atol=1e-12)
+
+
+def test_mahalanobis_scores_match_a_plain_inverse():
+    feats, _, labels = synthetic(20, 1)
+    means, counts, scatter = class_statistics(feats, labels, C)
+    stats = {"class_means": means, "class_counts": counts, "scatter": scatter, "shrinkage": 0.1}
+    probe = np.array([[1.0, 2.0, 0.5, 3.0, 0.1, 1.0]])
+    precision = np.linalg.inv(shrunk_covariance(scatter, counts.sum() - C, 0.1))
+    x = l2_normalize(probe)[0]
+    want = min((x - m) @ precision @ (x - m) for m in means)
+    assert open_set_scores(stats, probe, "mahalanobis")[0] == pytest.approx(want, rel=1e-9)
+
+
+def test_ledoit_wolf_shrinkage_is_small_for_plenty_of_data_and_larger_for_little():
+    rng = np.random.default_rng(2)
+    scales = np.linspace(0.2, 3.0, F)  # far from isotropic: shrinking toward (trace/F)·I costs with much data
+    many = rng.normal(size=(2000, F)) * scales
+    few = rng.normal(size=(8, F)) * scales
+    assert 0 <= ledoit_wolf_shrinkage(many - many.mean(0)) < ledoit_wolf_shrinkage(few - few.mean(0)) <= 1
+
+
+def test_temperature_recovers_a_known_scale():
+    rng = np.random.default_rng(3)
+    logits = rng.normal(0, 2, (4000, C))
+    # Labels drawn from softmax(logits / 2): the NLL-optimal temperature is 2.
+    labels = np.array([rng.choice(C, p=p) for p in softmax(logits, 2.0)])
+    t = fit_temperature(logits, labels)
+    assert t == pytest.approx(2.0, rel=0.1)
+    assert nll(logits, labels, t) <= nll(logits, labels, 1.0)
+
+
+def test_ece_of_a_perfectly_calibrated_and_an_overconfident_model():
+    p = np.array([[0.9, 0.1]] * 10)
+    assert expected_calibration_error(p, np.array([0] * 9 + [1])) == pytest.approx(0.0, abs=1e-12)
+    assert expected_calibration_error(p, np.array([0] * 5 + [1] * 5)) == pytest.approx(0.4)
+
+
+def test_threshold_refuses_at_most_the_rate():
+    scores = np.arange(100.0)
+    th = threshold_at_refusal(scores, 0.05)
+    assert (scores > th).mean() <= 0.05 and (scores > th).mean() >= 0.04
+
+
+def test_fit_domain_refuses_far_points_and_keeps_its_own():
+    tr_x, _, tr_y = synthetic(40, 4)
+    va_x, va_logits, va_y = synthetic(30, 5)
+    fields, report = fit_domain(tr_x, tr_y, va_x, va_logits, va_y, C, val_refusal=0.05)
+    validate_domain_fields(head_with(round_fields(fields)))
+    assert report["val_refused"] <= 0.05
+    far = np.random.default_rng(6).normal(0, 1, (50, F)) - 3
+    assert (open_set_scores(fields["statistics"], far, "mahalanobis") > fields["open_set"]["threshold"]).mean() > 0.9
+    assert 0 < fields["confidence"]["min_probability"] <= 1
+    assert report["sure"]["favoured"] == "precision"
+    if report["sure"]["sure"]:
+        assert report["sure"]["precision"] >= 0.98
+
+
+def test_rounded_scatter_stays_symmetric():
+    tr_x, _, tr_y = synthetic(40, 7)
+    va_x, va_logits, va_y = synthetic(10, 8)
+    fields, _ = fit_domain(tr_x, tr_y, va_x, va_logits, va_y, C)
+    s = np.asarray(round_fields(fields)["statistics"]["scatter"])
+    assert np.array_equal(s, s.T)
+
+
+def _valid_fields():
+    tr_x, _, tr_y = synthetic(40, 9)
+    va_x, va_logits, va_y = synthetic(10, 10)
+    return round_fields(fit_domain(tr_x, tr_y, va_x, va_logits, va_y, C)[0])
+
+
+BROKEN = {
+    "class_means with a missing class": lambda h: h["statistics"]["class_means"].pop(),
+    "a NaN in the scatter": lambda h: h["statistics"]["scatter"][1].__setitem__(1, math.nan),
+    "an asymmetric scatter": lambda h: h["statistics"]["scatter"][0].__setitem__(3, 5.0),
+    "a short scatter row": lambda h: h["statistics"]["scatter"].__setitem__(2, [1.0]),
+    "a negative-definite scatter": lambda h: h["statistics"].__setitem__("scatter", (-np.eye(F)).tolist()),
+    "a fractional count": lambda h: h["statistics"]["class_counts"].__setitem__(0, 2.5),
+    "shrinkage 1": lambda h: h["statistics"].__setitem__("shrinkage", 1.0),
+    "a zero temperature": lambda h: h.__setitem__("calibration", {"temperature": 0}),
+    "an unknown score": lambda h: h.__setitem__("open_set", {"score": "energy", "threshold": 1.0}),
+    "an infinite threshold": lambda h: h["open_set"].__setitem__("threshold", math.inf),
+    "open_set without statistics": lambda h: h.pop("statistics"),
+    "min_probability above 1": lambda h: h.__setitem__("confidence", {"min_probability": 1.5}),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BROKEN))
+def test_broken_fields_are_refused(name):
+    head = head_with(copy.deepcopy(_valid_fields()))
+    BROKEN[name](head)
+    with pytest.raises(DomainError):
+        validate_domain_fields(head)
+
+
+def test_a_head_without_the_fields_is_valid():
+    validate_domain_fields(head_with({}))
