@@ -1,5 +1,6 @@
 // npm run eval:domain [-- --model DIR --data DIR --ood DIR --backend wasm|webgpu --limit K --json FILE --no-docs]
 // npm run eval:domain -- --dump FILE --splits train,val   (features + logits for model/export.py --fit-domain)
+// npm run eval:domain -- --table-only                      (rewrite the docs table from the --json file)
 //
 // Does the app know when it does not know? Every photo goes through the engine's public API in headless
 // Chromium (decode → preprocess → model → outcome), exactly as in the app, so the figures are the app's own:
@@ -30,6 +31,7 @@ const { values: args } = parseArgs({
     dump: { type: 'string' },
     json: { type: 'string', default: 'docs/bench/eval-domain.json' },
     'no-docs': { type: 'boolean', default: false },
+    'table-only': { type: 'boolean', default: false },
   },
 });
 const log = (line: string): void => console.log(`[eval:domain] ${line.replace(/^\[bench\] /, '')}`);
@@ -217,7 +219,7 @@ function report(modelDir: string, run: Awaited<ReturnType<typeof runPhotos>>, du
 
 type DomainReport = ReturnType<typeof report>;
 
-export function domainTableMarkdown(r: DomainReport): string {
+function domainTableMarkdown(r: DomainReport): string {
   const t = r.targets;
   const mark = (ok: boolean | null) => (ok === null ? '' : ok ? ' ✓' : ' ✗');
   const ge = (v: number | null, min: number) => (v === null ? null : v >= min);
@@ -261,6 +263,10 @@ function writeDocsSection(markdown: string): void {
 
 async function main(): Promise<void> {
   const started = Date.now();
+  if (args['table-only']) {
+    writeDocsSection(domainTableMarkdown(JSON.parse(readFileSync(args.json, 'utf8')) as DomainReport));
+    return;
+  }
   const modelDir = pickModelDir(args.model);
   const run = await runPhotos(modelDir);
   if (args.dump) {
