@@ -1,12 +1,13 @@
 // Knowing when it does not know, through the real UI: the not-a-bean-leaf screen (no disease name, no advice,
 // a retake guide, the expert's "show the guess anyway"), the notice for a head that cannot check, bean photos
 // unaffected, and a field check of several leaves with one combined answer.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startBrowserHarness, type BrowserHarness } from '../browser/harness';
 import {
-  appErrors, appUrl, diagnoseFile, FIXTURE_MODEL, SLOW, tempDir, VAL_PHOTOS, waitForModel, writeFile,
+  appErrors, appUrl, diagnoseFile, FIXTURE_MODEL, shippedAppUrl, SLOW, tempDir, VAL_PHOTOS, waitForModel, writeFile,
 } from './helpers';
 
 let harness: BrowserHarness;
@@ -14,6 +15,15 @@ beforeAll(async () => { harness = await startBrowserHarness(); }, SLOW);
 afterAll(async () => { await harness?.close(); });
 
 const CLASS_NAMES = /angular leaf spot|bean rust|healthy leaf/i;
+const NON_LEAF_DIR = 'test/fixtures/ood/non-leaf';
+
+/** The first photo of the repository's non-leaf set (test/fixtures/ood, with its SOURCES.md). */
+function nonLeafPhoto(): string {
+  const files = readdirSync(NON_LEAF_DIR).filter((f) => /\.(jpe?g|png)$/i.test(f)).sort();
+  if (files.length === 0) throw new Error(`no photo in ${NON_LEAF_DIR}`);
+  return join(process.cwd(), NON_LEAF_DIR, files[0]!);
+}
+
 async function loadHead(page: Page, path: string, name: string): Promise<void> {
   await page.locator('[data-testid=nav-settings]').click();
   await page.setInputFiles('[data-testid=head-input]', path);
@@ -88,6 +98,35 @@ describe('not a bean leaf', () => {
     await expect(card.textContent()).resolves.toMatch(/Hii haionekani kuwa jani la maharagwe/);
     await page.locator('[data-testid=language]').selectOption('es');
     await expect(card.textContent()).resolves.toMatch(/Esto no parece una hoja de frijol/);
+    expect(appErrors(errors)).toEqual([]);
+    await context.close();
+  }, SLOW * 3);
+
+  test('shipped model: val photos of each class are not refused; a photo that is not a leaf is, with no advice', async () => {
+    const { page, context, errors } = await harness.newPage({ viewport: { width: 360, height: 740 } });
+    await page.goto(shippedAppUrl(harness.baseUrl));
+    await waitForModel(page);
+    const result = page.locator('[data-testid=diagnosis]');
+    for (const photo of Object.values(VAL_PHOTOS)) {
+      await diagnoseFile(page, photo);
+      expect(await result.getAttribute('data-outcome')).not.toBe('not-bean-leaf');
+      await expect(page.locator('[data-testid=domain-unchecked]').count()).resolves.toBe(0);
+    }
+    await diagnoseFile(page, nonLeafPhoto());
+    await expect(result.getAttribute('data-outcome')).resolves.toBe('not-bean-leaf');
+    await expect(page.locator('[data-testid=advice]').count()).resolves.toBe(0);
+    await expect(page.locator('section.diagnosis').textContent()).resolves.not.toMatch(CLASS_NAMES);
+
+    // A field check with that photo among two bean leaves: it is left out with a note, the leaves answer.
+    await page.locator('[data-testid=mode-group]').click();
+    await page.setInputFiles('[data-testid=group-input]', [VAL_PHOTOS.bean_rust, nonLeafPhoto(), VAL_PHOTOS.angular_leaf_spot]);
+    const answer = page.locator('[data-testid=group-diagnosis][data-busy=false][data-leaves="3"]');
+    await answer.waitFor({ timeout: SLOW });
+    await expect(answer.getAttribute('data-refused')).resolves.toBe('1');
+    await expect(answer.getAttribute('data-judged')).resolves.toBe('2');
+    expect(await answer.getAttribute('data-outcome')).not.toBe('not-bean-leaf');
+    await expect(page.locator('[data-testid=group-refused-note]').textContent()).resolves.toMatch(/1 photo was left out/);
+    await expect(page.locator('[data-testid=group-leaf][data-outcome=not-bean-leaf]').count()).resolves.toBe(1);
     expect(appErrors(errors)).toEqual([]);
     await context.close();
   }, SLOW * 3);
