@@ -3,7 +3,7 @@
 // (WGSL on WebGPU) and its TS reference, and the overlay. Warm-up runs first, then `runs` timed runs.
 import { describeError } from '../../src/engine/errors';
 import type { Tensor } from 'onnxruntime-web';
-import { EXPLAIN_METHODS, explainOnCpu, GpuExplainer, withExplainDefaults, type ExplainDims, type ExplainTensors } from '../../src/engine/explain/index';
+import { EXPLAIN_METHODS, explainOnCpu, explainOnCpuFast, GpuExplainer, withExplainDefaults, type ExplainDims, type ExplainTensors } from '../../src/engine/explain/index';
 import { decodePhoto } from '../../src/engine/image/decode';
 import { preprocessBitmap } from '../../src/engine/image/preprocess';
 import { gridSizeOf, type Manifest } from '../../src/engine/model/manifest';
@@ -205,6 +205,10 @@ export async function runStages(config: StagesConfig): Promise<StagesResult> {
           t0 = performance.now();
           const values = explainOnCpu(cpuTensors, dims, options).values;
           record(`ts:${c.key}`, performance.now() - t0, timed);
+          // The WASM path's fast twin of the reference (what the engine runs on WASM), on the same tensors.
+          t0 = performance.now();
+          explainOnCpuFast(cpuTensors, dims, options);
+          record(`cpu:${c.key}`, performance.now() - t0, timed);
           if (options.method === 'relevance') lastValues = values;
         } catch (err) {
           if (run === 0) errors.push(`ts ${c.key}: ${describeError(err)}`);

@@ -6,7 +6,8 @@ import { roundMs } from './stats';
 export const STAGE_ORDER = [
   'decode', 'preprocess', 'forward', 'forward+gradients', 'forward+gradients+lrp',
   'wgsl:attention', 'wgsl:rollout', 'wgsl:rollout (discard 0.9)', 'wgsl:relevance', 'wgsl:lrp', 'wgsl:overlay',
-  'ts:attention', 'ts:rollout', 'ts:rollout (discard 0.9)', 'ts:relevance', 'ts:lrp', 'canvas2d:overlay',
+  'ts:attention', 'ts:rollout', 'ts:rollout (discard 0.9)', 'ts:relevance', 'ts:lrp',
+  'cpu:attention', 'cpu:rollout', 'cpu:rollout (discard 0.9)', 'cpu:relevance', 'cpu:lrp', 'canvas2d:overlay',
   'engine:decode', 'engine:preprocess', 'engine:model', 'engine:kernels', 'draw', 'kernels+draw', 'end_to_end',
 ];
 

@@ -4,7 +4,7 @@ import type { Tensor } from 'onnxruntime-web';
 import { EngineError, describeError, toEngineError } from './errors';
 import {
   GpuExplainer,
-  explainOnCpu,
+  explainOnCpuFast,
   tensorsNeeded,
   withExplainDefaults,
   type ExplainDims,
@@ -497,7 +497,7 @@ class LeafLensEngine implements Engine {
     const arrays: ExplainTensors<Float32Array> = { attentions: undefined as unknown as Float32Array };
     for (const name of needed) arrays[name] = run.tensors[name]!.data as Float32Array;
     if (!needed.includes('attentions') && run.tensors.attentions) arrays.attentions = run.tensors.attentions.data as Float32Array;
-    return explainOnCpu(arrays, this.dims, options);
+    return explainOnCpuFast(arrays, this.dims, options);
   }
 
   // ---- diagnose ---------------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 // Plain TypeScript references of the explanation kernels in shaders/: the same definitions, Float32Array in/out.
-// They run the WASM path and are the oracles of the kernel tests, so they mirror the kernels' float32 arithmetic
+// They are the oracles of the kernel tests and of the WASM path's fast twin (cpuFast.ts), so they mirror the kernels' float32 arithmetic
 // (Math.fround after each operation, same summation order) where bit-exactness matters: the rollout discard
 // compares fused values against a threshold, so fused maps must be identical on both sides.
 import type { ExplainOptions, HeadFusion } from '../types';

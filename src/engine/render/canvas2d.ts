@@ -1,6 +1,7 @@
 // The WASM path's renderer: the browser scales the photo into a 2D canvas (good filtering, any photo size),
-// then the TypeScript reference blends the coloured map over those pixels.
-import { blendHeatmapOnto, resolvePhotoRect, validateRenderInputs } from './reference';
+// then the fast blend (blendFast.ts, tested against the reference's) colours the map over those pixels.
+import { blendHeatmapOntoFast } from './blendFast';
+import { resolvePhotoRect, validateRenderInputs } from './reference';
 import type { PixelImage, RenderOptions } from './types';
 
 function isPixelImage(photo: ImageBitmap | PixelImage): photo is PixelImage {
@@ -33,7 +34,7 @@ export async function drawHeatmap2d(
     if (bitmap !== photo) bitmap.close();
   }
   const pixels = context.getImageData(0, 0, width, height);
-  blendHeatmapOnto(pixels, values, gridSize, options);
+  blendHeatmapOntoFast(pixels, values, gridSize, options);
   context.putImageData(pixels, 0, 0);
   return performance.now() - started;
 }
