@@ -51,5 +51,13 @@ export default defineConfig({
   optimizeDeps: { exclude: ['onnxruntime-web'] },
   server: { headers: isolationHeaders },
   preview: { headers: isolationHeaders },
-  build: { target: 'es2022' },
+  build: {
+    target: 'es2022',
+    rolldownOptions: {
+      // ORT's WASM build as an entry of its own: ORT starts its proxy worker from its module's URL, and a module
+      // that imported the app's entry chunk (for the bundler's helpers) would run the whole app in the worker.
+      input: { index: 'index.html', 'ort-wasm': 'onnxruntime-web/wasm' },
+      preserveEntrySignatures: 'exports-only',
+    },
+  },
 });

@@ -231,7 +231,7 @@ class LeafLensEngine implements Engine {
       });
       const { device } = created;
       try {
-        [files, ort] = await Promise.all([this.graphFiles(created.usesF16), loadOrt()]);
+        [files, ort] = await Promise.all([this.graphFiles(created.usesF16), loadOrt('webgpu')]);
         // ORT probes an adapter of its own unless told which one; ours already holds the device.
         if (!ort.env.webgpu.adapter) ort.env.webgpu.adapter = probe.adapter;
         gpu = { device, probe, explainer: new GpuExplainer(device, this.dims), renderer: new GpuHeatmapRenderer(device) };
@@ -240,7 +240,7 @@ class LeafLensEngine implements Engine {
         throw error;
       }
     } else {
-      [files, ort] = await Promise.all([this.graphFiles(false), loadOrt()]);
+      [files, ort] = await Promise.all([this.graphFiles(false), loadOrt('wasm')]);
     }
     const runtime: Runtime = { backend, ort, files, gpu, sessions: {}, closed: false };
     if (gpu) {

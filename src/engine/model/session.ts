@@ -1,11 +1,13 @@
 // One onnxruntime-web InferenceSession per graph (forward, full, lrp), checked against the contract after creation.
 // On WebGPU the big `[L,1,H,N,N]` outputs stay on the GPU ('gpu-buffer') for the explanation kernels.
+// On WASM, ORT may run in its proxy worker (ort.ts): then it transfers (detaches) the buffers of the graph bytes
+// and of every input it is given, so it gets copies, and the engine's own arrays stay usable.
 import type { InferenceSession, Tensor } from 'onnxruntime-web';
 import { EngineError, describeError } from '../errors';
 import type { BackendName } from '../types';
 import { CONTRACT, requiredOutputs, resolveShape, type GraphKind, type OutputName, type ShapeBindings } from './contract';
 import type { Manifest } from './manifest';
-import type { Ort } from './ort';
+import { runsInWorker, type Ort } from './ort';
 
 /** Outputs that are only ever read by the explanation kernels: left on the GPU when the backend is WebGPU. */
 export const GPU_RESIDENT_OUTPUTS: readonly OutputName[] = ['attentions', 'attention_grads', 'attention_relevance'];
@@ -72,9 +74,11 @@ export class GraphSession {
     if (backend === 'webgpu') {
       options.preferredOutputLocation = Object.fromEntries(GPU_RESIDENT_OUTPUTS.map((name) => [name, 'gpu-buffer' as const]));
     }
+    // The graph's bytes stay with the engine (a later session, a rebuilt backend) even when the proxy takes its copy.
+    const bytes = runsInWorker(ort, backend) ? source.bytes.slice() : source.bytes;
     let session: InferenceSession;
     try {
-      session = await queueOf(ort).run(() => ort.InferenceSession.create(source.bytes, options));
+      session = await queueOf(ort).run(() => ort.InferenceSession.create(bytes, options));
     } catch (error) {
       throw new EngineError('model-corrupt', `${source.file}: onnxruntime-web (${backend}) could not load it: ${describeError(error)}`, undefined, { cause: error });
     }
@@ -160,10 +164,12 @@ export class GraphSession {
   /** Runs the graph, fetching only `fetches`. The caller owns the returned tensors and must dispose them. */
   async run(feeds: Record<string, Tensor>, fetches: OutputName[]): Promise<Record<string, Tensor>> {
     const usable: Record<string, Tensor> = {};
+    const copy = runsInWorker(this.ort, this.backend);
     for (const name of this.session.inputNames) {
       const tensor = feeds[name];
       if (!tensor) throw new EngineError('internal', `${this.file}: no feed for input "${name}"`);
-      usable[name] = tensor;
+      // The proxy detaches what it sends: the photo's pixels and the head's weights are used again.
+      usable[name] = copy ? new this.ort.Tensor('float32', (tensor.data as Float32Array).slice(), tensor.dims) : tensor;
     }
     const missing = fetches.filter((name) => !this.session.outputNames.includes(name));
     if (missing.length > 0) throw new EngineError('model-contract', `${this.file}: has no output ${missing.join(', ')}`);
