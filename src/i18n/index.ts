@@ -64,12 +64,24 @@ export async function changeLanguage(instance: I18n, code: LanguageCode): Promis
   await instance.changeLanguage(code);
 }
 
+// An Intl.NumberFormat costs about a millisecond to build: one per language, style and digits, kept.
+const numberFormats = new Map<string, Intl.NumberFormat>();
+function numberFormat(language: string, style: 'percent' | 'decimal', digits: number): Intl.NumberFormat {
+  const key = `${language}|${style}|${digits}`;
+  let format = numberFormats.get(key);
+  if (!format) {
+    format = new Intl.NumberFormat(language, { style, maximumFractionDigits: digits, minimumFractionDigits: digits });
+    numberFormats.set(key, format);
+  }
+  return format;
+}
+
 export function formatPercent(value: number, language: string, digits = 0): string {
-  return new Intl.NumberFormat(language, { style: 'percent', maximumFractionDigits: digits, minimumFractionDigits: digits }).format(value);
+  return numberFormat(language, 'percent', digits).format(value);
 }
 
 export function formatNumber(value: number, language: string, digits = 2): string {
-  return new Intl.NumberFormat(language, { maximumFractionDigits: digits, minimumFractionDigits: digits }).format(value);
+  return numberFormat(language, 'decimal', digits).format(value);
 }
 
 export function formatDate(iso: string, language: string): string {

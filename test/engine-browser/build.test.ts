@@ -1,7 +1,7 @@
 // onnxruntime-web's WASM files are self-hosted: after `vite build` + `vite preview`, the engine loads and runs with
 // every request outside the app's own origin blocked (no CDN), and keeps working offline once loaded
 // (model files come from the Cache API).
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
@@ -44,8 +44,18 @@ test('the build ships ORT wasm as its own hashed assets', () => {
   const assets = readdirSync(join(outDir, 'assets'));
   expect(assets.some((f) => /^ort-wasm-simd-threaded\.asyncify.*\.wasm$/.test(f)), assets.join(', ')).toBe(true);
   expect(assets.some((f) => /^ort-wasm-simd-threaded\.asyncify.*\.mjs$/.test(f)), assets.join(', ')).toBe(true);
-  // One ORT binary serves both backends: the WASM-only build is not shipped.
-  expect(assets.filter((f) => f.endsWith('.wasm'))).toHaveLength(1);
+  // A WASM device runs ORT's WASM-only build (in ORT's proxy worker), a WebGPU device the WebGPU build.
+  expect(assets.some((f) => /^ort-wasm-simd-threaded-.*\.wasm$/.test(f)), assets.join(', ')).toBe(true);
+  expect(assets.filter((f) => f.endsWith('.wasm'))).toHaveLength(2);
+});
+
+test("ORT's WASM build is a chunk that imports no app code (ORT starts it again as its proxy worker)", () => {
+  const assets = readdirSync(join(outDir, 'assets'));
+  const ortWasm = assets.find((f) => /^ort-wasm-[\w-]+\.js$/.test(f) && !f.startsWith('ort-wasm-simd'));
+  expect(ortWasm, assets.join(', ')).toBeDefined();
+  const imports = [...readFileSync(join(outDir, 'assets', ortWasm!), 'utf8').matchAll(/from\s*"\.\/([^"]+)"/g)].map((m) => m[1]!);
+  // Only the bundler's helpers: the app's chunks would run the app inside the worker.
+  for (const file of imports) expect(file).toMatch(/^rolldown-runtime-/);
 });
 
 test('built app: engine runs with foreign requests blocked, then again offline from the Cache API', async () => {

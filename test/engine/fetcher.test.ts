@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, test, vi } from 'vitest';
 import { EngineError } from '../../src/engine/errors';
-import { cacheApiFileCache, fetchJson, fetchVerified, memoryFileCache, sha256Hex } from '../../src/engine/model/fetcher';
+import { cacheApiFileCache, fetchJson, fetchVerified, memoryFileCache, PROGRESS_STEPS, sha256Hex } from '../../src/engine/model/fetcher';
 
 const BYTES = new Uint8Array(Array.from({ length: 100_000 }, (_, i) => (i * 7919) & 0xff));
 const ENTRY = { path: 'model.weights', bytes: BYTES.length, sha256: createHash('sha256').update(BYTES).digest('hex') };
@@ -51,6 +51,23 @@ describe('fetchVerified', () => {
     expect(await fetchVerified(URL_, ENTRY, { cache, onProgress: (p) => fromCache.push(p.fromCache) })).toEqual(BYTES);
     expect(calls).toHaveLength(1);
     expect(fromCache).toEqual([true]);
+  });
+
+  test('a download in many small chunks reports progress in steps of ≥ 1 %, ending at the total', async () => {
+    // 1000 chunks of 100 bytes: one event each would re-render the page 1000 times.
+    vi.stubGlobal('fetch', vi.fn(async () => new Response(new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (let o = 0; o < BYTES.length; o += 100) controller.enqueue(BYTES.slice(o, o + 100));
+        controller.close();
+      },
+    }), { status: 200 })));
+    const progress: number[] = [];
+    expect(await fetchVerified(URL_, ENTRY, { cache: memoryFileCache(), onProgress: (p) => progress.push(p.loaded) })).toEqual(BYTES);
+    expect(progress[0]).toBe(0); // the start
+    expect(progress.at(-1)).toBe(BYTES.length);
+    expect(progress.length).toBeLessThanOrEqual(PROGRESS_STEPS + 2);
+    expect(progress.length).toBeGreaterThanOrEqual(PROGRESS_STEPS / 2);
+    for (let i = 2; i < progress.length; i++) expect(progress[i]! - progress[i - 1]!).toBeGreaterThanOrEqual(BYTES.length / PROGRESS_STEPS);
   });
 
   test('simultaneous loads of one file share one download', async () => {

@@ -126,11 +126,18 @@ export interface FetchVerifiedOptions {
   signal?: AbortSignal;
 }
 
+/** Progress events per downloaded file, at most (plus the final one). */
+export const PROGRESS_STEPS = 100;
+
 async function readBody(response: Response, entry: ModelFileEntry, url: string, onChunk: (loaded: number) => void, signal?: AbortSignal): Promise<Uint8Array> {
   if (!response.body) return new Uint8Array(await response.arrayBuffer());
   const out = new Uint8Array(entry.bytes);
   let loaded = 0;
   let overflow = 0;
+  // Progress in steps of at least 1 % of the file (and at its end): a chunk per event would re-render the page
+  // hundreds of times per file on a fast network, blocking the main thread for nothing a reader can see.
+  const step = Math.max(1, Math.ceil(entry.bytes / PROGRESS_STEPS));
+  let reported = 0;
   const reader = response.body.getReader();
   try {
     for (;;) {
@@ -141,7 +148,10 @@ async function readBody(response: Response, entry: ModelFileEntry, url: string, 
       out.set(value.subarray(0, room), loaded);
       overflow += Math.max(0, value.byteLength - room);
       loaded += Math.min(room, value.byteLength);
-      onChunk(loaded);
+      if (loaded - reported >= step || loaded >= entry.bytes) {
+        reported = loaded;
+        onChunk(loaded);
+      }
     }
   } catch (error) {
     if (error instanceof EngineError) throw error;
