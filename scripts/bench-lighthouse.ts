@@ -52,6 +52,7 @@ async function main(): Promise<void> {
   try {
     const version = await fetch(`http://127.0.0.1:${chrome.port}/json/version`).then((r) => r.json() as Promise<{ Browser?: string }>).catch(() => ({ Browser: undefined }));
     browser = version.Browser ?? browser;
+    let failures = 0;
     for (let i = 0; i < runCount; i++) {
       const result = await lighthouse(served.url, {
         port: chrome.port,
@@ -61,10 +62,19 @@ async function main(): Promise<void> {
       });
       if (!result) throw new Error('Lighthouse returned no result');
       const lhr = result.lhr as unknown as LhrLike;
-      lhrFirst ??= lhr;
-      // The whole LHR (traces' summaries, every audit) stays in .work/ for digging into a figure.
+      // The whole LHR (every audit) stays in .work/ for digging into a figure.
       writeFileSync(join(WORK, `lhr-${i + 1}.json`), JSON.stringify(lhr));
-      const run = summarizeLhr(lhr);
+      let run: LighthouseRun;
+      try {
+        run = summarizeLhr(lhr);
+      } catch (error) {
+        // A trace Lighthouse could not record (e.g. NO_NAVSTART on a busy machine) is run again, twice at most.
+        if (++failures > 2) throw error;
+        log(`run ${i + 1} failed (${String(error)}); running it again`);
+        i--;
+        continue;
+      }
+      lhrFirst ??= lhr;
       runs.push(run);
       log(`run ${i + 1}/${runCount}: performance ${run.scores.performance}, TBT ${Math.round(run.metrics.tbt_ms ?? NaN)} ms, ` +
         `longest task ${Math.round(run.long_tasks[0]?.duration_ms ?? 0)} ms (${run.long_tasks[0]?.url ?? 'none'})`);
