@@ -22,7 +22,7 @@ function lhr(performance: number, tbt: number, tasks: { url: string; startTime: 
   };
 }
 
-const run = (p: number): LighthouseRun => summarizeLhr(lhr(p, 100, []));
+const run = (p: number, tbt = 100): LighthouseRun => summarizeLhr(lhr(p, tbt, []));
 
 describe('summarizeLhr', () => {
   test('scores in percent, metrics in ms, missing ones as null, long tasks longest first', () => {
@@ -43,9 +43,9 @@ describe('summarizeLhr', () => {
   });
 });
 
-test('median run by performance score', () => {
-  expect(medianRun([run(0.9), run(0.5), run(0.7)]).scores.performance).toBe(70);
-  expect(medianRun([run(0.9), run(0.5)]).scores.performance).toBe(50);
+test('median run by total blocking time', () => {
+  expect(medianRun([run(0.9, 200), run(0.5, 3000), run(0.7, 900)]).metrics.tbt_ms).toBe(900);
+  expect(medianRun([run(0.9, 200), run(0.5, 3000)]).metrics.tbt_ms).toBe(200);
   expect(() => medianRun([])).toThrow();
 });
 
@@ -54,11 +54,11 @@ test('table row per report, in the given order, with the longest task and every 
   const report = (label: string, runs: LighthouseRun[]): LighthouseReport => ({
     kind: 'lighthouse', label, created: '', lighthouse: '13', browser: 'Chromium', target: 't', profile: 'p', median: medianRun(runs), runs,
   });
-  const lines = lighthouseTableMarkdown([report('before', [withTask]), report('after', [run(0.95), run(0.93)])]).split('\n');
+  const lines = lighthouseTableMarkdown([report('before', [withTask]), report('after', [run(0.95, 120), run(0.93, 260)])]).split('\n');
   expect(lines).toHaveLength(4);
-  expect(lines[2]).toBe('| before | 66 | 100 | – | 1.5 s | 2.5 s | 7400 ms | 11.5 s | 3.0 s | 0.001 | 6400 ms (ort-wasm.mjs) | 1 (scores 66) |');
-  expect(lines[3]).toContain('| after | 93 |');
-  expect(lines[3]).toContain('| none | 2 (scores 95, 93) |');
+  expect(lines[2]).toBe('| before | 66 | 100 | – | 1.5 s | 2.5 s | 7400 ms | 11.5 s | 3.0 s | 0.001 | 6400 ms (ort-wasm.mjs) | 66 / 7400 ms |');
+  expect(lines[3]).toContain('| after | 95 |');
+  expect(lines[3]).toContain('| none | 95 / 120 ms, 93 / 260 ms |');
 });
 
 describe('replaceMarkedSection', () => {
