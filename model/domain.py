@@ -127,9 +127,13 @@ def expected_calibration_error(probabilities: np.ndarray, labels: np.ndarray, bi
 
 
 def threshold_at_refusal(scores: np.ndarray, rate: float) -> float:
-    """The largest val score with at most `rate` of the val photos above it (score > threshold → refused)."""
+    """A threshold with at most `rate` of the val photos above it (score > threshold → refused): halfway between the
+    highest accepted score and the next one, so that rounding the statistics or fp16 features cannot flip a val
+    photo that sits exactly on it."""
     ordered = np.sort(scores)
     index = min(len(ordered) - 1, max(0, math.ceil((1 - rate) * len(ordered)) - 1))
+    if index + 1 < len(ordered):
+        return float((ordered[index] + ordered[index + 1]) / 2)
     return float(ordered[index])
 
 

@@ -57,9 +57,10 @@ export function sureSplit(records: readonly { outcome: string; top: number; labe
   };
 }
 
-/** The largest score with at most `rate` of `scores` above it (ties kept below). */
+/** A threshold with at most `rate` of `scores` above it: halfway between the highest kept score and the next
+ * (as model/domain.py sets the head's). */
 export function thresholdAtRefusal(scores: readonly number[], rate: number): number {
   const sorted = [...scores].sort((a, b) => a - b);
   const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((1 - rate) * sorted.length) - 1));
-  return sorted[index]!;
+  return index + 1 < sorted.length ? (sorted[index]! + sorted[index + 1]!) / 2 : sorted[index]!;
 }
