@@ -7,7 +7,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startBrowserHarness, type BrowserHarness } from '../browser/harness';
 import {
-  appErrors, appUrl, diagnoseFile, FIXTURE_MODEL, shippedAppUrl, SLOW, tempDir, VAL_PHOTOS, waitForModel, writeFile,
+  appErrors, appUrl, convert, diagnoseFile, FIXTURE_MODEL, shippedAppUrl, SLOW, tempDir, VAL_PHOTOS, waitForModel, writeFile,
 } from './helpers';
 
 let harness: BrowserHarness;
@@ -127,6 +127,32 @@ describe('not a bean leaf', () => {
     expect(await answer.getAttribute('data-outcome')).not.toBe('not-bean-leaf');
     await expect(page.locator('[data-testid=group-refused-note]').textContent()).resolves.toMatch(/1 photo was left out/);
     await expect(page.locator('[data-testid=group-leaf][data-outcome=not-bean-leaf]').count()).resolves.toBe(1);
+    expect(appErrors(errors)).toEqual([]);
+    await context.close();
+  }, SLOW * 3);
+});
+
+describe('photo quality', () => {
+  test('a dark photo and a blurred one each get their own advice, and are never answered as sure', async () => {
+    const dir = tempDir('leaf-lens-quality-');
+    const dark = join(dir, 'dark-leaf.jpg');
+    const blurry = join(dir, 'blurry-leaf.jpg');
+    convert([VAL_PHOTOS.healthy, '-evaluate', 'multiply', '0.12', dark]);
+    convert([VAL_PHOTOS.healthy, '-blur', '0x5', blurry]);
+    const { page, context, errors } = await harness.newPage({ viewport: { width: 360, height: 740 } });
+    await page.goto(appUrl(harness.baseUrl));
+    await waitForModel(page);
+    const result = page.locator('[data-testid=diagnosis]');
+    await diagnoseFile(page, dark);
+    await expect(page.locator('[data-testid=photo-quality] [data-issue=too-dark]').textContent()).resolves.toMatch(/Too dark: take the photo in daylight/);
+    expect(await result.getAttribute('data-outcome')).not.toBe('sure');
+    await diagnoseFile(page, blurry);
+    await expect(page.locator('[data-testid=photo-quality] [data-issue=blurred]').textContent()).resolves.toMatch(/hold the phone still/);
+    await expect(page.locator('[data-testid=photo-quality] [data-issue=too-dark]').count()).resolves.toBe(0);
+    expect(await result.getAttribute('data-outcome')).not.toBe('sure');
+    // A clean val photo raises no quality problem.
+    await diagnoseFile(page, VAL_PHOTOS.bean_rust);
+    await expect(page.locator('[data-testid=photo-quality]').count()).resolves.toBe(0);
     expect(appErrors(errors)).toEqual([]);
     await context.close();
   }, SLOW * 3);
