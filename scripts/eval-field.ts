@@ -7,7 +7,8 @@
 //   of K photos of one class combined by the engine's combineLeaves: accuracy and share answered sure,
 //   single photo vs group.
 // Writes docs/bench/eval-quality.json / eval-group.json and the tables between the markers in docs/benchmarks.md
-// (`--from FILE` re-writes the table from an earlier run's JSON without measuring).
+// (`--from FILE` re-writes the table from an earlier run's JSON without measuring; for groups it redoes the
+// seeded draws from the stored per-photo answers).
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -127,8 +128,11 @@ async function evalQuality(): Promise<void> {
 
 async function evalGroup(): Promise<void> {
   if (args.from) {
-    const report = JSON.parse(readFileSync(args.from, 'utf8')) as ReturnType<typeof evaluateGroups>;
-    writeOutputs('group', report, groupTableMarkdown(report));
+    // The engine's per-photo answers are kept in the JSON: the draws (pure, seeded) are redone from them.
+    const stored = JSON.parse(readFileSync(args.from, 'utf8')) as ReturnType<typeof evaluateGroups> & { photos: LeafRecord[] };
+    const summary = evaluateGroups(stored.photos, { draws: stored.draws, groupSize: stored.groupSize, seed: stored.seed, rule: stored.rule });
+    const report = { ...stored, ...summary, photos: stored.photos };
+    writeOutputs('group', report, groupTableMarkdown(summary));
     return;
   }
   const started = Date.now();

@@ -103,8 +103,12 @@ export interface GroupEvalSummary {
   /** The first leaf of each drawn group judged alone (same class mix as the groups). */
   singleSameDraws: AnswerStats;
   group: AnswerStats;
+  /** The same groups pooled by the sum of log-probabilities instead of the mean (for comparison). */
+  groupSumPooling: AnswerStats;
   /** Groups in which at least one leaf was refused as not a bean leaf. */
   groupsWithRefusedLeaf: number;
+  /** Why group answers were unsure (a group may have several reasons). */
+  unsureReasons: Record<string, number>;
 }
 
 /** Random groups of `groupSize` distinct photos of one class (class drawn uniformly, then photos), seeded. */
@@ -116,7 +120,9 @@ export function evaluateGroups(records: readonly LeafRecord[], options: { draws:
   if (classes.length === 0) throw new Error(`no class has ${options.groupSize} photos`);
   const single: { correct: boolean; outcome: DiagnosisOutcome }[] = [];
   const group: { correct: boolean; outcome: DiagnosisOutcome }[] = [];
+  const groupSum: { correct: boolean; outcome: DiagnosisOutcome }[] = [];
   let withRefused = 0;
+  const unsureReasons: Record<string, number> = {};
   for (let d = 0; d < options.draws; d++) {
     const label = classes[Math.floor(random() * classes.length)]!;
     const pool = [...byClass.get(label)!];
@@ -126,7 +132,10 @@ export function evaluateGroups(records: readonly LeafRecord[], options: { draws:
     single.push({ correct: argmaxOf(first.probabilities) === label, outcome: first.outcome });
     const result = combineLeaves(leaves, options.rule);
     if (result.refused.length > 0) withRefused++;
+    for (const r of result.reasons) unsureReasons[r] = (unsureReasons[r] ?? 0) + 1;
     group.push({ correct: result.top === label, outcome: result.outcome });
+    const summed = combineLeaves(leaves, { ...options.rule, pooling: 'sum' });
+    groupSum.push({ correct: summed.top === label, outcome: summed.outcome });
   }
   return {
     draws: options.draws,
@@ -136,7 +145,9 @@ export function evaluateGroups(records: readonly LeafRecord[], options: { draws:
     singleAllPhotos: stats(records.map((r) => ({ correct: argmaxOf(r.probabilities) === r.label, outcome: r.outcome }))),
     singleSameDraws: stats(single),
     group: stats(group),
+    groupSumPooling: stats(groupSum),
     groupsWithRefusedLeaf: withRefused,
+    unsureReasons,
   };
 }
 
@@ -173,7 +184,11 @@ export function groupTableMarkdown(summary: GroupEvalSummary): string {
     '| --- | ---: | ---: | ---: | ---: | ---: |',
     row('one photo (each val photo once)', summary.singleAllPhotos),
     row('one photo (first leaf of each group)', summary.singleSameDraws),
-    row(`group of ${summary.groupSize} leaves`, summary.group),
+    row(`group of ${summary.groupSize} leaves (the app: mean of log-probabilities)`, summary.group),
+    ...(summary.groupSumPooling ? [row(`group of ${summary.groupSize} leaves, sum of log-probabilities (not used)`, summary.groupSumPooling)] : []),
+    '',
+    `Groups with a leaf refused as not a bean leaf (left out): ${summary.groupsWithRefusedLeaf}. Why group answers were unsure: ` +
+      (Object.entries(summary.unsureReasons ?? {}).map(([r, n]) => `${r} ${n}`).join(', ') || 'never') + '.',
   ].join('\n');
 }
 

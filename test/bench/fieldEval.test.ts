@@ -78,7 +78,8 @@ describe('summaries', () => {
     // A group of three has at most one wrong leaf, outvoted by two confident right ones.
     expect(a.group.accuracy).toBe(1);
     expect(a.group.answers).toBe(500);
-    expect(groupTableMarkdown(a)).toMatch(/\| group of 3 leaves \| 500 \| 100\.0 % \|/);
+    expect(groupTableMarkdown(a)).toMatch(/\| group of 3 leaves \(the app: mean of log-probabilities\) \| 500 \| 100\.0 % \|/);
+    expect(a.groupSumPooling.answers).toBe(500);
     expect(() => evaluateGroups(records.slice(0, 2), options)).toThrow(/no class has 3 photos/);
   });
 

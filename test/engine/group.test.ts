@@ -24,6 +24,15 @@ describe('combineLeaves', () => {
     expect(g.reasons).toEqual([]);
   });
 
+  test('sum pooling (for comparison only) multiplies the leaves: sharper than the mean', () => {
+    const p = [0.7, 0.2, 0.1];
+    const mean = combineLeaves([leaf(p), leaf(p)], rule);
+    const sum = combineLeaves([leaf(p), leaf(p)], { ...rule, pooling: 'sum' });
+    const z = 0.49 + 0.04 + 0.01;
+    expect(sum.probabilities[0]).toBeCloseTo(0.49 / z, 6);
+    expect(sum.probabilities[0]).toBeGreaterThan(mean.probabilities[0]!);
+  });
+
   test('unsure leaves that agree can add up to a sure group; a weak group stays unsure', () => {
     const sure = combineLeaves([leaf([0.9, 0.05, 0.05], 'unsure'), leaf([0.75, 0.2, 0.05], 'unsure'), leaf([0.88, 0.06, 0.06], 'unsure')], rule);
     expect(sure.outcome).toBe('sure');

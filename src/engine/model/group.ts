@@ -21,6 +21,9 @@ export interface GroupRule {
   minProbability: number;
   /** Fewer judged leaves than this give an unsure group answer (one leaf is not a field check). */
   minLeaves: number;
+  /** 'mean' (the app's rule) or 'sum' of the log-probabilities: the sum treats leaves as independent witnesses
+   * (naive Bayes), which leaves of one plant are not; eval:group reports it for comparison only. */
+  pooling?: 'mean' | 'sum';
 }
 
 export interface GroupResult {
@@ -60,7 +63,8 @@ export function combineLeaves(leaves: readonly LeafJudgement[], rule: GroupRule)
   const meanLog = new Float64Array(classes);
   for (const i of judged) {
     const p = leaves[i]!.probabilities;
-    for (let c = 0; c < classes; c++) meanLog[c]! += Math.log(Math.max(MIN_PROBABILITY, p[c]!)) / judged.length;
+    const weight = rule.pooling === 'sum' ? 1 : 1 / judged.length;
+    for (let c = 0; c < classes; c++) meanLog[c]! += Math.log(Math.max(MIN_PROBABILITY, p[c]!)) * weight;
   }
   const probabilities = softmax(meanLog);
   const top = argmax(probabilities);
