@@ -1,16 +1,19 @@
 // Downloads model files with progress, verifies size and sha256, and keeps them in a cache.
 // A cache failure (quota, private mode, no Cache API) is logged and the download still counts.
-import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js';
 import { EngineError, describeError, throwIfAborted } from '../errors';
 import type { ModelFileCache } from '../types';
+import { sha256OffMainThread } from './hashOffThread';
 import type { ModelFileEntry } from './manifest';
+import { sha256Hex } from './sha256';
 
 export type { ModelFileCache };
 
 export function memoryFileCache(): ModelFileCache {
   const entries = new Map<string, Uint8Array>();
   return {
-    async match(key) { return entries.get(key); },
+    // A copy: verification may move the bytes it is given to a worker (hashOffThread.ts), and the kept ones
+    // must stay whole for the next engine.
+    async match(key) { return entries.get(key)?.slice(); },
     async put(key, bytes) { entries.set(key, bytes); },
     async delete(key) { entries.delete(key); },
   };
@@ -49,16 +52,7 @@ export function cacheApiFileCache(cacheName: string): ModelFileCache {
   };
 }
 
-export async function sha256Hex(bytes: Uint8Array): Promise<string> {
-  let digest: Uint8Array;
-  if (typeof crypto !== 'undefined' && crypto.subtle) {
-    digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>));
-  } else {
-    // WebCrypto exists only in secure contexts; a phone on plain-http LAN still gets checked files.
-    digest = nobleSha256(bytes);
-  }
-  return Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
-}
+export { sha256Hex };
 
 async function fetchOrExplain(url: string, what: string, signal?: AbortSignal): Promise<Response> {
   let response: Response;
@@ -165,14 +159,16 @@ async function readBody(response: Response, entry: ModelFileEntry, url: string, 
   return out;
 }
 
-async function verify(bytes: Uint8Array, entry: ModelFileEntry): Promise<void> {
+/** Checks size and sha256 (large files in a worker); returns the bytes, which may have moved to a new view. */
+async function verify(bytes: Uint8Array, entry: ModelFileEntry): Promise<Uint8Array> {
   if (bytes.byteLength !== entry.bytes) {
     throw new EngineError('model-checksum', `${entry.path}: ${bytes.byteLength} bytes, manifest says ${entry.bytes}`);
   }
-  const actual = await sha256Hex(bytes);
-  if (actual !== entry.sha256) {
-    throw new EngineError('model-checksum', `${entry.path}: sha256 ${actual} != manifest ${entry.sha256}`);
+  const { hex, bytes: checked } = await sha256OffMainThread(bytes);
+  if (hex !== entry.sha256) {
+    throw new EngineError('model-checksum', `${entry.path}: sha256 ${hex} != manifest ${entry.sha256}`);
   }
+  return checked;
 }
 
 const inFlight = new Map<string, Promise<Uint8Array>>();
@@ -194,9 +190,9 @@ async function downloadAndVerify(url: string, key: string, entry: ModelFileEntry
   if (cached) {
     onVerify?.(entry.path);
     try {
-      await verify(cached, entry);
+      const checked = await verify(cached, entry);
       onProgress?.({ file: entry.path, loaded: entry.bytes, total: entry.bytes, fromCache: true });
-      return cached;
+      return checked;
     } catch {
       console.warn(`[leaf-lens] cached ${entry.path} failed verification; downloading again`);
       await cache.delete(key);
@@ -207,7 +203,7 @@ async function downloadAndVerify(url: string, key: string, entry: ModelFileEntry
   onProgress?.({ file: entry.path, loaded: 0, total: entry.bytes, fromCache: false });
   const bytes = await readBody(response, entry, url, (loaded) => onProgress?.({ file: entry.path, loaded, total: entry.bytes, fromCache: false }), signal);
   onVerify?.(entry.path);
-  await verify(bytes, entry);
-  await cache.put(key, bytes);
-  return bytes;
+  const checked = await verify(bytes, entry);
+  await cache.put(key, checked);
+  return checked;
 }
