@@ -73,7 +73,7 @@ export function DiagnosisCard({
             <li>{t('outcome.notLeafGuide3')}</li>
           </ul>
         </div>
-        <PhotoQualityAdvice issues={qualityIssues} />
+        <PhotoQualityAdvice issues={qualityIssues} lowersConfidence={false} />
         {onReveal && (
           <button type="button" className="button secondary" data-testid="show-guess" onClick={() => onReveal(true)}>
             {t('outcome.showGuess')}
@@ -145,7 +145,7 @@ export function DiagnosisCard({
 }
 
 /** Each photo-quality issue with its own retake advice. */
-export function PhotoQualityAdvice({ issues }: { issues: readonly PhotoQualityIssue[] }) {
+export function PhotoQualityAdvice({ issues, lowersConfidence = true }: { issues: readonly PhotoQualityIssue[]; lowersConfidence?: boolean }) {
   const { t } = useTranslation();
   if (issues.length === 0) return null;
   return (
@@ -154,7 +154,7 @@ export function PhotoQualityAdvice({ issues }: { issues: readonly PhotoQualityIs
       <ul>
         {issues.map((issue) => <li key={issue} data-issue={issue}>{t(`quality.${issue}`)}</li>)}
       </ul>
-      <p>{t('quality.lowersConfidence')}</p>
+      {lowersConfidence && <p>{t('quality.lowersConfidence')}</p>}
     </div>
   );
 }
