@@ -93,7 +93,7 @@ async function oneSize(url: string, count: number, capMs: number): Promise<Histo
   const run: HistoryBenchRun = {
     entries: count, first_start_ms: null, first_rows_ms: null, rows_rendered: null, heap_mb: null,
     scroll_frame_p50_ms: null, scroll_frame_p95_ms: null, scroll_frame_max_ms: null,
-    export_csv_ms: null, export_json_ms: null, export_json_mb: null, note: '',
+    export_csv_ms: null, export_json_ms: null, export_json_mb: null, export_zip_ms: null, export_zip_mb: null, note: '',
   };
   try {
     const page = context.pages()[0] ?? await context.newPage();
@@ -109,22 +109,28 @@ async function oneSize(url: string, count: number, capMs: number): Promise<Histo
     // The database opens (and, after an update, migrates) before the model is requested.
     await page.waitForSelector('[data-model-status=ready], [data-model-status=missing], [data-model-status=error]', { state: 'attached' });
     run.first_start_ms = Date.now() - startAt;
-    await page.reload();
-    await page.waitForSelector('[data-model-status=ready], [data-model-status=missing], [data-model-status=error]', { state: 'attached' });
-    await page.waitForTimeout(1000);
-    await page.evaluate(() => {
-      (window as unknown as { __history: { start: number } }).__history.start = performance.now();
-      (document.querySelector('[data-testid=nav-history]') as HTMLElement).click();
-    });
-    try {
-      await page.waitForFunction(() => (window as unknown as { __history: { firstRow?: number } }).__history.firstRow !== undefined, undefined, { timeout: capMs, polling: 100 });
-    } catch {
-      run.note = `no rows within ${capMs / 1000} s`;
-      log(`${count}: ${run.note}`);
-      return run;
+    // Time to first rows: median of three opens, each on a freshly loaded page (nothing cached in memory).
+    const opens: number[] = [];
+    for (let attempt = 0; attempt < 3; attempt++) {
+      await page.reload();
+      await page.waitForSelector('[data-model-status=ready], [data-model-status=missing], [data-model-status=error]', { state: 'attached' });
+      await page.waitForTimeout(1000);
+      await page.evaluate(() => {
+        (window as unknown as { __history: { start: number } }).__history.start = performance.now();
+        (document.querySelector('[data-testid=nav-history]') as HTMLElement).click();
+      });
+      try {
+        await page.waitForFunction(() => (window as unknown as { __history: { firstRow?: number } }).__history.firstRow !== undefined, undefined, { timeout: capMs, polling: 100 });
+      } catch {
+        run.note = `no rows within ${capMs / 1000} s`;
+        log(`${count}: ${run.note}`);
+        return run;
+      }
+      const h = await page.evaluate(() => (window as unknown as { __history: { start: number; firstRow: number } }).__history);
+      opens.push(h.firstRow - h.start);
+      if (count >= 10000 && opens[0]! > 30_000) break; // the old build: once is enough
     }
-    const h = await page.evaluate(() => (window as unknown as { __history: { start: number; firstRow: number } }).__history);
-    run.first_rows_ms = Math.round(h.firstRow - h.start);
+    run.first_rows_ms = Math.round(percentile(opens, 0.5));
     await page.waitForTimeout(1500);
     run.rows_rendered = await page.locator('[data-testid=history-item]').count();
     run.heap_mb = Math.round((await heapBytes(context, page)) / 1e6 * 10) / 10;
@@ -137,6 +143,9 @@ async function oneSize(url: string, count: number, capMs: number): Promise<Histo
     const json = await timedDownload(page, 'export-json', capMs);
     run.export_json_ms = json.ms;
     run.export_json_mb = json.bytes === null ? null : Math.round(json.bytes / 1e5) / 10;
+    const zip = await timedDownload(page, 'export-zip', capMs);
+    run.export_zip_ms = zip.ms;
+    run.export_zip_mb = zip.bytes === null ? null : Math.round(zip.bytes / 1e5) / 10;
     log(`${count}: ${JSON.stringify(run)}`);
     return run;
   } catch (error) {

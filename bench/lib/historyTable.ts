@@ -17,6 +17,9 @@ export interface HistoryBenchRun {
   export_csv_ms: number | null;
   export_json_ms: number | null;
   export_json_mb: number | null;
+  /** Absent in reports of builds without a ZIP export. */
+  export_zip_ms?: number | null;
+  export_zip_mb?: number | null;
   note: string;
 }
 
@@ -35,14 +38,15 @@ const cell = (value: number | null, unit = ''): string => (value === null ? '–
 export function benchHistoryTable(reports: readonly HistoryBenchReport[]): string {
   const lines = [
     '<!-- written by scripts/bench-history.ts from docs/bench/history-*.json; do not edit -->',
-    '| build | entries | first start | History first rows | rows in DOM | JS heap (after GC) | scroll frame p50 / p95 / max | export CSV | export JSON (size) | note |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+    '| build | entries | first start | History first rows | rows in DOM | JS heap (after GC) | scroll frame p50 / p95 / max | export CSV | export JSON (size) | export ZIP (size) | note |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
   ];
   for (const report of reports) {
     for (const r of report.runs) {
       lines.push(`| ${report.label} | ${cell(r.entries)} | ${cell(r.first_start_ms, ' ms')} | ${cell(r.first_rows_ms, ' ms')} | ${cell(r.rows_rendered)} | `
         + `${cell(r.heap_mb, ' MB')} | ${cell(r.scroll_frame_p50_ms)} / ${cell(r.scroll_frame_p95_ms)} / ${cell(r.scroll_frame_max_ms, ' ms')} | `
-        + `${cell(r.export_csv_ms, ' ms')} | ${cell(r.export_json_ms, ' ms')} (${cell(r.export_json_mb, ' MB')}) | ${r.note.replaceAll('|', '/')} |`);
+        + `${cell(r.export_csv_ms, ' ms')} | ${cell(r.export_json_ms, ' ms')} (${cell(r.export_json_mb, ' MB')}) | `
+        + `${cell(r.export_zip_ms ?? null, ' ms')} (${cell(r.export_zip_mb ?? null, ' MB')}) | ${r.note.replaceAll('|', '/')} |`);
     }
   }
   const machines = [...new Set(reports.map((r) => `${r.label}: ${r.created.slice(0, 16)}Z, ${r.machine.cpu}, ${r.machine.cores} cores`))];

@@ -8,19 +8,26 @@ export function dataUrlToBlob(url: string): Blob | null {
   const type = match[1] || 'application/octet-stream';
   const payload = url.slice(match[0].length);
   try {
-    if (/;base64/i.test(match[2] ?? '')) {
-      const binary = atob(payload);
-      const bytes = new Uint8Array(binary.length);
-      for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-      return new Blob([bytes], { type });
-    }
+    if (/;base64/i.test(match[2] ?? '')) return new Blob([base64ToBytes(payload) as BlobPart], { type });
     return new Blob([decodeURIComponent(payload)], { type });
   } catch {
     return null;
   }
 }
 
+function base64ToBytes(text: string): Uint8Array {
+  const native = (Uint8Array as unknown as { fromBase64?: (s: string) => Uint8Array }).fromBase64;
+  if (typeof native === 'function') return native(text);
+  const binary = atob(text);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}
+
 export function bytesToBase64(bytes: Uint8Array): string {
+  // Native where the browser has it (Uint8Array.prototype.toBase64): several times faster on big exports.
+  const native = (bytes as Uint8Array & { toBase64?: () => string }).toBase64;
+  if (typeof native === 'function') return native.call(bytes);
   let binary = '';
   const step = 0x8000;
   for (let i = 0; i < bytes.length; i += step) binary += String.fromCharCode(...bytes.subarray(i, i + step));

@@ -58,3 +58,18 @@ describe('season weeks', () => {
     expect(chartCategories([{ week: 'w', counts: { 'not-bean-leaf': 1, 'web blight': 2, healthy: 1 }, total: 4 }], ['healthy'])).toEqual(['healthy', 'web blight', 'not-bean-leaf']);
   });
 });
+
+describe('photos between data URLs and Blobs', () => {
+  test('base64 and percent-encoded data URLs decode to their bytes and back; other text is refused', async () => {
+    const { blobToDataUrl, dataUrlToBlob } = await import('../../src/history/dataUrl');
+    const bytes = new Uint8Array(70_000).map((_, i) => (i * 7) % 256);
+    const url = `data:image/jpeg;base64,${Buffer.from(bytes).toString('base64')}`;
+    const blob = dataUrlToBlob(url)!;
+    expect(blob.type).toBe('image/jpeg');
+    expect(new Uint8Array(await blob.arrayBuffer())).toEqual(bytes);
+    expect(await blobToDataUrl(blob)).toBe(url);
+    expect(await dataUrlToBlob('data:text/plain,a%20b')!.text()).toBe('a b');
+    expect(dataUrlToBlob('https://example.org/x.jpg')).toBeNull();
+    expect(dataUrlToBlob('data:image/jpeg;base64,@@@')).toBeNull();
+  });
+});

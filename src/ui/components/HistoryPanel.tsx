@@ -57,6 +57,19 @@ export function HistoryPanel() {
         </>
       )}
       <HistoryTransfer hasEntries={all > 0} />
+      {all > 0 && (confirming ? (
+        <div className="confirm" role="alertdialog" aria-label={t('history.deleteAll')}>
+          <p>{t('history.confirmDeleteAll', { count: all })}</p>
+          <div className="actions">
+            <button type="button" className="button danger" data-testid="confirm-delete-all" onClick={() => { setConfirming(false); deleteAllEntries().catch(reportError); }}>
+              {t('history.deleteAll')}
+            </button>
+            <button type="button" className="button secondary" onClick={() => setConfirming(false)}>{t('update.later')}</button>
+          </div>
+        </div>
+      ) : (
+        <button type="button" className="button danger-outline" data-testid="delete-all" onClick={() => setConfirming(true)}>{t('history.deleteAll')}</button>
+      ))}
       {all > 0 && (
         <>
           <p data-testid="history-count" data-total={all} data-shown={shown.data ?? ''} ref={listTop} aria-live="polite">
@@ -66,19 +79,6 @@ export function HistoryPanel() {
           </p>
           <FieldNamesList id={`${id}-fields`} />
           {shown.data !== undefined && <HistoryList query={filter} total={shown.data} fieldListId={`${id}-fields`} />}
-          {confirming ? (
-            <div className="confirm" role="alertdialog" aria-label={t('history.deleteAll')}>
-              <p>{t('history.confirmDeleteAll', { count: all })}</p>
-              <div className="actions">
-                <button type="button" className="button danger" data-testid="confirm-delete-all" onClick={() => { setConfirming(false); deleteAllEntries().catch(reportError); }}>
-                  {t('history.deleteAll')}
-                </button>
-                <button type="button" className="button secondary" onClick={() => setConfirming(false)}>{t('update.later')}</button>
-              </div>
-            </div>
-          ) : (
-            <button type="button" className="button danger-outline" data-testid="delete-all" onClick={() => setConfirming(true)}>{t('history.deleteAll')}</button>
-          )}
         </>
       )}
     </section>
