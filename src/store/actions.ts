@@ -295,7 +295,8 @@ export async function saveDiagnosis(diagnosis: Diagnosis): Promise<void> {
     if (existing !== null) {
       const old = await d.history.get(existing);
       if (old) {
-        entry = { ...entry, id: existing, createdAt: old.createdAt, thumbnail: old.thumbnail };
+        // An empty thumbnail keeps the stored photo (no decode and re-encode of the same bytes).
+        entry = { ...entry, id: existing, createdAt: old.createdAt, thumbnail: '' };
         if (old.note !== undefined) entry.note = old.note;
         if (old.location) entry.location = old.location;
         if (old.field !== undefined) entry.field = old.field;

@@ -35,7 +35,7 @@ export function DiagnosePanel({ onRetryModel }: { onRetryModel: () => void }) {
   return (
     <div className="diagnose-panel" data-model-status={modelStatus}>
       <ModelStatus onRetry={onRetryModel} />
-      {reopened ? <ReopenedEntry entry={reopened} /> : <><ModeSwitch />{mode === 'group' ? <FieldCheck /> : <LiveDiagnosis />}</>}
+      {reopened ? <ReopenedEntry entry={reopened} /> : <><ModeSwitch /><FieldPicker />{mode === 'group' ? <FieldCheck /> : <LiveDiagnosis />}</>}
     </div>
   );
 }
@@ -63,7 +63,6 @@ function LiveDiagnosis() {
     <div className="diagnose-layout">
       <div className="col col-answer">
       <PhotoPicker compact={hasPhoto} />
-      <FieldPicker />
       {diagnosis && model && (
         <>
           <DiagnosisCard
