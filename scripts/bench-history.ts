@@ -6,7 +6,7 @@
 // heap after that (after a forced GC), frame times while scrolling the list, and the time for each export.
 // `--table` rewrites the table between the bench:history markers of docs/benchmarks.md from the JSON files.
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
@@ -173,6 +173,7 @@ async function measure(): Promise<void> {
   if (!address || typeof address === 'string') throw new Error('vite preview did not report a port');
   const url = `http://127.0.0.1:${address.port}/`;
   const runs: HistoryBenchRun[] = [];
+  const loadBefore = loadavg()[0]!;
   try {
     for (const size of args.sizes.split(',').map(Number)) runs.push(await oneSize(url, size, Number(args['cap-s']) * 1000));
   } finally {
@@ -184,6 +185,8 @@ async function measure(): Promise<void> {
     created: new Date().toISOString(),
     app: appDir,
     machine: machineReport(),
+    // The 1-minute load average when the runs started and ended: this machine is shared, and times scale with it.
+    load_average: [Math.round(loadBefore * 10) / 10, Math.round(loadavg()[0]! * 10) / 10],
     target: 'vite build + vite preview, headless Chromium, persistent profile, viewport 360×740, fixture model on WASM',
     runs,
   };

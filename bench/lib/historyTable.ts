@@ -29,6 +29,8 @@ export interface HistoryBenchReport {
   created: string;
   app: string;
   machine: MachineReport;
+  /** 1-minute load average at the start and the end of the runs (absent in older reports). */
+  load_average?: [number, number];
   target: string;
   runs: HistoryBenchRun[];
 }
@@ -49,7 +51,8 @@ export function benchHistoryTable(reports: readonly HistoryBenchReport[]): strin
         + `${cell(r.export_zip_ms ?? null, ' ms')} (${cell(r.export_zip_mb ?? null, ' MB')}) | ${r.note.replaceAll('|', '/')} |`);
     }
   }
-  const machines = [...new Set(reports.map((r) => `${r.label}: ${r.created.slice(0, 16)}Z, ${r.machine.cpu}, ${r.machine.cores} cores`))];
+  const machines = [...new Set(reports.map((r) => `${r.label}: ${r.created.slice(0, 16)}Z, ${r.machine.cpu}, ${r.machine.cores} cores`
+    + (r.load_average ? `, load average ${r.load_average[0]} → ${r.load_average[1]} (shared machine)` : '')))];
   lines.push('', ...machines.map((m) => `- ${m}`));
   if (reports[0]) lines.push(`- ${reports[0].target}`);
   return lines.join('\n');
