@@ -269,21 +269,23 @@ export function historyRepository(name = DB_NAME) {
       });
       const tx = (await open()).transaction(['diagnoses', 'thumbnails'], 'readwrite');
       const byTime = tx.objectStore('diagnoses').index('createdAt');
+      // All look-ups queued at once, then the writes: a batch costs a few round trips, not two per entry.
+      const sameTimes = await Promise.all(prepared.map(({ record }) => byTime.getAll(record.createdAt)));
       const seen = new Set<string>();
+      const writes: Promise<unknown>[] = [];
       let added = 0;
       let duplicates = 0;
-      for (const { record, photo, fingerprint } of prepared) {
+      prepared.forEach(({ record, photo, fingerprint }, i) => {
         delete record.id;
-        const sameTime = await byTime.getAll(record.createdAt);
-        if (seen.has(fingerprint) || sameTime.some((r) => entryFingerprint(r) === fingerprint)) {
+        if (seen.has(fingerprint) || sameTimes[i]!.some((r) => entryFingerprint(r) === fingerprint)) {
           duplicates++;
-          continue;
+          return;
         }
         seen.add(fingerprint);
-        const id = await tx.objectStore('diagnoses').add(record);
-        if (photo) await tx.objectStore('thumbnails').put(photo, id);
+        writes.push(tx.objectStore('diagnoses').add(record).then((id) => (photo ? tx.objectStore('thumbnails').put(photo, id) : undefined)));
         added++;
-      }
+      });
+      await Promise.all(writes);
       await tx.done;
       return { added, duplicates };
     },
