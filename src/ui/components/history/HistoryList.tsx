@@ -17,7 +17,7 @@ import { categoryName } from './categories';
 import { entryCategory } from '../../../history/keys';
 
 export const PAGE_SIZE = 40;
-const ESTIMATED_ROW_PX = 200;
+const ESTIMATED_ROW_PX = 240;
 
 function reportError(error: unknown) {
   useAppStore.getState().setAppError(toUiError(error, 'storage'));
