@@ -5,18 +5,22 @@
 // Schema 2 (season scale): entries without their photo, plus the derived `keys` the indexes need; photos as
 // image Blobs in `thumbnails` (same id), read only for rows on screen. Lists page through an index cursor and
 // summaries count index ranges, so nothing reads every entry. Schema 1 (one record per entry with a data-URL
-// photo) is upgraded in place, inside the upgrade transaction: all entries move or none do.
+// photo) is upgraded in two steps: the upgrade transaction adds every entry's keys (all or nothing; the photo
+// stays in the record, marked `pendingPhoto`), then `movePhotos` turns those photos into Blobs in small
+// transactions while the app runs (writing a Blob costs ~3 ms, 10,000 of them would hold the first start for a
+// minute). Until an entry's photo has moved, every read falls back to the text in the record. Schema 3 adds the
+// index that finds the photos still to move.
 import { openDB, type DBSchema, type IDBPDatabase, type IDBPTransaction, type StoreNames } from 'idb';
 import { blobToDataUrl, dataUrlToBlob } from './dataUrl';
 import { entryFingerprint, entryKeys, indexPlan, isDiseasedCategory, matchesQuery, type EntryKeys } from './keys';
 import type { HistoryBatchItem, HistoryEntry, HistoryQuery, HistoryRepository, HistoryRow, HistorySummary, WeekCounts } from './types';
 
 export const DB_NAME = 'leaf-lens';
-export const DB_VERSION = 2;
+export const DB_VERSION = 3;
 
-/** A schema-2 record: the entry without its photo, and its index keys. A schema-1 photo that was not a
- * readable data URL stays here as text rather than being dropped. */
-export type StoredEntry = Omit<HistoryEntry, 'thumbnail'> & { keys: EntryKeys; thumbnail?: string };
+/** A stored record: the entry without its photo, and its index keys. A schema-1 photo stays here as text until
+ * `movePhotos` has made it a Blob (`pendingPhoto` marks those), or for good when it is not a readable data URL. */
+export type StoredEntry = Omit<HistoryEntry, 'thumbnail'> & { keys: EntryKeys; thumbnail?: string; pendingPhoto?: 1 };
 
 interface LeafLensDb extends DBSchema {
   diagnoses: {
@@ -29,6 +33,7 @@ interface LeafLensDb extends DBSchema {
       fieldCategory: [string, string, string];
       summaryAll: [number, string, string];
       summaryField: [number, string, string, string];
+      pendingPhoto: number;
     };
   };
   thumbnails: { key: number; value: Blob };
@@ -37,31 +42,26 @@ interface LeafLensDb extends DBSchema {
 
 type UpgradeTx = IDBPTransaction<LeafLensDb, StoreNames<LeafLensDb>[], 'versionchange'>;
 
-/** Schema 1 → 2 for every existing entry: photo to a Blob, keys added. Exported for the migration test. */
-export async function upgradeToV2(database: IDBPDatabase<LeafLensDb>, transaction: UpgradeTx): Promise<void> {
-  const thumbnails = database.createObjectStore('thumbnails');
+/** Schema 1 → 2 for every existing entry: keys added, the photo left in place and marked for `movePhotos`. */
+async function upgradeToV2(database: IDBPDatabase<LeafLensDb>, transaction: UpgradeTx): Promise<void> {
+  database.createObjectStore('thumbnails');
   const diagnoses = transaction.objectStore('diagnoses');
   diagnoses.createIndex('category', ['keys.category', 'createdAt']);
   diagnoses.createIndex('field', ['keys.field', 'createdAt']);
   diagnoses.createIndex('fieldCategory', ['keys.field', 'keys.category', 'createdAt']);
   diagnoses.createIndex('summaryAll', ['keys.check', 'keys.week', 'keys.category']);
   diagnoses.createIndex('summaryField', ['keys.check', 'keys.field', 'keys.week', 'keys.category']);
-  // In chunks: one read for 250 entries, then their writes queued together and awaited once (a request
-  // round trip per entry made 10,000 entries take over a minute).
+  // In chunks: one read for 250 entries, then their writes queued together and awaited once.
   let after: number | null = null;
   for (;;) {
     const chunk = await diagnoses.getAll(after === null ? null : IDBKeyRange.lowerBound(after, true), 250) as unknown as HistoryEntry[];
     if (chunk.length === 0) break;
-    const writes: Promise<unknown>[] = [];
-    for (const old of chunk) {
-      const { thumbnail, ...rest } = old;
-      const record: StoredEntry = { ...rest, keys: entryKeys(old) };
-      const blob = typeof thumbnail === 'string' && thumbnail ? dataUrlToBlob(thumbnail) : null;
-      if (blob) writes.push(thumbnails.put(blob, old.id!));
-      else if (thumbnail) record.thumbnail = thumbnail;
-      writes.push(diagnoses.put(record));
-    }
-    await Promise.all(writes);
+    await Promise.all(chunk.map((old) => {
+      const record: StoredEntry = { ...old, keys: entryKeys(old) };
+      if (typeof old.thumbnail === 'string' && old.thumbnail) record.pendingPhoto = 1;
+      else delete record.thumbnail;
+      return diagnoses.put(record);
+    }));
     after = chunk[chunk.length - 1]!.id!;
   }
 }
@@ -75,6 +75,7 @@ export function openHistoryDb(name = DB_NAME): Promise<IDBPDatabase<LeafLensDb>>
         database.createObjectStore('settings');
       }
       if (oldVersion < 2) await upgradeToV2(database, transaction);
+      if (oldVersion < 3) transaction.objectStore('diagnoses').createIndex('pendingPhoto', 'pendingPhoto');
     },
     blocking(_current, _next, event) {
       // Another tab upgrades the schema: let it, and reopen on the next call.
@@ -142,7 +143,10 @@ export function historyRepository(name = DB_NAME) {
       const { record, photo } = toRecord(entry);
       const tx = (await open()).transaction(['diagnoses', 'thumbnails'], 'readwrite');
       const old = await tx.objectStore('diagnoses').get(entry.id);
-      if (!photo && old?.thumbnail) record.thumbnail = old.thumbnail;
+      if (!photo && old?.thumbnail) {
+        record.thumbnail = old.thumbnail;
+        if (old.pendingPhoto) record.pendingPhoto = 1;
+      }
       await tx.objectStore('diagnoses').put(record);
       if (photo) await tx.objectStore('thumbnails').put(photo, entry.id);
       await tx.done;
@@ -181,9 +185,9 @@ export function historyRepository(name = DB_NAME) {
       const database = await open();
       const blob = await database.get('thumbnails', id);
       if (blob) return blob;
-      // A schema-1 photo kept as text (not a readable data URL) is shown as it was.
+      // A schema-1 photo not moved yet (or not a readable data URL: then text, which no row shows as an image).
       const legacy = (await database.get('diagnoses', id))?.thumbnail;
-      return legacy ? new Blob([legacy], { type: 'text/plain' }) : undefined;
+      return legacy ? (dataUrlToBlob(legacy) ?? new Blob([legacy], { type: 'text/plain' })) : undefined;
     },
 
     async fields(): Promise<string[]> {
@@ -288,6 +292,31 @@ export function historyRepository(name = DB_NAME) {
       await Promise.all(writes);
       await tx.done;
       return { added, duplicates };
+    },
+
+    /** Moves schema-1 photos out of their records into Blobs, `chunk` entries per transaction (each all or
+     * nothing), yielding between chunks. Resolves the number moved. */
+    async movePhotos(chunk = 25): Promise<number> {
+      let moved = 0;
+      for (;;) {
+        const tx = (await open()).transaction(['diagnoses', 'thumbnails'], 'readwrite');
+        const records = await tx.objectStore('diagnoses').index('pendingPhoto').getAll(1, chunk);
+        const writes: Promise<unknown>[] = [];
+        for (const record of records) {
+          const blob = record.thumbnail ? dataUrlToBlob(record.thumbnail) : null;
+          if (blob) {
+            writes.push(tx.objectStore('thumbnails').put(blob, record.id!));
+            delete record.thumbnail;
+            moved++;
+          }
+          delete record.pendingPhoto;
+          writes.push(tx.objectStore('diagnoses').put(record));
+        }
+        await Promise.all(writes);
+        await tx.done;
+        if (records.length < chunk) return moved;
+        await new Promise((resolve) => setTimeout(resolve, 0));
+      }
     },
 
     async readSetting<T>(key: string): Promise<T | undefined> {

@@ -161,6 +161,8 @@ export const en = {
     fieldPlaceholder: 'e.g. North plot',
     noField: 'no field',
     saveEntry: 'Save',
+    edit: 'Edit',
+    doneEditing: 'Close',
     categories: { unsure: 'Not sure', 'not-bean-leaf': 'Not a bean leaf' },
     group_one: 'Several-leaf check: {{count}} leaf',
     group_other: 'Several-leaf check: {{count}} leaves',

@@ -163,6 +163,8 @@ export const es: Strings = {
     fieldPlaceholder: 'p. ej. Parcela norte',
     noField: 'sin campo',
     saveEntry: 'Guardar',
+    edit: 'Editar',
+    doneEditing: 'Cerrar',
     categories: { unsure: 'No es seguro', 'not-bean-leaf': 'No es una hoja de frijol' },
     group_one: 'Revisión de varias hojas: {{count}} hoja',
     group_other: 'Revisión de varias hojas: {{count}} hojas',

@@ -163,6 +163,8 @@ export const sw: Strings = {
     fieldPlaceholder: 'k.m. Kipande cha kaskazini',
     noField: 'hakuna shamba',
     saveEntry: 'Hifadhi',
+    edit: 'Hariri',
+    doneEditing: 'Funga',
     categories: { unsure: 'Sina uhakika', 'not-bean-leaf': 'Si jani la maharagwe' },
     group_one: 'Uchunguzi wa majani mengi: jani {{count}}',
     group_other: 'Uchunguzi wa majani mengi: majani {{count}}',

@@ -63,6 +63,8 @@ export function setupApp(createEngine: EngineFactory): Promise<void> {
     useAppStore.getState().setSaveLocation(localStorage.getItem('leaf-lens.save-location') === '1');
     useAppStore.getState().setCurrentField(localStorage.getItem(FIELD_STORAGE_KEY) ?? '');
   } catch { /* default: no location, no field */ }
+  // Schema-1 photos become Blobs in the background, a small transaction at a time (see src/history/db.ts).
+  void indexedDbHistory.movePhotos().catch((error: unknown) => console.warn('history photos not moved yet', error));
   return chooseInitialModel();
 }
 

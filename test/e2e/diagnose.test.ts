@@ -103,6 +103,7 @@ describe('history', () => {
     await expect.poll(() => items.count(), { timeout: 10_000 }).toBe(2);
     expect(await items.nth(1).getAttribute('data-label')).toBe(first);
 
+    await items.nth(0).locator('[data-testid=entry-edit]').click();
     const note = items.nth(0).locator('[data-testid=entry-note]');
     await note.fill('plot 7, "north" edge');
     await items.nth(0).locator('button[type=submit]').click();

@@ -1,5 +1,5 @@
 // History at season scale, end to end in headless Chromium: a schema-1 database with entries upgrades and keeps
-// them; 2,000 entries open as a short virtualised list and a filter narrows them by index; a field gets its
+// them (photos moved into Blobs); 2,000 entries open as a short virtualised list and a filter narrows them by index; a field gets its
 // season chart and a tapped week shows its entries; export → delete all → import gives the same entries back.
 import { readFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
@@ -31,17 +31,22 @@ const shownCount = (page: Page) => page.locator('[data-testid=history-count]').g
 
 /** The stored database as the app left it: schema version, entry count, photos as Blobs. */
 function inspectDb(page: Page) {
-  return page.evaluate(() => new Promise<{ version: number; entries: number; blobs: number; types: string[] }>((resolve, reject) => {
+  type Facts = { version: number; entries: number; withKeys: number; photosInRecords: number; blobs: number; types: string[] };
+  return page.evaluate(() => new Promise<Facts>((resolve, reject) => {
     const request = indexedDB.open('leaf-lens');
     request.onerror = () => reject(request.error);
     request.onsuccess = () => {
       const db = request.result;
       const tx = db.transaction(['diagnoses', 'thumbnails']);
-      const entries = tx.objectStore('diagnoses').count();
+      const entries = tx.objectStore('diagnoses').getAll();
       const blobs = tx.objectStore('thumbnails').getAll();
       tx.oncomplete = () => {
         const list = blobs.result as Blob[];
-        resolve({ version: db.version, entries: entries.result, blobs: list.length, types: [...new Set(list.map((b) => b.type))] });
+        const records = entries.result as { keys?: object; thumbnail?: string }[];
+        resolve({
+          version: db.version, entries: records.length, withKeys: records.filter((r) => r.keys).length,
+          photosInRecords: records.filter((r) => r.thumbnail).length, blobs: list.length, types: [...new Set(list.map((b) => b.type))],
+        });
         db.close();
       };
     };
@@ -56,14 +61,16 @@ describe('history for a season', () => {
     await waitForModel(page);
     await openHistory(page);
     await expect(page.locator('[data-testid=history-count]').getAttribute('data-total')).resolves.toBe('60');
-    expect(await inspectDb(page)).toEqual({ version: 2, entries: 60, blobs: 60, types: ['image/jpeg'] });
+    // Keys at once (the upgrade); photos moved into Blobs in the background, none lost on the way.
+    await expect.poll(() => inspectDb(page), { timeout: 30_000 })
+      .toEqual({ version: 3, entries: 60, withKeys: 60, photosInRecords: 0, blobs: 60, types: ['image/jpeg'] });
     // Newest first; the photo comes from its Blob; the seeded note is there.
     const first = page.locator('[data-testid=history-item]').first();
     await expect.poll(() => first.locator('img').getAttribute('src')).toMatch(/^blob:/);
     const naturalWidth = await first.locator('img').evaluate((img: HTMLImageElement) => img.decode().then(() => img.naturalWidth));
     expect(naturalWidth).toBe(256);
-    const notes = await page.locator('[data-testid=entry-note]').evaluateAll((els) => els.map((e) => (e as HTMLInputElement).value));
-    expect(notes.some((n) => /^plot \d$/.test(n))).toBe(true);
+    const notes = await page.locator('.entry-note-text').allTextContents();
+    expect(notes.some((n) => /plot \d$/.test(n))).toBe(true);
     // The all-fields summary counts every entry, by class.
     await expect(page.locator('[data-testid=summary-checks]').getAttribute('data-count')).resolves.toBe('60');
     const diseased = (seeded.perLabel.angular_leaf_spot! + seeded.perLabel.bean_rust!) / 60;
@@ -147,6 +154,7 @@ describe('history for a season', () => {
     await waitForModel(page);
     await openHistory(page);
     const item = page.locator('[data-testid=history-item]').first();
+    await item.locator('[data-testid=entry-edit]').click();
     await item.locator('[data-testid=entry-field]').fill('River');
     await item.locator('[data-testid=entry-note]').fill('edge, "wet"');
     await item.locator('button[type=submit]').click();
