@@ -7,7 +7,7 @@ import { FieldSession, qualityOfPhoto, type LeafAnswer, type PhotoQualityResult 
 import type { Degradation } from './lib/degrade';
 import { DomainSession, type DomainRecord } from './browser/evalDomain';
 import { runEndToEnd, type EndToEndConfig, type EndToEndResult } from './browser/endToEnd';
-import { closeTeachEngine, extractFeatures, openTeachEngine } from './browser/teach';
+import { closeTeachEngine, extractFeatures, openTeachEngine, timeTeach } from './browser/teach';
 import { runStages, type StagesConfig, type StagesResult } from './browser/stages';
 import type { PhotoRecord } from './lib/evalAggregate';
 import { mergeBackend } from './lib/merge';
@@ -57,6 +57,7 @@ const api = {
   },
   openTeach: (modelUrl: string) => withDetail(openTeachEngine(modelUrl)),
   teachFeatures: (urls: string[]) => withDetail(extractFeatures(urls)),
+  timeTeach: (config: Parameters<typeof timeTeach>[0]) => withDetail(timeTeach(config)),
   closeTeach: () => closeTeachEngine(),
   async closeEval(): Promise<void> {
     await evalSession?.close();

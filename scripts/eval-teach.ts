@@ -1,4 +1,4 @@
-// npm run eval:teach [-- --model DIR --data DIR --draws 20 --seed 1 --json FILE --no-timing]
+// npm run eval:teach [-- --model DIR --data DIR --draws 20 --softmax-draws 5 --seed 1 --json FILE --no-timing]
 // Teaching a class on the phone, measured. 1) Features of every train and val photo, extracted once by the
 // engine on WASM in headless Chromium (cached in .work/teach/). 2) Leave one class out: a head of the other
 // two classes, then the third taught from k train photos (20 random draws per k), scored on all val photos,
@@ -9,6 +9,11 @@ import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { readFeatureCache, readPhotoList, writeFeatureCache, type FeatureCache, type PhotoFeatures } from '../bench/lib/featureCache';
 import { machineReport } from '../bench/lib/machine';
+import { evaluateHeldOut, fullHeadReference, normSpread, statisticsOf, TEACH_METHODS, teachTableMarkdown, type Sample, type TeachCell } from '../bench/lib/teachEval';
+import { replaceBetweenMarkers } from '../bench/lib/fieldEval';
+import { statisticsJson, type OpenSetRule } from '../src/engine/model/domain';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { pickModelDir, readModel } from '../bench/lib/modelFiles';
 import { browserVersion, DATA_MOUNT, MODEL_MOUNT, startBenchBrowser, type BenchBrowser } from '../bench/node/browserRunner';
 
@@ -17,6 +22,7 @@ const { values: args } = parseArgs({
     model: { type: 'string' },
     data: { type: 'string', default: '../shared/data/beans' },
     draws: { type: 'string', default: '20' },
+    'softmax-draws': { type: 'string', default: '5' },
     seed: { type: 'string', default: '1' },
     json: { type: 'string', default: 'docs/bench/eval-teach.json' },
     'no-timing': { type: 'boolean', default: false },
@@ -64,9 +70,73 @@ async function main(): Promise<void> {
   } finally {
     await harness?.close();
   }
-  const report = { kind: 'teach-eval', created: new Date().toISOString(), duration_s: (Date.now() - started) / 1000, machine: machineReport() };
+  const head = JSON.parse(readFileSync(join(modelDir, manifest.default_head), 'utf8')) as Record<string, unknown> & {
+    labels: string[]; weight: number[][]; bias: number[]; statistics?: { shrinkage: number }; open_set?: OpenSetRule;
+  };
+  const labels = head.labels;
+  const toSample = (p: PhotoFeatures): Sample => ({ features: p.features, label: labels.indexOf(p.label) });
+  const train = cache.photos.filter((p) => p.split === 'train').map(toSample);
+  const val = cache.photos.filter((p) => p.split === 'val').map(toSample);
+  const shrinkage = head.statistics?.shrinkage ?? 0.1;
+  const draws = Number(args.draws);
+  const options = { ks: [1, 3, 5, 10, 20], draws, softmaxDraws: Number(args['softmax-draws']), seed: Number(args.seed), shrinkage, methods: TEACH_METHODS, openSet: head.open_set };
+  const cells: TeachCell[] = [];
+  for (let c = 0; c < labels.length; c++) {
+    const t0 = Date.now();
+    cells.push(...evaluateHeldOut(train, val, labels, c, options));
+    log(`held out ${labels[c]}: ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+  }
+  const shippedHead = { weight: Float32Array.from(head.weight.flat()), bias: Float32Array.from(head.bias) };
+  const reference = fullHeadReference(train, val, labels.length, shrinkage, shippedHead);
+
+  let timing: unknown = null;
+  if (!args['no-timing']) {
+    // The shipped head once it carries statistics; until then the same head plus statistics of the training
+    // photos' features computed here (said so in the report).
+    const baseHead = head.statistics ? head : { ...head, statistics: statisticsJson(statisticsOf(train, labels.map((_, i) => i), shrinkage)) };
+    const photos = cache.photos.filter((p) => p.split === 'train' && p.label === labels[0]).slice(0, 10);
+    const timingHarness = await startBenchBrowser({ modelDir, dataDir, log });
+    try {
+      const { page, close } = await timingHarness.openBenchPage();
+      await page.evaluate((url) => window.leafLensBench.openTeach(url), `${timingHarness.baseUrl}${MODEL_MOUNT}`);
+      timing = {
+        base_head: head.statistics ? 'the shipped head.json' : 'the shipped head + statistics of the training features computed by this tool (the shipped head.json has none)',
+        browser: await browserVersion(timingHarness.browser),
+        ...await page.evaluate((config) => window.leafLensBench.timeTeach(config), {
+          urls: photos.map((p) => `${timingHarness.baseUrl}${DATA_MOUNT}${p.path}`), baseHead, label: 'Taught class', repeats: 3,
+        }),
+      };
+      await page.evaluate(() => window.leafLensBench.closeTeach());
+      await close();
+    } finally {
+      await timingHarness.close();
+    }
+    log(`timing: ${JSON.stringify(timing)}`);
+  }
+
+  const report = {
+    kind: 'teach-eval',
+    created: new Date().toISOString(),
+    model: { name: manifest.name, backbone_sha256: manifest.backbone_sha256, features_from: `${cache.backend} in headless Chromium (engine.embed), ${cache.created}` },
+    protocol: `leave one class out: statistics of the other two classes' ${'training'} photos; the third taught from k of its training photos (${draws} random draws per k); scored on all ${val.length} val photos. ` +
+      'The shipped backbone saw all three classes in training, so this protocol flatters teaching; a backbone that never saw the held-out class was NOT trained (no GPU in this session).',
+    shrinkage,
+    norms: normSpread([...train, ...val], labels),
+    full_head_reference: reference,
+    cells,
+    timing,
+    duration_s: (Date.now() - started) / 1000,
+    machine: machineReport(),
+  };
+  const table = teachTableMarkdown(report);
+  console.log(`\n${table}\n`);
   mkdirSync(dirname(args.json), { recursive: true });
   writeFileSync(args.json, JSON.stringify(report, null, 2) + '\n');
+  log(`wrote ${args.json}`);
+  if (args.json === 'docs/bench/eval-teach.json') {
+    writeFileSync('docs/benchmarks.md', replaceBetweenMarkers(readFileSync('docs/benchmarks.md', 'utf8'), 'eval:teach', table));
+    log('updated docs/benchmarks.md between the eval:teach markers');
+  }
 }
 
 main().catch((err: unknown) => {

@@ -190,16 +190,21 @@ export function softmaxRegression(xs: readonly ArrayLike<number>[], ys: readonly
   return { weight, bias };
 }
 
-/** Deterministic normal samples (mulberry32 + Box–Muller), for drawing pseudo-features from class Gaussians. */
-export function seededNormal(seed: number): () => number {
+/** Deterministic uniform numbers in [0, 1) (mulberry32). */
+export function seededUniform(seed: number): () => number {
   let state = seed >>> 0;
-  const uniform = () => {
+  return () => {
     state = (state + 0x6d2b79f5) >>> 0;
     let t = state;
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+/** Deterministic normal samples (Box–Muller over seededUniform), for drawing pseudo-features from class Gaussians. */
+export function seededNormal(seed: number): () => number {
+  const uniform = seededUniform(seed);
   return () => Math.sqrt(-2 * Math.log(1 - uniform())) * Math.cos(2 * Math.PI * uniform());
 }
 

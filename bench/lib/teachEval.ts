@@ -1,0 +1,240 @@
+// Leave-one-class-out evaluation of teaching a class from k photos, on cached backbone features (Node side of
+// npm run eval:teach). Methods: closed-form LDA from the statistics (what the app does), and softmax regression
+// trained on features, either the real training features of the known classes (not on a phone: it does not
+// have them) or samples drawn from the known classes' Gaussians (what a phone could do).
+import { cholesky, classStatisticsOf, l2Normalize, openSetScorer, type FeatureStatistics, type OpenSetRule } from '../../src/engine/model/domain';
+import {
+  applyHead, euclideanNorm, ldaHead, sampleClass, seededNormal, seededUniform, sharedCovariance, softmaxRegression,
+  withClass, type LinearHead, type PriorRule,
+} from '../../src/engine/model/teach';
+
+/** Mean ± sample standard deviation, with the range. */
+export interface Spread { n: number; mean: number; sd: number; min: number; max: number }
+
+export function spread(values: readonly number[]): Spread {
+  if (values.length === 0) throw new Error('spread of an empty list');
+  const n = values.length;
+  const mean = values.reduce((a, b) => a + b, 0) / n;
+  const sd = n > 1 ? Math.sqrt(values.reduce((a, v) => a + (v - mean) ** 2, 0) / (n - 1)) : 0;
+  return { n, mean, sd, min: Math.min(...values), max: Math.max(...values) };
+}
+
+export interface Sample { features: number[]; label: number }
+
+export type TeachMethod = 'lda' | 'lda-count-prior' | 'softmax-real' | 'softmax-sampled';
+export const TEACH_METHODS: TeachMethod[] = ['lda', 'lda-count-prior', 'softmax-real', 'softmax-sampled'];
+
+export interface TeachEvalOptions {
+  ks: number[];
+  draws: number;
+  /** Softmax regression takes ~2 s per head on this machine: fewer draws for the comparison. */
+  softmaxDraws: number;
+  seed: number;
+  shrinkage: number;
+  methods: TeachMethod[];
+  /** The shipped head's open-set rule, if any: refusal of the held-out class before and after teaching. */
+  openSet?: OpenSetRule;
+}
+
+/** Statistics of the classes in `classes` (label order given), from raw features. */
+export function statisticsOf(samples: readonly Sample[], classes: readonly number[], shrinkage: number): FeatureStatistics {
+  const per = classes.map((c) => classStatisticsOf(samples.filter((s) => s.label === c).map((s) => s.features)));
+  const F = per[0]!.mean.length;
+  const scatter = new Float64Array(F * F);
+  for (const p of per) for (let i = 0; i < scatter.length; i++) scatter[i]! += p.scatter[i]!;
+  return { classMeans: per.map((p) => p.mean), classCounts: per.map((p) => p.count), scatter, shrinkage };
+}
+
+function meanNorm(xs: readonly ArrayLike<number>[]): number {
+  return xs.reduce((s, x) => s + euclideanNorm(x), 0) / xs.length;
+}
+
+/** A head over the known classes + the taught one (last), by `method`. `inputScale`: rows act on raw features. */
+export function buildHead(method: TeachMethod, base: FeatureStatistics, known: readonly Sample[][], taught: readonly number[][], inputScale: number, seed: number): LinearHead {
+  if (method === 'lda' || method === 'lda-count-prior') {
+    const prior: PriorRule = method === 'lda' ? 'uniform' : 'counts';
+    return ldaHead(taught.length > 0 ? withClass(base, taught) : base, { prior, inputScale });
+  }
+  const xs: ArrayLike<number>[] = [];
+  const ys: number[] = [];
+  if (method === 'softmax-real') {
+    known.forEach((samples, c) => samples.forEach((s) => { xs.push(l2Normalize(s.features)); ys.push(c); }));
+  } else {
+    const normal = seededNormal(seed);
+    const l = cholesky(sharedCovariance(base), base.classMeans[0]!.length);
+    known.forEach((samples, c) => sampleClass(base, c, samples.length, normal, l).forEach((x) => { xs.push(x); ys.push(c); }));
+  }
+  taught.forEach((t) => { xs.push(l2Normalize(t)); ys.push(known.length); });
+  const head = softmaxRegression(xs, ys, known.length + (taught.length > 0 ? 1 : 0), { l2: 1e-3, iterations: 200 });
+  for (let i = 0; i < head.weight.length; i++) head.weight[i]! /= inputScale;
+  return head;
+}
+
+function predict(head: LinearHead, x: ArrayLike<number>): number {
+  const logits = applyHead(head, x);
+  let best = 0;
+  for (let c = 1; c < logits.length; c++) if (logits[c]! > logits[best]!) best = c;
+  return best;
+}
+
+/** Deterministic Fisher–Yates draw of k distinct indices out of n. */
+export function drawIndices(n: number, k: number, seed: number): number[] {
+  const uniform = seededUniform(seed);
+  const order = Array.from({ length: n }, (_, i) => i);
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(uniform() * (i + 1));
+    [order[i], order[j]] = [order[j]!, order[i]!];
+  }
+  return order.slice(0, k);
+}
+
+export interface TeachCell {
+  method: TeachMethod;
+  held_out: string;
+  k: number;
+  draws: number;
+  /** Accuracy over all val photos (known classes and the taught one). */
+  accuracy_all: Spread;
+  /** Accuracy on the known classes' val photos with the 2-class head (before) and the taught head (after). */
+  known_before: number;
+  known_after: Spread;
+  /** Taught class's val photos recognised as it. */
+  taught_recall: Spread;
+  /** Share of the held-out class's val photos refused as not a bean leaf, before and after (when the head has an open-set rule). */
+  refused_before?: number;
+  refused_after?: Spread;
+  /** Time to build the head from the features (Node, float64). */
+  build_ms: Spread;
+}
+
+export function evaluateHeldOut(train: readonly Sample[], val: readonly Sample[], labels: readonly string[], heldOut: number, options: TeachEvalOptions): TeachCell[] {
+  const knownClasses = labels.map((_, i) => i).filter((c) => c !== heldOut);
+  // Relabel: known classes 0..C-2 in order, taught class last.
+  const relabel = (c: number) => (c === heldOut ? knownClasses.length : knownClasses.indexOf(c));
+  const trainKnown = knownClasses.map((c) => train.filter((s) => s.label === c).map((s) => ({ ...s, label: relabel(c) })));
+  const pool = train.filter((s) => s.label === heldOut).map((s) => s.features);
+  const valRe = val.map((s) => ({ features: s.features, label: relabel(s.label) }));
+  const valKnown = valRe.filter((s) => s.label < knownClasses.length);
+  const valTaught = valRe.filter((s) => s.label === knownClasses.length);
+  const base = statisticsOf(trainKnown.flat(), knownClasses.map((_, i) => i), options.shrinkage);
+  const allTrainNorm = meanNorm(train.map((s) => s.features));
+  const cells: TeachCell[] = [];
+  const scorerBefore = options.openSet ? openSetScorer(base, options.openSet) : null;
+  const refusedBefore = scorerBefore ? valTaught.filter((s) => scorerBefore.score(s.features) > options.openSet!.threshold).length / valTaught.length : undefined;
+  for (const method of options.methods) {
+    const before = buildHead(method, base, trainKnown, [], allTrainNorm, options.seed);
+    const knownBefore = valKnown.filter((s) => predict(before, s.features) === s.label).length / valKnown.length;
+    for (const k of options.ks) {
+      const all: number[] = [], known: number[] = [], recall: number[] = [], refused: number[] = [], ms: number[] = [];
+      const draws = method.startsWith('softmax') ? options.softmaxDraws : options.draws;
+      for (let d = 0; d < draws; d++) {
+        const picked = drawIndices(pool.length, k, options.seed * 1000 + heldOut * 100 + k * 7 + d).map((i) => pool[i]!);
+        const t0 = performance.now();
+        // As on the phone: the rows act on raw features, scaled by the taught photos' mean norm.
+        const head = buildHead(method, base, trainKnown, picked, meanNorm(picked), options.seed + d);
+        ms.push(performance.now() - t0);
+        all.push(valRe.filter((s) => predict(head, s.features) === s.label).length / valRe.length);
+        known.push(valKnown.filter((s) => predict(head, s.features) === s.label).length / valKnown.length);
+        recall.push(valTaught.filter((s) => predict(head, s.features) === s.label).length / valTaught.length);
+        if (options.openSet && method === 'lda') {
+          const scorer = openSetScorer(withClass(base, picked), options.openSet);
+          refused.push(valTaught.filter((s) => scorer.score(s.features) > options.openSet!.threshold).length / valTaught.length);
+        }
+      }
+      const cell: TeachCell = {
+        method, held_out: labels[heldOut]!, k, draws,
+        accuracy_all: spread(all), known_before: knownBefore, known_after: spread(known), taught_recall: spread(recall),
+        build_ms: spread(ms),
+      };
+      if (refused.length > 0 && refusedBefore !== undefined) {
+        cell.refused_before = refusedBefore;
+        cell.refused_after = spread(refused);
+      }
+      cells.push(cell);
+    }
+  }
+  return cells;
+}
+
+/** Full 3-class references on the same features: the shipped trained head vs the LDA head from the training
+ * statistics, exact (normalised inputs) and folded onto raw inputs by the mean norm. */
+export function fullHeadReference(train: readonly Sample[], val: readonly Sample[], classes: number, shrinkage: number, shipped: LinearHead): Record<string, number> {
+  const stats = statisticsOf(train, Array.from({ length: classes }, (_, i) => i), shrinkage);
+  const scale = meanNorm(train.map((s) => s.features));
+  const exact = ldaHead(stats, { prior: 'uniform', inputScale: 1 });
+  const folded = ldaHead(stats, { prior: 'uniform', inputScale: scale });
+  const acc = (head: LinearHead, normalise: boolean) => val.filter((s) => predict(head, normalise ? l2Normalize(s.features) : s.features) === s.label).length / val.length;
+  return {
+    shipped_trained_head: acc(shipped, false),
+    lda_normalised_inputs: acc(exact, true),
+    lda_raw_inputs_scaled: acc(folded, false),
+  };
+}
+
+/** How much ‖x‖ varies: the LDA rows act on raw features divided by one typical norm. */
+export function normSpread(samples: readonly Sample[], labels: readonly string[]): Record<string, Spread> {
+  const out: Record<string, Spread> = {};
+  labels.forEach((l, c) => { out[l] = spread(samples.filter((s) => s.label === c).map((s) => euclideanNorm(s.features))); });
+  out.all = spread(samples.map((s) => euclideanNorm(s.features)));
+  return out;
+}
+
+export interface TeachReportLike {
+  cells: TeachCell[];
+  full_head_reference: Record<string, number>;
+  norms: Record<string, Spread>;
+  timing: unknown;
+}
+
+const pct = (v: number) => (100 * v).toFixed(1);
+const pm = (s: Spread) => `${pct(s.mean)} ± ${pct(s.sd)}`;
+
+/** The tables of docs/benchmarks.md's eval:teach section, from the JSON report. */
+export function teachTableMarkdown(report: TeachReportLike): string {
+  const lda = report.cells.filter((c) => c.method === 'lda');
+  const hasRefusal = lda.some((c) => c.refused_after);
+  const lines = [
+    '**The app\'s method (closed-form LDA, equal priors), per held-out class.** Accuracy over all 130 val photos (mean ± sd over the draws);',
+    'the taught class\'s val photos recognised; the two known classes\' val accuracy with the 2-class head (before) and after teaching.',
+    '',
+    `| held out | k photos | accuracy, all val | taught class recall | known classes before → after (Δ points)${hasRefusal ? ' | taught-class val photos refused as not a bean leaf, before → after' : ''} |`,
+    `| --- | ---: | ---: | ---: | ---: ${hasRefusal ? '| ---: ' : ''}|`,
+  ];
+  for (const c of lda) {
+    const delta = 100 * (c.known_after.mean - c.known_before);
+    const refusal = hasRefusal ? ` | ${c.refused_before !== undefined && c.refused_after ? `${pct(c.refused_before)} → ${pct(c.refused_after.mean)} %` : '—'}` : '';
+    lines.push(`| ${c.held_out} | ${c.k} | ${pm(c.accuracy_all)} % | ${pm(c.taught_recall)} % | ${pct(c.known_before)} → ${pct(c.known_after.mean)} % (${delta >= 0 ? '+' : ''}${delta.toFixed(1)}) |${refusal}`);
+  }
+  const softmaxDraws = report.cells.find((c) => c.method.startsWith('softmax'))?.draws;
+  lines.push('', `**Closed form vs trained**, averaged over the three held-out classes (mean of the per-class means; ${lda[0]?.draws ?? 0} draws per k for LDA, ${softmaxDraws ?? 0} for softmax regression, 200 full-batch Nesterov steps, L2 10⁻³, balanced class weights):`, '',
+    '| method | k | accuracy, all val | taught recall | known classes Δ points | time to build (Node) |', '| --- | ---: | ---: | ---: | ---: | ---: |');
+  const names: Record<TeachMethod, string> = {
+    lda: 'LDA, equal priors (the app)',
+    'lda-count-prior': 'LDA, priors from photo counts',
+    'softmax-real': 'softmax regression on the real training features (a phone does not have them)',
+    'softmax-sampled': 'softmax regression on samples from the known classes\' Gaussians',
+  };
+  const methods = [...new Set(report.cells.map((c) => c.method))];
+  const ks = [...new Set(report.cells.map((c) => c.k))];
+  for (const m of methods) {
+    for (const k of ks) {
+      const cs = report.cells.filter((c) => c.method === m && c.k === k);
+      const avg = (f: (c: TeachCell) => number) => cs.reduce((s, c) => s + f(c), 0) / cs.length;
+      lines.push(`| ${names[m]} | ${k} | ${pct(avg((c) => c.accuracy_all.mean))} % | ${pct(avg((c) => c.taught_recall.mean))} % | ` +
+        `${(100 * avg((c) => c.known_after.mean - c.known_before)).toFixed(1)} | ${avg((c) => c.build_ms.mean).toFixed(1)} ms |`);
+    }
+  }
+  const r = report.full_head_reference;
+  lines.push('', `All three classes, full training statistics: the shipped trained head ${pct(r.shipped_trained_head!)} %, ` +
+    `LDA rows on normalised features ${pct(r.lda_normalised_inputs!)} %, the same rows on raw features divided by the mean ‖x‖ ${pct(r.lda_raw_inputs_scaled!)} % ` +
+    `(‖x‖ = ${report.norms.all!.mean.toFixed(2)} ± ${report.norms.all!.sd.toFixed(2)} over all photos).`);
+  const t = report.timing as null | { photos: number; backend: string; decode_ms: number; features_ms: number; teach_ms: number; set_head_ms: number; from_features_ms: number; end_to_end_ms: number; heap_before_bytes: number | null; heap_after_bytes: number | null; head_json_bytes: number; base_head: string };
+  if (t) {
+    const mb = (b: number | null) => (b === null ? 'n/a' : `${(b / 2 ** 20).toFixed(1)} MiB`);
+    lines.push('', `**Time to teach from ${t.photos} photos** on ${t.backend.toUpperCase()} in headless Chromium (median of 3; base: ${t.base_head}):`, '',
+      '| decode photos | features (forward graph) | head in closed form | setHead | from features to active head | end to end from the photo files | JS heap before → after | head.json |',
+      '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+      `| ${t.decode_ms.toFixed(0)} ms | ${t.features_ms.toFixed(0)} ms | ${t.teach_ms.toFixed(0)} ms | ${t.set_head_ms.toFixed(0)} ms | ${t.from_features_ms.toFixed(0)} ms | ${(t.end_to_end_ms / 1000).toFixed(2)} s | ${mb(t.heap_before_bytes)} → ${mb(t.heap_after_bytes)} | ${(t.head_json_bytes / 1024).toFixed(0)} KiB |`);
+  }
+  return lines.join('\n');
+}
