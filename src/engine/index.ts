@@ -17,3 +17,11 @@ export type { CachedOutputs, EngineDiagnostics } from './engine';
 export { decideOutcome } from './model/domain';
 // How many leaves one field check may combine.
 export { MAX_GROUP_LEAVES } from './model/group';
+// Teaching a class on the phone, corrections and shared heads: pure functions over head.json objects.
+export {
+  ADVISED_PHOTOS, MIN_TEACH_PHOTOS, MAX_NOTE_LENGTH, addExample, headFileText, localExampleCount, readHeadFile, renamedHead,
+  taughtClassesOf, teachClass,
+} from './model/taught';
+export type { BackboneId, HeadJson, TaughtClass, TeachRequest } from './model/taught';
+export { classNameProblem, cleanClassName } from './model/labels';
+export type { ClassNameProblem } from './model/labels';

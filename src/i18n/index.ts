@@ -88,8 +88,10 @@ export function formatDate(iso: string, language: string): string {
   return new Intl.DateTimeFormat(language, { dateStyle: 'medium', timeStyle: 'short' }).format(new Date(iso));
 }
 
-/** A class id in plain words: the translation when the app knows it, else the id with spaces. */
+/** A class id in plain words: the translation when the app knows it, else the id with spaces. A class taught
+ * on a phone (any label that is not a `[a-z0-9_]+` id) is shown exactly as its teacher typed it. */
 export function className(instance: I18n, id: string): string {
+  if (!/^[a-z0-9_]+$/.test(id)) return id;
   const key = `classes.${id}`;
   return instance.exists(key) ? instance.t(key) : id.replaceAll('_', ' ');
 }

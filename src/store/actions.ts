@@ -13,8 +13,15 @@ import { toUiError } from './errors';
 import { clearFieldCheck } from './fieldCheck';
 import { useAppStore } from './index';
 import type { ExplainSettings } from './slices';
+import type { SavedHead } from './teachSlice';
 
 export type EngineFactory = (baseUrl: string, options: EngineOptions) => Promise<Engine>;
+
+/** The heads kept on this phone and which one is active (null: the model's own). */
+export interface HeadLibrary {
+  heads: SavedHead[];
+  activeHeadId: string | null;
+}
 
 /** A custom classifier head kept across reloads. */
 export interface StoredHead {
@@ -35,6 +42,9 @@ export interface ActionDeps {
   requestPersistence?(): Promise<boolean>;
   readStoredHead?(): Promise<StoredHead | undefined>;
   writeStoredHead?(value: StoredHead | undefined): Promise<void>;
+  /** Heads kept on this phone (teach, corrections, imports); see teachActions.ts. */
+  readHeadLibrary?(): Promise<HeadLibrary | undefined>;
+  writeHeadLibrary?(value: HeadLibrary): Promise<void>;
   /** Turns a model URL into an absolute base URL (relative to the page in the app). */
   resolveModelUrl?(url: string): string;
 }
@@ -57,7 +67,7 @@ function need(): ActionDeps {
   return deps;
 }
 
-/** The injected dependencies, for the other action modules (fieldCheck.ts). */
+/** The injected dependencies, for the other action modules (fieldCheck.ts, teachActions.ts). */
 export const actionDeps = need;
 
 const store = useAppStore;

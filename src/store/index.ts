@@ -4,6 +4,7 @@ import { create } from 'zustand';
 import {
   createExplainSlice, createFieldCheckSlice, createHistorySlice, createModelSlice, createPhotoSlice, createUiSlice, type AppState,
 } from './slices';
+import { createTeachSlice } from './teachSlice';
 
 export const useAppStore = create<AppState>()((...a) => ({
   ...createModelSlice(...a),
@@ -12,6 +13,7 @@ export const useAppStore = create<AppState>()((...a) => ({
   ...createUiSlice(...a),
   ...createHistorySlice(...a),
   ...createFieldCheckSlice(...a),
+  ...createTeachSlice(...a),
 }));
 
 const initialState = useAppStore.getState();

@@ -7,6 +7,7 @@ import type {
 } from '../engine/types';
 import type { HistoryEntry, HistoryQuery } from '../history/types';
 import type { UiError } from './errors';
+import type { TeachSlice } from './teachSlice';
 
 export type ModelStatus = 'idle' | 'loading' | 'ready' | 'missing' | 'error';
 
@@ -84,7 +85,7 @@ export interface ExplainSlice extends ExplainSettings {
   clearDiagnosis(): void;
 }
 
-export type Panel = 'diagnose' | 'history' | 'settings';
+export type Panel = 'diagnose' | 'teach' | 'history' | 'settings';
 
 export interface UiSlice {
   panel: Panel;
@@ -162,7 +163,7 @@ export interface FieldCheckSlice {
   setGroupOverflow(count: number): void;
 }
 
-export type AppState = ModelSlice & PhotoSlice & ExplainSlice & UiSlice & HistorySlice & FieldCheckSlice;
+export type AppState = ModelSlice & PhotoSlice & ExplainSlice & UiSlice & HistorySlice & FieldCheckSlice & TeachSlice;
 
 type Slice<T> = StateCreator<AppState, [], [], T>;
 

@@ -6,9 +6,10 @@ import { I18nextProvider, useTranslation } from 'react-i18next';
 import type { i18n as I18n } from 'i18next';
 import { changeLanguage, isLanguage, LANGUAGES } from '../i18n/index';
 import { loadModel } from '../store/actions';
+import { loadHeadLibrary } from '../store/teachActions';
 import { useAppStore } from '../store/index';
 import {
-  selectAppError, selectBackendPreference, selectEngineStatus, selectPanel, selectRequestedModelUrl,
+  selectAppError, selectBackendPreference, selectEngineStatus, selectModelStatus, selectPanel, selectRequestedModelUrl,
 } from '../store/selectors';
 import type { Panel } from '../store/slices';
 import { DiagnosePanel } from './components/DiagnosePanel';
@@ -16,11 +17,13 @@ import { ErrorMessage } from './components/ErrorMessage';
 import { HistoryPanel } from './components/HistoryPanel';
 import { SettingsPanel } from './components/SettingsPanel';
 import { UpdatePrompt } from './components/UpdatePrompt';
-import { ClockIcon, GearIcon, LeafIcon } from './components/Icons';
+import { ClockIcon, GearIcon, LeafIcon, TeachIcon } from './components/Icons';
+import { TeachPanel } from './components/TeachPanel';
 import { queryClient } from './setup';
 
 const PANELS: { id: Panel; icon: () => React.JSX.Element }[] = [
   { id: 'diagnose', icon: LeafIcon },
+  { id: 'teach', icon: TeachIcon },
   { id: 'history', icon: ClockIcon },
   { id: 'settings', icon: GearIcon },
 ];
@@ -43,6 +46,9 @@ function Shell() {
   const engineStatus = useAppStore(selectEngineStatus);
   const modelQuery = useModelQuery();
 
+  const modelStatus = useAppStore(selectModelStatus);
+  // The heads kept on this phone, once the model (and the active head it restored) is ready.
+  useEffect(() => { if (modelStatus === 'ready') void loadHeadLibrary(); }, [modelStatus]);
   useEffect(() => { document.title = `${t('app.title')} — ${t('app.tagline')}`; }, [t]);
 
   return (
@@ -77,6 +83,7 @@ function Shell() {
         {engineStatus?.kind === 'fell-back' && <p className="notice" role="status">{t('engine.fellBack', { from: engineStatus.from, to: engineStatus.to })}</p>}
         {appError && <ErrorMessage error={appError} onDismiss={() => useAppStore.getState().setAppError(null)} />}
         <div hidden={panel !== 'diagnose'}><DiagnosePanel onRetryModel={() => void modelQuery.refetch()} /></div>
+        {panel === 'teach' && <TeachPanel />}
         {panel === 'history' && <HistoryPanel />}
         {panel === 'settings' && <SettingsPanel />}
       </main>

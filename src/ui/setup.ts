@@ -3,7 +3,7 @@ import { QueryClient } from '@tanstack/react-query';
 import type { BackendPreference } from '../engine/types';
 import { deleteSetting, indexedDbHistory, readSetting, writeSetting } from '../history/db';
 import type { HistoryQuery, SavedLocation } from '../history/types';
-import { configureActions, type EngineFactory, type StoredHead } from '../store/actions';
+import { configureActions, type EngineFactory, type HeadLibrary, type StoredHead } from '../store/actions';
 import { useAppStore } from '../store/index';
 import { DEFAULT_MODEL_URL } from '../store/slices';
 import { restoreLocalModel } from './localModel';
@@ -24,6 +24,8 @@ export const historySummaryKey = (field: string | undefined) => ['history', 'sum
 export const historyCountKey = (query: HistoryQuery) => ['history', 'count', query] as const;
 export const historyPageKey = (query: HistoryQuery, page: number) => ['history', 'page', query, page] as const;
 const HEAD_SETTING = 'custom-head';
+/** The heads kept on this phone (taught, corrected, imported): src/store/teachActions.ts. */
+const HEAD_LIBRARY_SETTING = 'head-library';
 const BACKEND_KEY = 'leaf-lens.backend';
 
 export function getLocation(): Promise<SavedLocation | undefined> {
@@ -57,6 +59,8 @@ export function setupApp(createEngine: EngineFactory): Promise<void> {
     requestPersistence: () => navigator.storage?.persist?.() ?? Promise.resolve(false),
     readStoredHead: () => readSetting<StoredHead>(HEAD_SETTING),
     writeStoredHead: (value) => (value ? writeSetting(HEAD_SETTING, value) : deleteSetting(HEAD_SETTING)),
+    readHeadLibrary: () => readSetting<HeadLibrary>(HEAD_LIBRARY_SETTING),
+    writeHeadLibrary: (value) => writeSetting(HEAD_LIBRARY_SETTING, value),
     resolveModelUrl: (url) => new URL(url, document.baseURI).href,
   });
   try {

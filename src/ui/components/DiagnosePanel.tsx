@@ -19,6 +19,7 @@ import { FieldCheck } from './FieldCheck';
 import { storedHeatmap } from '../heatmap/storedHeatmap';
 import { loadImage } from '../thumbnail';
 import { AdvicePanel } from './AdvicePanel';
+import { CorrectionControl } from './CorrectionControl';
 import { DiagnosisCard } from './DiagnosisCard';
 import { ErrorMessage } from './ErrorMessage';
 import { ExplainControls } from './ExplainControls';
@@ -72,6 +73,7 @@ function LiveDiagnosis() {
             footer={<SaveStatus />}
           />
           {diagnosis.outcome !== 'not-bean-leaf' && <AdvicePanel classId={diagnosis.labels[diagnosis.top] ?? ''} />}
+          <CorrectionControl />
         </>
       )}
       </div>

@@ -19,3 +19,6 @@ export const GearIcon = () => (
 export const WarningIcon = () => (
   <svg {...common}><path d="M12 3l10 18H2z" /><path d="M12 10v5M12 18v.5" /></svg>
 );
+export const TeachIcon = () => (
+  <svg {...common}><path d="M5 19C5 10 11 4 20 4c0 9-6 15-15 15z" /><path d="M12 8v8M8 12h8" /></svg>
+);
