@@ -12,6 +12,7 @@ import { machineReport } from '../bench/lib/machine';
 import { evaluateHeldOut, fullHeadReference, normSpread, statisticsOf, TEACH_METHODS, teachTableMarkdown, type Sample, type TeachCell } from '../bench/lib/teachEval';
 import { replaceBetweenMarkers } from '../bench/lib/fieldEval';
 import { statisticsJson, type OpenSetRule } from '../src/engine/model/domain';
+import { ldaHead } from '../src/engine/model/teach';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pickModelDir, readModel } from '../bench/lib/modelFiles';
@@ -26,6 +27,8 @@ const { values: args } = parseArgs({
     seed: { type: 'string', default: '1' },
     json: { type: 'string', default: 'docs/bench/eval-teach.json' },
     'no-timing': { type: 'boolean', default: false },
+    /** Writes the e2e test's fixture head (bean rust + healthy only, from the training features) and stops. */
+    'two-class-fixture': { type: 'string' },
   },
 });
 const log = (line: string): void => console.log(`[eval:teach] ${line.replace(/^\[bench\] /, '')}`);
@@ -78,6 +81,10 @@ async function main(): Promise<void> {
   const train = cache.photos.filter((p) => p.split === 'train').map(toSample);
   const val = cache.photos.filter((p) => p.split === 'val').map(toSample);
   const shrinkage = head.statistics?.shrinkage ?? 0.1;
+  if (args['two-class-fixture']) {
+    writeTwoClassFixture(args['two-class-fixture'], head, manifest, train, labels, shrinkage);
+    return;
+  }
   const draws = Number(args.draws);
   const options = { ks: [1, 3, 5, 10, 20], draws, softmaxDraws: Number(args['softmax-draws']), seed: Number(args.seed), shrinkage, methods: TEACH_METHODS, openSet: head.open_set };
   const cells: TeachCell[] = [];
@@ -137,6 +144,31 @@ async function main(): Promise<void> {
     writeFileSync('docs/benchmarks.md', replaceBetweenMarkers(readFileSync('docs/benchmarks.md', 'utf8'), 'eval:teach', table));
     log('updated docs/benchmarks.md between the eval:teach markers');
   }
+}
+
+/** A TEST FIXTURE head without angular leaf spot (its statistics from the training photos of the other two
+ * classes), so the e2e test can teach angular leaf spot as a new class under a new name. */
+function writeTwoClassFixture(path: string, head: Record<string, unknown>, manifest: { name: string; backbone_sha256: string; features: number }, train: Sample[], labels: string[], shrinkage: number): void {
+  const keep = ['bean_rust', 'healthy'].map((l) => labels.indexOf(l));
+  const samples = train.filter((s) => keep.includes(s.label)).map((s) => ({ features: s.features, label: keep.indexOf(s.label) }));
+  const stats = statisticsOf(samples, [0, 1], shrinkage);
+  const scale = samples.reduce((a, s) => a + Math.hypot(...s.features), 0) / samples.length;
+  const lda = ldaHead(stats, { prior: 'uniform', inputScale: scale });
+  const round = (v: number) => Number(v.toPrecision(6));
+  const json = statisticsJson(stats) as { class_means: number[][]; scatter: number[][] };
+  const fixture = {
+    format: 'leaf-lens-head', contract_version: 1, name: 'TEST FIXTURE: bean rust + healthy only', labels: ['bean_rust', 'healthy'],
+    features: manifest.features, backbone_name: manifest.name, backbone_sha256: manifest.backbone_sha256,
+    weight: [0, 1].map((c) => Array.from(lda.weight.subarray(c * manifest.features, (c + 1) * manifest.features), round)),
+    bias: Array.from(lda.bias, round), trained: true, created: new Date().toISOString(),
+    trained_on: { dataset: 'iBean train split without angular leaf spot (test fixture for test/e2e/teach.test.ts)', images: samples.length },
+    statistics: { ...json, class_means: json.class_means.map((r) => r.map(round)), scatter: json.scatter.map((r) => r.map(round)) },
+    open_set: head.open_set, confidence: head.confidence,
+    taught: { classes: [], local_examples: {}, method: 'lda', input_scale: scale },
+  };
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, `${JSON.stringify(fixture)}\n`);
+  log(`wrote the two-class test fixture ${path}`);
 }
 
 main().catch((err: unknown) => {

@@ -35,7 +35,12 @@ export interface TeachNotice {
   key: string;
   values?: Record<string, string | number>;
   error?: UiError;
+  /** Increases with every notice shown, so a repeated message is still a new one (tests wait on it). */
+  seq?: number;
 }
+
+let noticeSeq = 0;
+const stamped = (notice: TeachNotice | null): TeachNotice | null => (notice ? { ...notice, seq: ++noticeSeq } : null);
 
 export interface CorrectionUndo {
   /** The head before the correction (null: the correction made a new local copy of the model's own head). */
@@ -77,7 +82,7 @@ export const createTeachSlice: StateCreator<AppState, [], [], TeachSlice> = (set
   setHeads: (heads, activeHeadId) => set({ heads, activeHeadId, headsLoaded: true }),
   setTeachPhotos: (update) => set((s) => ({ teachPhotos: update(s.teachPhotos) })),
   setTeachBusy: (teachBusy) => set({ teachBusy }),
-  setTeachNotice: (teachNotice) => set({ teachNotice }),
-  setHeadsNotice: (headsNotice) => set({ headsNotice }),
-  setLastCorrection: (lastCorrection, notice = null) => set({ lastCorrection, correctionNotice: notice }),
+  setTeachNotice: (notice) => set({ teachNotice: stamped(notice) }),
+  setHeadsNotice: (notice) => set({ headsNotice: stamped(notice) }),
+  setLastCorrection: (lastCorrection, notice = null) => set({ lastCorrection, correctionNotice: stamped(notice) }),
 });

@@ -29,9 +29,9 @@ export function TeachNoticeView({ notice, testId }: { notice: TeachNotice | null
   const text = t(`teach.${notice.key}`, notice.values);
   if (notice.kind === 'error') {
     const error = notice.error ?? { code: notice.key, message: text, detail: '' };
-    return <div data-testid={testId} data-kind="error" data-key={notice.key}><ErrorMessage error={error} message={text} /></div>;
+    return <div data-testid={testId} data-kind="error" data-key={notice.key} data-seq={notice.seq}><ErrorMessage error={error} message={text} /></div>;
   }
-  return <p className="notice" role="status" data-testid={testId} data-kind="ok" data-key={notice.key}>{text}</p>;
+  return <p className="notice" role="status" data-testid={testId} data-kind="ok" data-key={notice.key} data-seq={notice.seq}>{text}</p>;
 }
 
 /** Every name a shipped class is shown under, in every language: a taught class may not repeat one. */
