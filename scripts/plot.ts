@@ -7,7 +7,8 @@ import { parseArgs } from 'node:util';
 import type { BenchReport, EvalReport, NodeBenchReport } from '../bench/lib/report';
 import { barChartSvg, lineChartSvg } from '../bench/lib/svg';
 import {
-  agreementTableMarkdown, evalTableMarkdown, nodeKernelTableMarkdown, orderedStages, stageTableMarkdown, summaryTableMarkdown,
+  agreementTableMarkdown, cpuPathTableMarkdown, evalTableMarkdown, kernelsShareTableMarkdown, nodeKernelTableMarkdown, orderedStages,
+  stageTableMarkdown, summaryTableMarkdown,
 } from '../bench/lib/tables';
 
 const { values: args } = parseArgs({
@@ -19,6 +20,8 @@ const { values: args } = parseArgs({
     doc: { type: 'string', default: 'docs/benchmarks.md' },
     /** Extra bench runs shown as summary rows only (e.g. the stand-in exported without attention_relevance). */
     'bench-extra': { type: 'string', default: 'docs/bench/bench-nolrp.json' },
+    /** A WASM-only bench run after the fast CPU path (issue 13), compared with --bench's WASM figures. */
+    'cpu-path': { type: 'string', default: 'docs/bench/bench-wasm-cpu-path.json' },
   },
 });
 
@@ -90,6 +93,19 @@ function main(): void {
     if (!extra) continue;
     sections.push(`### Same bench, model ${extra.model.name} (${path})`, '', `- ${extra.model.note}; ${extra.runs} runs`, '',
       summaryTableMarkdown(extra.backends), '');
+  }
+
+  const cpuPath = readJson<BenchReport>(args['cpu-path']);
+  const cpuWasm = cpuPath?.backends.find((b) => b.backend === 'wasm');
+  if (cpuPath && cpuWasm) {
+    const before = bench?.backends.find((b) => b.backend === 'wasm');
+    sections.push(`### CPU path on WASM (${args['cpu-path']}, ${cpuPath.created})`, '',
+      `- ${cpuPath.model.name}: ${cpuPath.model.note}; ${cpuPath.runs} runs; ${cpuPath.browser}; ${cpuPath.machine.cpu}, ${cpuPath.machine.cores} cores`, '',
+      cpuPathTableMarkdown(cpuWasm), '',
+      kernelsShareTableMarkdown([
+        ...(before && bench ? [{ label: `before (${args.bench}, ${bench.created.slice(0, 10)})`, wasm: before }] : []),
+        { label: `after (${cpuPath.created.slice(0, 10)})`, wasm: cpuWasm },
+      ]), '');
   }
 
   const node = readJson<NodeBenchReport>(args.node);

@@ -80,3 +80,35 @@ export function agreementTableMarkdown(report: EvalReport): string {
   }
   return lines.join('\n');
 }
+
+/** The WASM path's explanation: TS reference (`ts:`) against its fast twin (`cpu:`), measured in the same run. */
+export function cpuPathTableMarkdown(wasm: BackendBench): string {
+  const lines = [
+    '| method | reference (ts:) median ms | fast path (cpu:) median ms | speed-up |',
+    '| --- | ---: | ---: | ---: |',
+  ];
+  for (const stage of Object.keys(wasm.stages).filter((s) => s.startsWith('ts:'))) {
+    const method = stage.slice(3);
+    const reference = wasm.stages[stage]?.median;
+    const fast = wasm.stages[`cpu:${method}`]?.median;
+    const speedUp = reference !== undefined && fast !== undefined && fast > 0 ? `${(reference / fast).toFixed(1)}×` : '–';
+    lines.push(`| ${method} | ${cell(reference)} | ${cell(fast)} | ${speedUp} |`);
+  }
+  return lines.join('\n');
+}
+
+/** Explanation + overlay + draw of the end-to-end WASM diagnosis, one column per run (e.g. before / after). */
+export function kernelsShareTableMarkdown(runs: readonly { label: string; wasm: BackendBench }[]): string {
+  const rows: [string, (b: BackendBench) => string][] = [
+    ['engine:kernels (explanation) ms', (b) => cell(b.stages['engine:kernels']?.median)],
+    ['draw (overlay + canvas) ms', (b) => cell(b.stages.draw?.median)],
+    ['kernels + draw ms', (b) => cell(b.kernels_ms)],
+    ['end to end ms', (b) => cell(b.end_to_end_ms)],
+    ['kernels_share', (b) => (b.kernels_share === null ? '–' : `${(b.kernels_share * 100).toFixed(1)} %`)],
+  ];
+  return [
+    `| WASM diagnosis (median) | ${runs.map((r) => r.label).join(' | ')} |`,
+    `| --- | ${runs.map(() => '---:').join(' | ')} |`,
+    ...rows.map(([name, value]) => `| ${name} | ${runs.map((r) => value(r.wasm)).join(' | ')} |`),
+  ].join('\n');
+}

@@ -1,7 +1,7 @@
 import { expect, test } from 'vitest';
 import { mergeBackend } from '../../bench/lib/merge';
 import { summarize } from '../../bench/lib/stats';
-import { orderedStages, stageTableMarkdown, summaryTableMarkdown } from '../../bench/lib/tables';
+import { cpuPathTableMarkdown, kernelsShareTableMarkdown, orderedStages, stageTableMarkdown, summaryTableMarkdown } from '../../bench/lib/tables';
 
 const backend = mergeBackend({
   backend: 'wasm', adapter: 'CPU', adapter_info: null, model_bytes: 42, kernel_timing: 'cpu', errors: [],
@@ -23,4 +23,21 @@ test('summary table prints missing figures as dashes, not zeros', () => {
   const row = summaryTableMarkdown([backend]).split('\n')[2]!;
   expect(row).toContain('| wasm | CPU | 11.2 | – | – |');
   expect(row).toContain('| 42 |');
+});
+
+test('CPU path table: reference and fast medians of the same run, with the speed-up', () => {
+  const wasm = mergeBackend({
+    backend: 'wasm', adapter: 'CPU', adapter_info: null, model_bytes: 1, kernel_timing: 'cpu', errors: [],
+    stages: { 'ts:relevance': summarize([12]), 'cpu:relevance': summarize([3]), 'ts:lrp': summarize([10]) },
+  }, null);
+  const lines = cpuPathTableMarkdown(wasm).split('\n');
+  expect(lines[2]).toBe('| relevance | 12 | 3 | 4.0× |');
+  expect(lines[3]).toBe('| lrp | 10 | – | – |');
+});
+
+test('kernels share table: one column per run, dashes for missing figures', () => {
+  const wasm = mergeBackend({ backend: 'wasm', adapter: 'CPU', adapter_info: null, model_bytes: 1, kernel_timing: 'cpu', errors: [], stages: {} }, null);
+  const lines = kernelsShareTableMarkdown([{ label: 'before', wasm }, { label: 'after', wasm }]).split('\n');
+  expect(lines[0]).toBe('| WASM diagnosis (median) | before | after |');
+  expect(lines.at(-1)).toBe('| kernels_share | – | – |');
 });
