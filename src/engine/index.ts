@@ -8,6 +8,7 @@
 //   await engine.setHead(headJson, 'my-head.json');              // other classes, same backbone
 //
 // Every refusal is an EngineError with a `code`, a plain `message` and a technical `detail`.
+// EXPLAIN_METHOD_TABLE says what each method needs and which options (controls) it reads; the UI renders from it.
 // engineDiagnostics / engineCachedOutputs / engineDevice are for tests and benchmarks, not for the UI.
 export * from './types';
 export { EngineError, isEngineError } from './errors';
@@ -25,3 +26,7 @@ export {
 export type { BackboneId, HeadJson, TaughtClass, TeachRequest } from './model/taught';
 export { classNameProblem, cleanClassName } from './model/labels';
 export type { ClassNameProblem } from './model/labels';
+// The explanation methods (what each reads, which controls apply), head fusions and colour maps, for the UI.
+export { EXPLAIN_METHOD_TABLE, HEAD_FUSIONS, methodSpec, methodUses } from './explain/methods';
+export type { ExplainControl, ExplainMethodSpec } from './explain/methods';
+export { COLOR_MAPS } from './render/colorMaps';

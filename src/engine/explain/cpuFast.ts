@@ -8,6 +8,7 @@
 // test/engine/explain/cpuFast.test.ts states and checks the tolerances against reference.ts.
 import type { ExplainOptions, HeadFusion } from '../types';
 import { discardCount, tensorLength, validateExplainOptions, type ExplainDims, type ExplainTensors } from './options';
+import { methodSpec } from './methods';
 import { patchMap, selectRank } from './reference';
 import type { ExplainResult } from './result';
 
@@ -106,18 +107,21 @@ function rolloutStep(row: Float64Array, next: Float64Array, fused: Float32Array,
 export function explainOnCpuFast(tensors: ExplainTensors<Float32Array>, dims: ExplainDims, options: Required<ExplainOptions>): ExplainResult {
   validateExplainOptions(options, dims);
   const { tokens, layers } = dims;
-  const method = options.method;
-  if (method === 'attention') {
-    const a = requireTensor(tensors, 'attentions', dims);
+  const spec = methodSpec(options.method);
+  for (const name of spec.tensors) requireTensor(tensors, name, dims);
+  const { fusion } = spec;
+  if (spec.blocks === 'lastBlock') {
+    if (fusion.kind !== 'heads') throw new Error(`explain: ${spec.id}: a last-block method fuses heads of one tensor`);
     const fused = new Float32Array(tokens * tokens);
-    fuseInto(fused, a, dims, layers - 1, options.headFusion);
+    fuseInto(fused, requireTensor(tensors, fusion.x, dims), dims, layers - 1, options.headFusion);
     return patchMap(fused.subarray(0, tokens), dims);
   }
   let row = new Float64Array(tokens);
   let next = new Float64Array(tokens);
   row[0] = 1;
-  if (method === 'rollout') {
-    const a = requireTensor(tensors, 'attentions', dims);
+  if (spec.rollout) {
+    if (fusion.kind !== 'heads') throw new Error(`explain: ${spec.id}: rollout fuses heads of one tensor`);
+    const a = requireTensor(tensors, fusion.x, dims);
     const fused = new Float32Array(tokens * tokens);
     const k = discardCount(tokens, options.discardRatio);
     const keys = k > 0 ? new Uint32Array((tokens - 1) * (tokens - 1)) : undefined;
@@ -128,11 +132,12 @@ export function explainOnCpuFast(tensors: ExplainTensors<Float32Array>, dims: Ex
       [row, next] = [next, row];
     }
   } else {
-    // relevance: Ā = mean_h((∇A ⊙ A)⁺); lrp: Ā = mean_h((∇A ⊙ R^A)⁺).
-    const grads = requireTensor(tensors, 'attentionGrads', dims);
-    const other = method === 'relevance' ? requireTensor(tensors, 'attentions', dims) : requireTensor(tensors, 'attentionRelevance', dims);
+    // Ā = mean_h((x ⊙ y)⁺): relevance (∇A, A), lrp (∇A, R^A).
+    if (fusion.kind !== 'positiveProduct') throw new Error(`explain: ${spec.id}: the fast path propagates positive products only`);
+    const x = requireTensor(tensors, fusion.x, dims);
+    const y = requireTensor(tensors, fusion.y, dims);
     for (let layer = layers - 1; layer >= options.startLayer; layer--) {
-      relevanceStep(row, next, grads, other, dims, layer);
+      relevanceStep(row, next, x, y, dims, layer);
       [row, next] = [next, row];
     }
   }

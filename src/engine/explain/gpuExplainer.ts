@@ -4,7 +4,7 @@
 // Passes per run, in one compute pass:
 //   fuseHeads         [L,1,H,N,N] (+ second tensor) → fused [slots,N,N]
 //   discardThreshold  rollout with k > 0 only: one exact threshold key per fused map
-//   propagateRow      CLS row through the fused blocks (skipped for 'attention': row 0 of the fused map is it)
+//   propagateRow      CLS row through the fused blocks (skipped for a 'lastBlock' method: row 0 of the fused map is it)
 //   patchMap          → [min, max, raw G², normalised G²]
 import type { ExplainOptions } from '../types';
 import { discardCount, tensorLength, validateExplainDims, validateExplainOptions, type ExplainDims, type ExplainTensors } from './options';
@@ -12,6 +12,7 @@ import { DiscardThresholdPass } from './passes/discardThresholdPass';
 import { FuseHeadsPass } from './passes/fuseHeadsPass';
 import { PatchMapPass } from './passes/patchMapPass';
 import { PropagateRowPass } from './passes/propagateRowPass';
+import { methodSpec } from './methods';
 import { EXPLAIN_PARAMS_BYTES, writeExplainParams } from './passes/shaderSource';
 import type { FusionMode } from './reference';
 import type { ExplainResult } from './result';
@@ -98,9 +99,11 @@ export class GpuExplainer {
     const { device, dims } = this;
     const { layers, heads, tokens, prefixTokens, gridSize } = dims;
     const method = options.method;
-    const rollout = method === 'rollout';
+    const spec = methodSpec(method);
+    const { rollout } = spec;
+    const lastBlock = spec.blocks === 'lastBlock';
     const [x, y, fusion] = this.fusionInputs(tensors, options);
-    const firstLayer = method === 'attention' ? layers - 1 : options.startLayer;
+    const firstLayer = lastBlock ? layers - 1 : options.startLayer;
     const fusedLayers = layers - firstLayer;
     const k = rollout ? discardCount(tokens, options.discardRatio) : 0;
 
@@ -115,8 +118,8 @@ export class GpuExplainer {
     });
     this.fuse.encode(pass, x, y, tokens, fusedLayers);
     if (k > 0) this.threshold.encode(pass, fusedLayers);
-    if (method !== 'attention') this.propagate.encode(pass);
-    this.patch.encode(pass, method === 'attention' ? 'fused' : 'row');
+    if (!lastBlock) this.propagate.encode(pass);
+    this.patch.encode(pass, lastBlock ? 'fused' : 'row');
     pass.end();
     encoder.copyBufferToBuffer(this.result, 0, this.readback, 0, this.readback.size);
     if (this.querySet && this.queryResolve && this.queryReadback) {
@@ -144,7 +147,7 @@ export class GpuExplainer {
     return result;
   }
 
-  /** The two tensors fuseHeads reads and how it combines them, per method (y is x when unused). */
+  /** The two tensors fuseHeads reads and how it combines them, from the method table (y is x when unused). */
   private fusionInputs(tensors: ExplainTensors<GPUBuffer>, options: Required<ExplainOptions>): [GPUBuffer, GPUBuffer, FusionMode] {
     const need = (name: keyof ExplainTensors<GPUBuffer>): GPUBuffer => {
       const b = tensors[name];
@@ -153,17 +156,9 @@ export class GpuExplainer {
       if (b.size < bytes) throw new RangeError(`explain: "${name}" buffer has ${b.size} bytes, expected at least L·H·N·N·4 = ${bytes}`);
       return b;
     };
-    switch (options.method) {
-      case 'attention':
-      case 'rollout': {
-        const a = need('attentions');
-        return [a, a, options.headFusion];
-      }
-      case 'relevance':
-        return [need('attentionGrads'), need('attentions'), 'positiveProductMean'];
-      case 'lrp':
-        return [need('attentionGrads'), need('attentionRelevance'), 'positiveProductMean'];
-    }
+    const { fusion } = methodSpec(options.method);
+    const x = need(fusion.x);
+    return fusion.kind === 'heads' ? [x, x, options.headFusion] : [x, need(fusion.y), 'positiveProductMean'];
   }
 
   destroy(): void {

@@ -1,6 +1,9 @@
-// Explanation options: defaults, validation, and which model outputs each method reads.
+// Explanation options: defaults and validation (what each method is and reads: methods.ts).
 // Shared by the CPU reference and the GPU explainer so both refuse the same bad input.
-import type { ExplainMethod, ExplainOptions, HeadFusion } from '../types';
+import type { ExplainOptions } from '../types';
+import { EXPLAIN_METHODS, HEAD_FUSIONS, defaultStartLayer } from './methods';
+
+export type { ExplainTensorName, ExplainTensors } from './methods';
 
 /** Model facts the explanation maths needs (from manifest.json). */
 export interface ExplainDims {
@@ -12,36 +15,6 @@ export interface ExplainDims {
   prefixTokens: number;
   /** G: the patch map is G×G. */
   gridSize: number;
-}
-
-/** The contract's `[L,1,H,N,N]` tensors, as Float32Arrays (CPU) or GPUBuffers (WebGPU). */
-export interface ExplainTensors<T> {
-  attentions: T;
-  attentionGrads?: T;
-  attentionRelevance?: T;
-}
-
-export type ExplainTensorName = keyof ExplainTensors<unknown>;
-
-export const EXPLAIN_METHODS: readonly ExplainMethod[] = ['relevance', 'rollout', 'attention', 'lrp'];
-export const HEAD_FUSIONS: readonly HeadFusion[] = ['mean', 'max', 'min'];
-
-/** Default first block per method (the contract: rollout 0, relevance 0, lrp 1 as in Chefer et al. CVPR 2021). */
-export function defaultStartLayer(method: ExplainMethod): number {
-  return method === 'lrp' ? 1 : 0;
-}
-
-/** The model outputs a method reads; the engine runs the forward-only graph when this is just `attentions`. */
-export function tensorsNeeded(method: ExplainMethod): ExplainTensorName[] {
-  switch (method) {
-    case 'attention':
-    case 'rollout':
-      return ['attentions'];
-    case 'relevance':
-      return ['attentions', 'attentionGrads'];
-    case 'lrp':
-      return ['attentionGrads', 'attentionRelevance'];
-  }
 }
 
 /** Fills the defaults of `options`; `explainedClass` becomes `targetClass` when none was asked for. */

@@ -4,6 +4,7 @@
 // compares fused values against a threshold, so fused maps must be identical on both sides.
 import type { ExplainOptions, HeadFusion } from '../types';
 import { discardCount, tensorLength, validateExplainOptions, type ExplainDims, type ExplainTensors } from './options';
+import { methodSpec } from './methods';
 import type { ExplainResult } from './result';
 
 const f32 = Math.fround;
@@ -162,23 +163,13 @@ export function patchMap(row: Float32Array, dims: ExplainDims): ExplainResult {
   return { values, raw, min, max };
 }
 
-/** The fusion each method applies to block `layer`. */
+/** The fusion the method's table entry names, applied to block `layer`. */
 function fuseForMethod(tensors: ExplainTensors<Float32Array>, dims: ExplainDims, layer: number, options: Required<ExplainOptions>): Float32Array {
-  switch (options.method) {
-    case 'attention':
-    case 'rollout':
-      return fuseHeads(tensors.attentions, tensors.attentions, dims, layer, options.headFusion);
-    case 'relevance':
-      return fuseHeads(requireTensor(tensors, 'attentionGrads', dims), tensors.attentions, dims, layer, 'positiveProductMean');
-    case 'lrp':
-      return fuseHeads(
-        requireTensor(tensors, 'attentionGrads', dims),
-        requireTensor(tensors, 'attentionRelevance', dims),
-        dims,
-        layer,
-        'positiveProductMean',
-      );
-  }
+  const { fusion } = methodSpec(options.method);
+  const x = requireTensor(tensors, fusion.x, dims);
+  return fusion.kind === 'heads'
+    ? fuseHeads(x, x, dims, layer, options.headFusion)
+    : fuseHeads(x, requireTensor(tensors, fusion.y, dims), dims, layer, 'positiveProductMean');
 }
 
 function requireTensor(tensors: ExplainTensors<Float32Array>, name: keyof ExplainTensors<Float32Array>, dims: ExplainDims): Float32Array {
@@ -199,19 +190,19 @@ function requireTensor(tensors: ExplainTensors<Float32Array>, name: keyof Explai
  */
 export function explainOnCpu(tensors: ExplainTensors<Float32Array>, dims: ExplainDims, options: Required<ExplainOptions>): ExplainResult {
   validateExplainOptions(options, dims);
-  if (options.method !== 'lrp') requireTensor(tensors, 'attentions', dims);
+  const spec = methodSpec(options.method);
+  for (const name of spec.tensors) requireTensor(tensors, name, dims);
   const { tokens, layers } = dims;
-  if (options.method === 'attention') {
+  if (spec.blocks === 'lastBlock') {
     const fused = fuseForMethod(tensors, dims, layers - 1, options);
     return patchMap(fused.subarray(0, tokens), dims);
   }
   let row: Float32Array = new Float32Array(tokens);
   row[0] = 1;
-  const rollout = options.method === 'rollout';
   for (let layer = layers - 1; layer >= options.startLayer; layer--) {
     const fused = fuseForMethod(tensors, dims, layer, options);
-    if (rollout) applyDiscard(fused, tokens, discardThreshold(fused, tokens, options.discardRatio));
-    row = propagateRowStep(row, fused, tokens, rollout);
+    if (spec.rollout) applyDiscard(fused, tokens, discardThreshold(fused, tokens, options.discardRatio));
+    row = propagateRowStep(row, fused, tokens, spec.rollout);
   }
   return patchMap(row, dims);
 }

@@ -160,3 +160,15 @@ function parseDomainFields(json: Record<string, unknown>, classes: number, featu
   }
   return { domain, statistics };
 }
+
+/** The head's logits for one feature vector: features · Wᵀ + b (what the graphs compute after the backbone). */
+export function headLogits(head: Pick<Head, 'labels' | 'features' | 'weight' | 'bias'>, features: Float32Array): Float32Array {
+  const { weight, bias, features: F } = head;
+  const logits = new Float32Array(head.labels.length);
+  for (let c = 0; c < logits.length; c++) {
+    let sum = bias[c]!;
+    for (let f = 0; f < F; f++) sum += weight[c * F + f]! * features[f]!;
+    logits[c] = sum;
+  }
+  return logits;
+}

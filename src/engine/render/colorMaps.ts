@@ -4,8 +4,9 @@
 import { interpolateTurbo, interpolateViridis } from 'd3-scale-chromatic';
 import type { ColorMapName } from '../types';
 
-/** Order = index of each map in the GPU's table (heatmapOverlay.wgsl's `params.lutOffset`). */
-export const COLOR_MAPS: readonly ColorMapName[] = ['jet', 'viridis', 'turbo'];
+/** In the order the UI lists them; the index of each is also its place in the GPU's table (heatmapOverlay.wgsl's
+ * `params.lutOffset`). */
+export const COLOR_MAPS: readonly ColorMapName[] = ['turbo', 'viridis', 'jet'];
 export const LUT_ENTRIES = 256;
 
 /** jet: blue → cyan → yellow → red, each channel a clipped tent of value 4t. */

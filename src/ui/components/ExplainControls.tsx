@@ -1,7 +1,9 @@
-// Where the model looked: method, class to explain, colour map, opacity; advanced options folded away;
+// Where the model looked: method, class to explain, colour map, opacity; advanced options folded away (those the
+// method reads, from the engine's method table);
 // a side-by-side comparison of every method the model offers.
 import { useId } from 'react';
 import { useTranslation } from 'react-i18next';
+import { COLOR_MAPS, HEAD_FUSIONS, methodSpec, methodUses } from '../../engine/index';
 import type { ColorMapName, ExplainMethod, HeadFusion } from '../../engine/types';
 import { className, formatNumber } from '../../i18n/index';
 import { changeExplainSettings, compareMethods, stopComparing } from '../../store/actions';
@@ -11,9 +13,6 @@ import {
   selectModel, selectOpacity, selectStartLayer, selectTargetClass,
 } from '../../store/selectors';
 import { HeatmapCanvas } from './HeatmapCanvas';
-
-const COLOR_MAPS: ColorMapName[] = ['turbo', 'viridis', 'jet'];
-const HEAD_FUSIONS: HeadFusion[] = ['mean', 'max', 'min'];
 
 export function ExplainControls() {
   const { t, i18n } = useTranslation();
@@ -30,7 +29,6 @@ export function ExplainControls() {
   const comparing = useAppStore(selectComparing);
   if (!model || !diagnosis) return null;
   const topName = className(i18n, diagnosis.labels[diagnosis.top] ?? '');
-  const usesFusion = method === 'rollout' || method === 'attention';
 
   return (
     <section className="card explain-controls" aria-labelledby={`${id}-h`}>
@@ -53,7 +51,7 @@ export function ExplainControls() {
               type="radio" name={`${id}-method`} value={m} checked={m === method} data-testid={`method-${m}`}
               onChange={() => void changeExplainSettings({ method: m as ExplainMethod })}
             />
-            {t(`explain.methods.${m}`)}
+            {t(methodSpec(m).labelKey)}
           </label>
         ))}
       </fieldset>
@@ -81,7 +79,7 @@ export function ExplainControls() {
 
       <details className="advanced">
         <summary>{t('explain.advanced')}</summary>
-        {method !== 'attention' && (
+        {methodUses(method, 'startLayer') && (
           <label className="field">
             <span>{t('explain.startLayer')}</span>
             <select
@@ -94,7 +92,7 @@ export function ExplainControls() {
             </select>
           </label>
         )}
-        {usesFusion && (
+        {methodUses(method, 'headFusion') && (
           <label className="field">
             <span>{t('explain.headFusion')}</span>
             <select data-testid="head-fusion" value={headFusion} onChange={(e) => void changeExplainSettings({ headFusion: e.target.value as HeadFusion })}>
@@ -102,7 +100,7 @@ export function ExplainControls() {
             </select>
           </label>
         )}
-        {method === 'rollout' && (
+        {methodUses(method, 'discardRatio') && (
           <label className="field">
             <span>{t('explain.discardRatio')}: {formatNumber(discardRatio, i18n.language)}</span>
             <input
@@ -135,7 +133,7 @@ function Comparison() {
     <ul className="comparison" data-testid="comparison">
       {model.methods.map((m) => {
         const d = comparison[m];
-        const name = t(`explain.methods.${m}`);
+        const name = t(methodSpec(m).labelKey);
         return (
           <li key={m}>
             <HeatmapCanvas

@@ -1,0 +1,50 @@
+// Drawing a diagnosis's heatmap: the WebGPU renderer when the current backend has a real device, canvas 2D otherwise.
+import { describeError, toEngineError } from './errors';
+import type { ExplainResult } from './explain';
+import type { CropRect } from './image/preprocess';
+import { drawHeatmap2d, type RenderOptions } from './render';
+import type { EngineRuntime } from './runtime';
+import type { DrawOptions, Heatmap, StageTimings } from './types';
+
+/** The photo a heatmap is drawn over, and where the model's square crop sits in it. */
+export interface HeatmapPhoto {
+  bitmap: ImageBitmap;
+  crop?: CropRect;
+}
+
+/** A Heatmap that draws with whatever backend is current, so it survives a device loss. drawMs records the last draw. */
+export function makeHeatmap(runtime: EngineRuntime, result: ExplainResult, gridSize: number, photo: HeatmapPhoto, timings: StageTimings): Heatmap {
+  return {
+    gridSize,
+    values: result.values,
+    min: result.min,
+    max: result.max,
+    draw: async (canvas, drawOptions) => {
+      const ms = await drawMap(runtime, canvas, result.values, gridSize, photo, drawOptions);
+      timings.drawMs = ms;
+      return ms;
+    },
+  };
+}
+
+async function drawMap(runtime: EngineRuntime, canvas: HTMLCanvasElement | OffscreenCanvas, values: Float32Array, gridSize: number, photo: HeatmapPhoto, options: DrawOptions): Promise<number> {
+  if (runtime.recovering) await runtime.recovering;
+  const renderOptions: RenderOptions = { ...options, photoRect: photo.crop };
+  const backend = runtime.current;
+  // Headless Chromium's software adapter (SwiftShader) loses the device when a WebGPU canvas is presented
+  // ("A valid external Instance reference no longer exists"), so a fallback adapter draws with canvas 2D.
+  const gpu = backend.backend === 'webgpu' && !backend.closed && !backend.gpu?.probe.isFallbackAdapter ? backend.gpu : undefined;
+  if (gpu) {
+    try {
+      return await gpu.renderer.draw(canvas, values, gridSize, photo.bitmap, renderOptions);
+    } catch (error) {
+      // A canvas that already has a 2D context cannot take a WebGPU one: draw it the 2D way.
+      console.warn(`[leaf-lens] WebGPU draw failed, drawing with canvas 2D: ${describeError(error)}`);
+    }
+  }
+  try {
+    return await drawHeatmap2d(canvas, values, gridSize, photo.bitmap, renderOptions);
+  } catch (error) {
+    throw toEngineError(error, 'internal', 'heatmap draw');
+  }
+}

@@ -1,0 +1,224 @@
+// The engine's runtime: opens a backend (WebGPU device + explainer + renderer, or WASM), its ORT sessions, and
+// rebuilds it after a device loss (a new device when an adapter is still there, else WASM).
+import { EngineError, describeError, toEngineError } from './errors';
+import { GpuExplainer, type ExplainDims } from './explain';
+import { GpuHeatmapRenderer } from './render';
+import { createEngineDevice, probeAdapter, watchDevice, type AdapterProbe } from './gpu/device';
+import type { GraphKind } from './model/contract';
+import { hasFp16, loadGraphFiles, type GraphFiles, type LoaderContext } from './model/loader';
+import { gridSizeOf, type Manifest } from './model/manifest';
+import { loadOrt, type Ort } from './model/ort';
+import { GraphSession } from './model/session';
+import type { BackendName, BackendPreference, EngineOptions, EngineStatus } from './types';
+
+export interface GpuParts {
+  device: GPUDevice;
+  probe: AdapterProbe;
+  explainer: GpuExplainer;
+  renderer: GpuHeatmapRenderer;
+}
+
+/** Everything tied to one backend (and, for WebGPU, one device); replaced wholesale after a device loss. */
+export interface Backend {
+  backend: BackendName;
+  ort: Ort;
+  files: GraphFiles;
+  gpu?: GpuParts;
+  sessions: Partial<Record<GraphKind, Promise<GraphSession>>>;
+  /** Set when the device was lost or the engine disposed: nothing may be started on it. */
+  closed: boolean;
+}
+
+export interface RuntimeHooks {
+  /** Classes of the current head (sessions check the logits' shape against it). */
+  classes(): number;
+  /** The device was lost: cached outputs on it must go before it is closed. */
+  onDeviceLost(): void;
+  /** A backend was opened (at start or after a recovery). */
+  onBackendOpened(backend: Backend): void;
+}
+
+/** The explanation maths' view of the manifest. */
+export function explainDims(m: Manifest): ExplainDims {
+  return { layers: m.layers, heads: m.heads, tokens: m.tokens, prefixTokens: m.prefix_tokens, gridSize: gridSizeOf(m) };
+}
+
+/** Opens backends for one model and keeps the current one; callers read `current` after `whenRecovered()`. */
+export class EngineRuntime {
+  current!: Backend;
+  /** Bumped for each WebGPU device: a loss reported by an older one is ignored. */
+  deviceGeneration = 0;
+  private recovery: Promise<void> | undefined;
+  private recoveryFailure: string | undefined;
+  private disposed = false;
+  private readonly filesByPrecision = new Map<boolean, Promise<GraphFiles>>();
+
+  constructor(
+    private readonly manifest: Manifest,
+    private readonly loader: LoaderContext,
+    private readonly options: Pick<EngineOptions, 'backend' | 'onProgress' | 'onStatus'>,
+    private readonly hooks: RuntimeHooks,
+  ) {}
+
+  /** Pending while a lost device is being replaced. */
+  get recovering(): Promise<void> | undefined {
+    return this.recovery;
+  }
+
+  async start(preference: BackendPreference): Promise<void> {
+    const probe = preference === 'wasm' ? null : await probeAdapter();
+    if (preference === 'webgpu') {
+      this.current = await this.open('webgpu', probe ?? undefined);
+    } else if (preference === 'wasm' || !probe || probe.isFallbackAdapter) {
+      // A software adapter (SwiftShader) runs the model many times slower than WASM.
+      this.current = await this.open('wasm');
+    } else {
+      try {
+        this.current = await this.open('webgpu', probe);
+      } catch (error) {
+        if (error instanceof EngineError && error.code.startsWith('model-')) throw error;
+        const reason = describeError(error);
+        console.warn(`[leaf-lens] WebGPU failed, using WASM: ${reason}`);
+        this.current = await this.open('wasm');
+        this.status({ kind: 'fell-back', from: 'webgpu', to: 'wasm', reason });
+      }
+    }
+    this.hooks.onBackendOpened(this.current);
+    this.options.onProgress?.({ kind: 'ready' });
+    this.status({ kind: 'ready', backend: this.current.backend });
+  }
+
+  /** The ORT session of `kind` on `backend`, created on first use. */
+  session(backend: Backend, kind: GraphKind): Promise<GraphSession> {
+    let session = backend.sessions[kind];
+    if (!session) {
+      const graph = backend.files.graphs[kind];
+      if (!graph) return Promise.reject(new EngineError('model-contract', `the model has no ${kind} graph${backend.files.fp16 ? ' in fp16' : ''}`));
+      session = GraphSession.create(
+        { ort: backend.ort, backend: backend.backend, device: backend.gpu?.device },
+        { kind, file: graph.file, bytes: graph.bytes, weightsPath: backend.files.weightsPath, weights: backend.files.weights },
+        this.manifest,
+        this.hooks.classes(),
+      );
+      backend.sessions[kind] = session;
+      session.catch(() => { if (backend.sessions[kind] === session) delete backend.sessions[kind]; });
+    }
+    return session;
+  }
+
+  /** After any recovery has settled: the backend must be open. */
+  assertOpen(): void {
+    if (this.current.closed) throw new EngineError('device-lost', this.recoveryFailure ?? 'the backend was closed after a device loss');
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    if (this.current) close(this.current);
+  }
+
+  private status(s: EngineStatus): void {
+    try { this.options.onStatus?.(s); } catch (error) { console.error('[leaf-lens] onStatus threw', error); }
+  }
+
+  private graphFiles(fp16: boolean): Promise<GraphFiles> {
+    let files = this.filesByPrecision.get(fp16);
+    if (!files) {
+      files = loadGraphFiles(this.manifest, this.loader, fp16);
+      this.filesByPrecision.set(fp16, files);
+      files.catch(() => this.filesByPrecision.delete(fp16));
+    }
+    return files;
+  }
+
+  /** Opens a backend: ORT, (device, explainer, renderer), verified files, and the forward session. */
+  private async open(backend: BackendName, probe?: AdapterProbe): Promise<Backend> {
+    let gpu: GpuParts | undefined;
+    let files: GraphFiles;
+    let ort: Ort;
+    if (backend === 'webgpu') {
+      if (!probe) throw new EngineError('backend-unavailable', 'WebGPU requested but no adapter was found', 'This device has no usable graphics processor for the model.');
+      const created = await createEngineDevice(probe, hasFp16(this.manifest)).catch((error: unknown) => {
+        throw toEngineError(error, 'backend-unavailable', `requestDevice on ${probe.description}`);
+      });
+      const { device } = created;
+      try {
+        [files, ort] = await Promise.all([this.graphFiles(created.usesF16), loadOrt('webgpu')]);
+        // ORT probes an adapter of its own unless told which one; ours already holds the device.
+        if (!ort.env.webgpu.adapter) ort.env.webgpu.adapter = probe.adapter;
+        gpu = { device, probe, explainer: new GpuExplainer(device, explainDims(this.manifest)), renderer: new GpuHeatmapRenderer(device) };
+      } catch (error) {
+        device.destroy();
+        throw error;
+      }
+    } else {
+      [files, ort] = await Promise.all([this.graphFiles(false), loadOrt('wasm')]);
+    }
+    const opened: Backend = { backend, ort, files, gpu, sessions: {}, closed: false };
+    if (gpu) {
+      const generation = ++this.deviceGeneration;
+      watchDevice(gpu.device, (reason) => this.onDeviceLost(opened, generation, reason), () => opened.closed);
+    }
+    this.options.onProgress?.({ kind: 'session', backend });
+    try {
+      await this.session(opened, 'forward');
+    } catch (error) {
+      close(opened);
+      throw error;
+    }
+    return opened;
+  }
+
+  private onDeviceLost(lost: Backend, generation: number, reason: string): void {
+    if (this.disposed || lost !== this.current || generation !== this.deviceGeneration) return;
+    console.warn(`[leaf-lens] WebGPU device lost (${reason}); rebuilding`);
+    this.status({ kind: 'recovering', reason });
+    this.hooks.onDeviceLost();
+    close(lost);
+    this.recovery = this.recover(reason)
+      .catch((error: unknown) => {
+        // Neither a new device nor WASM could be opened: later calls say 'device-lost' with this detail.
+        this.recoveryFailure = `${reason}; recovery failed: ${describeError(error)}`;
+        console.error(`[leaf-lens] ${this.recoveryFailure}`);
+      })
+      .finally(() => { this.recovery = undefined; });
+  }
+
+  /** A new device and sessions on WebGPU when an adapter is still there, else WASM. */
+  private async recover(reason: string): Promise<void> {
+    const preference = this.options.backend ?? 'auto';
+    try {
+      const probe = await probeAdapter(true);
+      if (!probe || (preference === 'auto' && probe.isFallbackAdapter)) throw new Error('no WebGPU adapter after device loss');
+      this.adopt(await this.open('webgpu', probe));
+      this.status({ kind: 'ready', backend: 'webgpu' });
+    } catch (error) {
+      if (this.disposed) return;
+      const why = `${reason}; WebGPU rebuild failed: ${describeError(error)}`;
+      this.adopt(await this.open('wasm'));
+      this.status({ kind: 'fell-back', from: 'webgpu', to: 'wasm', reason: why });
+    }
+    this.hooks.onBackendOpened(this.current);
+  }
+
+  /** Installs a rebuilt backend, unless the engine was disposed while it was being built. */
+  private adopt(backend: Backend): void {
+    if (this.disposed) {
+      close(backend);
+      throw new EngineError('aborted', 'engine disposed during device recovery');
+    }
+    this.current = backend;
+    this.recoveryFailure = undefined;
+  }
+}
+
+function close(backend: Backend): void {
+  backend.closed = true;
+  for (const session of Object.values(backend.sessions)) void session.then((s) => s.release(), () => undefined);
+  backend.sessions = {};
+  if (backend.gpu) {
+    backend.gpu.explainer.destroy();
+    backend.gpu.renderer.destroy();
+    backend.gpu.device.destroy();
+  }
+}
