@@ -4,9 +4,9 @@ Inputs and outputs are those of docs/model-contract.md:
 
     pixels [1,3,S,S] in [0,1], head_weight [C,F], head_bias [C], target [1,C]
     → logits [1,C], features [1,F], attentions [L,1,H,N,N], attention_grads [L,1,H,N,N] (full and lrp graphs),
-      then any extra outputs (see EXTRA OUTPUTS HOOK below: attention_relevance, lrp graph only).
+      then the extra output attention_relevance (model/lrp.py; lrp graph only).
 
-export.py traces the largest graph (with the extras when model/lrp.py is there) and prunes the others from it.
+export.py traces the largest graph (with the extras) and prunes the others from it.
 
 ``attention_grads`` = ∂s/∂A_l with s = Σ_c w_c·logits_c, w = target, or the one-hot of argmax(logits) when
 target is all zeros. ONNX has no autograd, so the backward pass is written out in ordinary ops
@@ -23,24 +23,13 @@ import torch
 from torch import Tensor, nn
 
 from model.deit import DeiT, normalize
+from model.lrp import attention_relevance
+from model.target import explained_weights
 
 FORWARD_OUTPUTS = ["logits", "features", "attentions"]
 FULL_OUTPUTS = FORWARD_OUTPUTS + ["attention_grads"]
 LRP_OUTPUTS = FULL_OUTPUTS + ["attention_relevance"]
 INPUTS = ["pixels", "head_weight", "head_bias", "target"]
-
-
-def explained_weights(logits: Tensor, target: Tensor) -> Tensor:
-    """Class weights w [B,C] of the explained score s = Σ w·logits: ``target``, or the one-hot of the top
-    logit (the first one on a tie, like argmax) where a row of ``target`` is all zeros.
-
-    Built from float ops only (ReduceMax, Equal, CumSum, Cast, Where): an ArgMax/Range index comparison is
-    int64 work that onnxruntime-web's WebGPU EP leaves on the CPU, and OneHot it lacks altogether."""
-    is_max = (logits == logits.amax(dim=1, keepdim=True)).to(logits.dtype)          # [B,C] 1 at every max
-    first = (torch.cumsum(is_max, dim=1) == 1).to(logits.dtype)                      # up to the first max
-    one_hot = is_max * first
-    all_zero = target.abs().sum(dim=1, keepdim=True) == 0                            # [B,1] bool
-    return torch.where(all_zero, one_hot, target)
 
 
 def layer_norm_backward(d_out: Tensor, gamma: Tensor, xhat: Tensor, rstd: Tensor) -> Tensor:
@@ -104,15 +93,6 @@ def attention_grads(model: DeiT, cache: Dict[str, Any], d_features: Tensor) -> L
     return [g for g in grads if g is not None]
 
 
-def _lrp_module():
-    """model/lrp.py (another helper's) when present; export works without it."""
-    try:
-        from model import lrp  # noqa: WPS433 (optional import by design)
-    except ImportError:
-        return None
-    return lrp if hasattr(lrp, "attention_relevance") else None
-
-
 class ExportGraph(nn.Module):
     """What export.py traces. ``with_grads=False`` gives the forward-only graph (export.py prunes the full
     graph instead, so both share initializers; this mode is for PyTorch-side references and tests).
@@ -130,8 +110,7 @@ class ExportGraph(nn.Module):
         return FULL_OUTPUTS + list(self.extra_output_names())
 
     def extra_output_names(self) -> List[str]:
-        lrp = _lrp_module() if self.with_extras else None
-        return ["attention_relevance"] if lrp is not None else []
+        return ["attention_relevance"] if self.with_extras else []
 
     def forward(self, pixels: Tensor, head_weight: Tensor, head_bias: Tensor,
                 target: Tensor) -> Tuple[Tensor, ...]:
@@ -145,18 +124,9 @@ class ExportGraph(nn.Module):
         grads = torch.stack(attention_grads(self.model, cache, d_features))       # [L,B,H,N,N]
         outputs: List[Tensor] = [logits, feats, attentions, grads]
 
-        # ==== EXTRA OUTPUTS HOOK ========================================================================
-        # Optional outputs are appended here, in the order of extra_output_names(). model/lrp.py provides
-        #   attention_relevance(model, cache, head_weight, head_bias, target) -> Tensor [L,B,H,N,N]
-        # where cache is DeiT.forward_with_cache's (see its docstring), head_weight [C,F] / head_bias [C] /
-        # target [B,C] the graph inputs (lrp.py resolves an all-zeros target to the top class itself).
-        for name in self.extra_output_names():
-            if name == "attention_relevance":
-                lrp = _lrp_module()
-                assert lrp is not None
-                outputs.append(lrp.attention_relevance(self.model, cache, head_weight=head_weight, head_bias=head_bias,
-                                                       target=target))
-        # ==== END EXTRA OUTPUTS HOOK ====================================================================
+        # Optional outputs, in the order of extra_output_names(): the lrp graph's attention_relevance (model/lrp.py).
+        if self.with_extras:
+            outputs.append(attention_relevance(self.model, cache, head_weight=head_weight, head_bias=head_bias, target=target))
         return tuple(outputs)
 
 

@@ -34,7 +34,7 @@ import torch
 from torch import Tensor
 
 # The contract's class weights (target, or the one-hot of the top class), shared with attention_grads.
-from model.graph import explained_weights
+from model.target import explained_weights
 
 # α1β0 denominators are sums of non-negative terms (no cancellation): ε only guards an exact zero
 # (1e-6 rather than the paper's 1e-9 so that it survives the fp16 graphs).
