@@ -3,19 +3,19 @@
 // buffers for WebGPU, Float32Arrays for WASM.
 import { makeHeatmap } from './draw';
 import { EngineError, describeError, toEngineError } from './errors';
-import { methodSpec, methodsFor, withExplainDefaults, type ExplainDims } from './explain';
+import { methodSpec, withExplainDefaults, type ExplainDims } from './explain';
 import { explainRun } from './explainPath';
 import { assessPhotoQuality } from './image/quality';
 import type { GraphKind } from './model/contract';
 import { cacheApiFileCache, memoryFileCache, type ModelFileCache } from './model/fetcher';
 import { validateHead, type Head } from './model/head';
-import { localExampleCount, taughtClassesOf } from './model/taught';
-import { loadDefaultHead, loadManifest, lrpGraphFile, modelFolderUrl, type LoaderContext } from './model/loader';
+import { loadDefaultHead, loadManifest, modelFolderUrl, type LoaderContext } from './model/loader';
 import { judgeDiagnosis } from './model/domain';
 import { combineLeaves, groupRuleOf, type GroupResult } from './model/group';
 import { argmax } from './model/logits';
-import { gridSizeOf, type Manifest } from './model/manifest';
+import type { Manifest } from './model/manifest';
 import { Serializer } from './model/session';
+import { describeModel } from './modelInfo';
 import { PhotoRegistry } from './photos';
 import { RunCache, runGraph, type CachedOutputs } from './runCache';
 import { EngineRuntime, explainDims } from './runtime';
@@ -75,33 +75,7 @@ class LeafLensEngine implements Engine {
   }
 
   private describeModel(totalBytes: number, usesF16: boolean): ModelInfo {
-    const m = this.manifest;
-    return {
-      name: m.name,
-      title: m.title,
-      version: m.version,
-      architecture: m.architecture,
-      trained: m.trained && this.head.trained,
-      imageSize: m.image_size,
-      patchSize: m.patch_size,
-      gridSize: gridSizeOf(m),
-      layers: m.layers,
-      heads: m.heads,
-      tokens: m.tokens,
-      prefixTokens: m.prefix_tokens,
-      labels: [...this.head.labels],
-      valAccuracy: this.head.valAccuracy ?? (typeof m.training.val_accuracy === 'number' ? m.training.val_accuracy : undefined),
-      // lrp only when the model has an lrp graph in the precision in use.
-      methods: methodsFor((graph) => graph !== 'lrp' || Boolean(lrpGraphFile(m, usesF16))),
-      usesFp16: usesF16,
-      totalBytes,
-      domainCheck: this.head.domain.openSet !== undefined,
-      backbone: { name: m.name, sha256: m.backbone_sha256, features: m.features },
-      headName: this.head === this.shippedHead ? undefined : (typeof this.head.json.name === 'string' ? this.head.json.name : this.head.source),
-      taught: taughtClassesOf(this.head.json).map(({ label, note, photos }) => ({ label, note, photos })),
-      localExamples: localExampleCount(this.head.json),
-      canTeach: this.head.statistics !== undefined,
-    };
+    return describeModel(this.manifest, this.head, this.head === this.shippedHead, { totalBytes, usesF16 });
   }
 
   async loadPhoto(source: Blob): Promise<PhotoHandle> {
