@@ -38,3 +38,14 @@ test('UI and store reach the engine only through src/engine/index.ts', () => {
   );
   expect(offenders).toEqual([]);
 });
+
+test('tests write screenshots only through screenshotPath (an ignored folder unless `npm run screenshots`)', () => {
+  const offenders = sourceFiles('test').flatMap((file) => {
+    const text = readFileSync(file, 'utf8');
+    return [...text.matchAll(/screenshot\(\s*\{[^}]*?path:\s*([^,}]+)/g)]
+      .filter((m) => !m[1]!.trim().startsWith('screenshotPath('))
+      .map((m) => `${file}: path ${m[1]!.trim()}`);
+  });
+  expect(offenders).toEqual([]);
+  expect(readFileSync('test/e2e/helpers.ts', 'utf8')).toMatch(/LEAF_LENS_SCREENSHOTS \?\? join\('\.work'/);
+});

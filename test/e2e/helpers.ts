@@ -1,6 +1,6 @@
 // Shared helpers for the app's end-to-end tests (real UI in headless Chromium, fixture model).
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { crc32, deflateSync } from 'node:zlib';
@@ -14,6 +14,16 @@ export const VAL_PHOTOS = {
   healthy: join(BEANS, 'val/healthy/healthy_0004.jpg'),
 };
 export const LABELS = ['angular_leaf_spot', 'bean_rust', 'healthy'];
+
+/** Where tests write screenshots: an ignored folder, so a test run leaves the tree clean. `npm run screenshots` points
+ * it at docs/screenshots to refresh the committed ones. */
+export const SCREENSHOT_DIR = process.env.LEAF_LENS_SCREENSHOTS ?? join('.work', 'screenshots');
+
+/** The path for screenshot `name` (e.g. 'phone-360x740-home.png'); the folder is created. */
+export function screenshotPath(name: string): string {
+  mkdirSync(SCREENSHOT_DIR, { recursive: true });
+  return join(SCREENSHOT_DIR, name);
+}
 
 /** Diagnosis + drawn heatmap can take a while on software WebGPU / WASM on 2 shared cores. */
 export const SLOW = 180_000;

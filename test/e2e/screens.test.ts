@@ -1,17 +1,15 @@
-// The main screens at phone (360×740) and desktop (1280×800) size, written to docs/screenshots/ for people
-// to look at, plus checks a screenshot cannot make: every control has a name, touch targets are large,
+// The main screens at phone (360×740) and desktop (1280×800) size, written for people to look at (to .work/screenshots/;
+// `npm run screenshots` refreshes docs/screenshots/), plus checks a screenshot cannot make: every control has a name, touch targets are large,
 // text contrast meets WCAG AA, nothing is wider than the phone screen, keyboard focus reaches the photo
 // buttons, paste and drop work.
-import { mkdirSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startBrowserHarness, type BrowserHarness } from '../browser/harness';
-import { appErrors, appUrl, shippedAppUrl, SLOW, uploadPhoto, VAL_PHOTOS, waitForDiagnosis, waitForModel } from './helpers';
+import { appErrors, appUrl, shippedAppUrl, SLOW, uploadPhoto, VAL_PHOTOS, screenshotPath, waitForDiagnosis, waitForModel } from './helpers';
 
 let harness: BrowserHarness;
-beforeAll(async () => { harness = await startBrowserHarness(); mkdirSync(DIR, { recursive: true }); }, SLOW);
+beforeAll(async () => { harness = await startBrowserHarness(); }, SLOW);
 afterAll(async () => { await harness?.close(); });
-const DIR = 'docs/screenshots';
 
 /** Visible controls without an accessible name, or smaller than a thumb (44 px) at phone size. */
 async function controlProblems(page: Page, minTarget: number): Promise<string[]> {
@@ -79,7 +77,7 @@ for (const [kind, viewport] of [['phone-360x740', { width: 360, height: 740 }], 
       const { page, context, errors } = await harness.newPage({ viewport });
       await page.goto(shippedAppUrl(harness.baseUrl));
       await waitForModel(page);
-      await page.screenshot({ path: `${DIR}/${kind}-home.png` });
+      await page.screenshot({ path: screenshotPath(`${kind}-home.png`) });
       if (kind === 'phone-360x740') expect(await controlProblems(page, 40)).toEqual([]);
 
       // Layout shifts not caused by the user's own tap (the result arriving, the heatmap appearing) are
@@ -91,29 +89,29 @@ for (const [kind, viewport] of [['phone-360x740', { width: 360, height: 740 }], 
       const shift = await layoutShift();
       console.log(`[screens] ${kind}: layout shift while diagnosing ${shift.toFixed(4)}`);
       expect(shift).toBeLessThan(0.1);
-      await page.screenshot({ path: `${DIR}/${kind}-diagnosis.png` });
+      await page.screenshot({ path: screenshotPath(`${kind}-diagnosis.png`) });
       if (kind === 'phone-360x740') {
         await page.locator('.diagnosis').scrollIntoViewIfNeeded();
-        await page.screenshot({ path: `${DIR}/${kind}-result.png` });
+        await page.screenshot({ path: screenshotPath(`${kind}-result.png`) });
         await page.locator('[data-testid=advice]').scrollIntoViewIfNeeded();
-        await page.screenshot({ path: `${DIR}/${kind}-advice.png` });
+        await page.screenshot({ path: screenshotPath(`${kind}-advice.png`) });
       }
       await page.locator('details.advanced > summary').click();
       await page.locator('[data-testid=compare]').click();
       const methods = await page.locator('[data-testid=method-picker] input').count();
       await page.waitForFunction((n) => document.querySelectorAll('[data-testid^=compare-][data-drawn=true]').length === n, methods, { timeout: SLOW });
       await page.locator('[data-testid=comparison]').scrollIntoViewIfNeeded();
-      await page.screenshot({ path: `${DIR}/${kind}-compare.png` });
+      await page.screenshot({ path: screenshotPath(`${kind}-compare.png`) });
       if (kind === 'phone-360x740') expect(await controlProblems(page, 40)).toEqual([]);
 
       await page.locator('[data-testid=nav-history]').click();
       await page.locator('[data-testid=history-item]').first().waitFor();
       await page.evaluate(() => window.scrollTo(0, 0));
-      await page.screenshot({ path: `${DIR}/${kind}-history.png` });
+      await page.screenshot({ path: screenshotPath(`${kind}-history.png`) });
       if (kind === 'phone-360x740') expect(await controlProblems(page, 40)).toEqual([]);
 
       await page.locator('[data-testid=nav-settings]').click();
-      await page.screenshot({ path: `${DIR}/${kind}-settings.png` });
+      await page.screenshot({ path: screenshotPath(`${kind}-settings.png`) });
       if (kind === 'phone-360x740') expect(await controlProblems(page, 40)).toEqual([]);
       expect(appErrors(errors)).toEqual([]);
       await context.close();
@@ -128,11 +126,11 @@ test('Swahili and Spanish result screens; keyboard reaches the photo buttons fir
   await page.locator('[data-testid=language]').selectOption('sw');
   await page.locator('[data-testid=sample-healthy]').click();
   await waitForDiagnosis(page);
-  await page.screenshot({ path: `${DIR}/phone-360x740-diagnosis-sw.png` });
+  await page.screenshot({ path: screenshotPath(`phone-360x740-diagnosis-sw.png`) });
   await page.locator('[data-testid=advice]').scrollIntoViewIfNeeded();
   await expect(page.locator('[data-testid=advice] h2').textContent()).resolves.toMatch(/^La kufanya/);
   await page.locator('[data-testid=language]').selectOption('es');
-  await page.screenshot({ path: `${DIR}/phone-360x740-advice-es.png` });
+  await page.screenshot({ path: screenshotPath(`phone-360x740-advice-es.png`) });
   await expect(page.locator('[data-testid=advice] h2').textContent()).resolves.toMatch(/^Qué hacer/);
 
   // Keyboard: the first Tab reaches the skip link; it jumps over header and nav to the main content,

@@ -2,18 +2,16 @@
 // model is explained with a way forward, a head from disk is validated and kept, languages switch,
 // a full storage quota loses nothing.
 import { readFileSync } from 'node:fs';
-import { mkdirSync } from 'node:fs';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { startBrowserHarness, type BrowserHarness } from '../browser/harness';
 import {
   appErrors, appUrl, diagnoseFile, shippedAppUrl, FIXTURE_MODEL, pixelStats, SLOW, tempDir, VAL_PHOTOS, waitForModel,
-  writeFile,
+  screenshotPath, writeFile,
 } from './helpers';
 
 let harness: BrowserHarness;
 beforeAll(async () => { harness = await startBrowserHarness(); }, SLOW);
 afterAll(async () => { await harness?.close(); });
-const SCREENSHOTS = 'docs/screenshots';
 
 test('without the trained model the app says so plainly and offers the labelled test model', async () => {
   const { page, context, errors } = await harness.newPage({ viewport: { width: 360, height: 740 } });
@@ -24,8 +22,7 @@ test('without the trained model the app says so plainly and offers the labelled 
   await missing.waitFor({ timeout: SLOW });
   await expect(missing.textContent()).resolves.toMatch(/not included in this build.*docs\/training\.md/s);
   await expect(page.locator('[data-testid=use-fixture]').textContent()).resolves.toMatch(/untrained test model — results are meaningless/i);
-  mkdirSync(SCREENSHOTS, { recursive: true });
-  await page.screenshot({ path: `${SCREENSHOTS}/phone-360x740-model-missing.png` });
+  await page.screenshot({ path: screenshotPath(`phone-360x740-model-missing.png`) });
   await page.locator('[data-testid=use-fixture]').click();
   await waitForModel(page);
   expect(new URL(page.url()).searchParams.get('model')).toBe(FIXTURE_MODEL);
@@ -47,7 +44,7 @@ test('the shipped model: the default, right on a val photo of each class, its ac
     await expect(page.locator('[data-testid=preliminary-banner]').count()).resolves.toBe(0);
     await expect(page.locator('[data-testid=untrained-banner]').count()).resolves.toBe(0);
   }
-  await page.screenshot({ path: `${SCREENSHOTS}/phone-360x740-shipped-diagnosis.png` });
+  await page.screenshot({ path: screenshotPath(`phone-360x740-shipped-diagnosis.png`) });
   await page.locator('[data-testid=nav-settings]').click();
   const settings = await page.locator('[data-testid=settings]').textContent();
   expect(settings).toContain(manifest.title);
@@ -70,7 +67,7 @@ test('a trained head under the ship floor: every answer is marked as a hint, wit
   await diagnoseFile(page, VAL_PHOTOS.bean_rust);
   await expect(page.locator('[data-testid=preliminary-banner]').textContent()).resolves.toContain('80%');
   await expect(page.locator('[data-testid=untrained-banner]').count()).resolves.toBe(0);
-  await page.screenshot({ path: `${SCREENSHOTS}/phone-360x740-preliminary-diagnosis.png` });
+  await page.screenshot({ path: screenshotPath(`phone-360x740-preliminary-diagnosis.png`) });
   expect(appErrors(errors)).toEqual([]);
   await context.close();
 }, SLOW * 2);
@@ -103,7 +100,7 @@ test('settings: backend, model facts, a head from disk (validated, kept across r
   await expect(page.locator('[data-testid=backend]').textContent()).resolves.toBe('wasm');
   await expect(page.locator('[data-testid=settings]').textContent()).resolves.toMatch(/NO \(test model\)/);
   await expect(page.locator('[data-testid=privacy]').textContent()).resolves.toMatch(/never leave this phone/);
-  await page.screenshot({ path: `${SCREENSHOTS}/phone-360x740-settings.png`, fullPage: true });
+  await page.screenshot({ path: screenshotPath(`phone-360x740-settings.png`), fullPage: true });
 
   for (const [file, code] of [[wrong, 'head-mismatch'], [notJson, 'head-invalid']] as const) {
     await page.setInputFiles('[data-testid=head-input]', file);
@@ -163,7 +160,7 @@ test('a full storage quota keeps the result on screen, loses nothing saved, and 
   await expect(error.textContent()).resolves.toMatch(/Nothing saved earlier was lost/);
   await expect(page.locator('[data-testid=diagnosis]').count()).resolves.toBe(1);
   await error.scrollIntoViewIfNeeded();
-  await page.screenshot({ path: `${SCREENSHOTS}/phone-360x740-storage-full.png` });
+  await page.screenshot({ path: screenshotPath(`phone-360x740-storage-full.png`) });
 
   await page.locator('[data-testid=nav-history]').click();
   await expect.poll(() => page.locator('[data-testid=history-item]').count()).toBe(1);
