@@ -8,13 +8,13 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startBrowserHarness, type BrowserHarness } from '../browser/harness';
 import {
   appErrors, appUrl, convert, diagnoseFile, FIXTURE_MODEL, shippedAppUrl, SLOW, tempDir, VAL_PHOTOS, waitForModel, writeFile,
+  screenshotPath,
 } from './helpers';
 
 let harness: BrowserHarness;
 beforeAll(async () => { harness = await startBrowserHarness(); }, SLOW);
 afterAll(async () => { await harness?.close(); });
 
-const SCREENSHOTS = 'docs/screenshots';
 const CLASS_NAMES = /angular leaf spot|bean rust|healthy leaf/i;
 const NON_LEAF_DIR = 'test/fixtures/ood/non-leaf';
 
@@ -118,7 +118,7 @@ describe('not a bean leaf', () => {
     await expect(page.locator('[data-testid=advice]').count()).resolves.toBe(0);
     await expect(page.locator('section.diagnosis').textContent()).resolves.not.toMatch(CLASS_NAMES);
     await page.locator('section.diagnosis').evaluate((el) => { el.scrollIntoView({ block: 'start' }); window.scrollBy(0, -72); });
-    await page.screenshot({ path: `${SCREENSHOTS}/phone-360x740-not-bean-leaf.png` });
+    await page.screenshot({ path: screenshotPath('phone-360x740-not-bean-leaf.png') });
 
     // A field check with that photo among two bean leaves: it is left out with a note, the leaves answer.
     await page.locator('[data-testid=mode-group]').click();
@@ -130,7 +130,7 @@ describe('not a bean leaf', () => {
     expect(await answer.getAttribute('data-outcome')).not.toBe('not-bean-leaf');
     await expect(page.locator('[data-testid=group-refused-note]').textContent()).resolves.toMatch(/1 photo was left out/);
     await expect(page.locator('[data-testid=group-leaf][data-outcome=not-bean-leaf]').count()).resolves.toBe(1);
-    await page.screenshot({ path: `${SCREENSHOTS}/phone-360x740-field-check.png`, fullPage: true });
+    await page.screenshot({ path: screenshotPath('phone-360x740-field-check.png'), fullPage: true });
     expect(appErrors(errors)).toEqual([]);
     await context.close();
   }, SLOW * 3);

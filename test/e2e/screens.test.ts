@@ -1,6 +1,6 @@
 // The main screens at phone (360×740) and desktop (1280×800) size, written for people to look at (to .work/screenshots/;
-// `npm run screenshots` refreshes docs/screenshots/), plus checks a screenshot cannot make: every control has a name, touch targets are large,
-// text contrast meets WCAG AA, nothing is wider than the phone screen, keyboard focus reaches the photo
+// `npm run screenshots` refreshes docs/screenshots/), plus checks a screenshot cannot make: every control has a
+// name, touch targets are large, text contrast meets WCAG AA, nothing is wider than the phone screen, keyboard focus reaches the photo
 // buttons, paste and drop work.
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
