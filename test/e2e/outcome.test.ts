@@ -63,6 +63,11 @@ describe('not a bean leaf', () => {
 
     // A head without statistics: answers as before, with the plain notice that it cannot check.
     await loadHead(page, writeFile(dir, 'no-stats-head.json', JSON.stringify(withoutStatistics())), 'no-stats-head.json');
+    // Said before any photo, in settings, and with every answer.
+    await expect(page.locator('[data-testid=domain-unchecked]').count()).resolves.toBe(1);
+    await page.locator('[data-testid=nav-settings]').click();
+    await expect(page.locator('[data-testid=settings] [data-testid=domain-unchecked]').count()).resolves.toBe(1);
+    await page.locator('[data-testid=nav-diagnose]').click();
     await diagnoseFile(page, VAL_PHOTOS.bean_rust);
     const result = page.locator('[data-testid=diagnosis]');
     expect(['sure', 'unsure']).toContain(await result.getAttribute('data-outcome'));

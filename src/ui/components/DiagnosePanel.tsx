@@ -20,7 +20,7 @@ import { storedHeatmap } from '../heatmap/storedHeatmap';
 import { loadImage } from '../thumbnail';
 import { AdvicePanel } from './AdvicePanel';
 import { CorrectionControl } from './CorrectionControl';
-import { DiagnosisCard } from './DiagnosisCard';
+import { DiagnosisCard, DomainUncheckedNotice } from './DiagnosisCard';
 import { ErrorMessage } from './ErrorMessage';
 import { ExplainControls } from './ExplainControls';
 import { HeatmapCanvas } from './HeatmapCanvas';
@@ -64,6 +64,7 @@ function LiveDiagnosis() {
     <div className="diagnose-layout">
       <div className="col col-answer">
       <PhotoPicker compact={hasPhoto} />
+      {model && !model.domainCheck && !diagnosis && <DomainUncheckedNotice />}
       {diagnosis && model && (
         <>
           <DiagnosisCard

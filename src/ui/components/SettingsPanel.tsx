@@ -17,6 +17,7 @@ import { promptInstall } from '../pwa';
 import { rememberBackendPreference, switchModel } from '../setup';
 import { LoadFolderButton } from './LoadFolderButton';
 import { version as APP_VERSION } from '../../../package.json';
+import { DomainUncheckedNotice } from './DiagnosisCard';
 
 const PREFERENCES: BackendPreference[] = ['auto', 'webgpu', 'wasm'];
 
@@ -68,6 +69,7 @@ export function SettingsPanel() {
           </>
         )}
       </dl>
+      {model && !model.domainCheck && <DomainUncheckedNotice />}
       {customHead && (
         <p>
           {t('settings.customHead', { name: customHead })}{' '}
