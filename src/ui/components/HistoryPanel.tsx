@@ -10,7 +10,7 @@ import { useAppStore } from '../../store/index';
 import { selectHistoryFilter, selectSaveLocation } from '../../store/selectors';
 import { HISTORY_QUERY_KEY, historyCountKey } from '../setup';
 import { ErrorMessage } from './ErrorMessage';
-import { FieldNamesList, FieldPicker } from './history/FieldPicker';
+import { FieldNamesList } from './history/FieldPicker';
 import { HistoryFilters } from './history/HistoryFilters';
 import { HistoryList } from './history/HistoryList';
 import { HistoryTransfer } from './history/HistoryTransfer';
@@ -37,7 +37,6 @@ export function HistoryPanel() {
     <section className="card history" aria-labelledby={`${id}-h`} data-testid="history">
       <h2 id={`${id}-h`}>{t('history.heading')}</h2>
       {error && <ErrorMessage error={toUiError(error, 'storage')} />}
-      <FieldPicker />
       <label className="check">
         <input
           type="checkbox" checked={saveLocation} data-testid="save-location"
@@ -68,7 +67,7 @@ export function HistoryPanel() {
           </div>
         </div>
       ) : (
-        <button type="button" className="button danger-outline" data-testid="delete-all" onClick={() => setConfirming(true)}>{t('history.deleteAll')}</button>
+        <button type="button" className="button danger-outline small" data-testid="delete-all" onClick={() => setConfirming(true)}>{t('history.deleteAll')}</button>
       ))}
       {all > 0 && (
         <>

@@ -24,7 +24,7 @@ export function FieldPicker() {
   const id = useId();
   const field = useAppStore(selectCurrentField);
   return (
-    <div className="field-picker">
+    <div className="field-picker card">
       <label htmlFor={`${id}-in`}>{t('history.fieldForNew')}</label>
       <input
         id={`${id}-in`} data-testid="field-picker" list={`${id}-list`} value={field} maxLength={FIELD_MAX_LENGTH}
@@ -35,7 +35,7 @@ export function FieldPicker() {
           try { localStorage.setItem(FIELD_STORAGE_KEY, useAppStore.getState().currentField); } catch { /* not remembered */ }
         }}
       />
-      <small id={`${id}-hint`}>{t('history.fieldHint')}</small>
+      <small id={`${id}-hint`} className="visually-hidden">{t('history.fieldHint')}</small>
       <FieldNamesList id={`${id}-list`} />
     </div>
   );

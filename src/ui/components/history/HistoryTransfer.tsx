@@ -67,13 +67,13 @@ export function HistoryTransfer({ hasEntries }: { hasEntries: boolean }) {
     <div className="history-transfer">
       {hasEntries && (
         <div className="actions">
-          <button type="button" className="button secondary" data-testid="export-csv" disabled={exporting !== null} onClick={() => void exportAs('csv')}>
+          <button type="button" className="button secondary small" data-testid="export-csv" disabled={exporting !== null} onClick={() => void exportAs('csv')}>
             {t('history.exportCsv')}
           </button>
-          <button type="button" className="button secondary" data-testid="export-json" disabled={exporting !== null} onClick={() => void exportAs('json')}>
+          <button type="button" className="button secondary small" data-testid="export-json" disabled={exporting !== null} onClick={() => void exportAs('json')}>
             {t('history.exportJson')}
           </button>
-          <button type="button" className="button secondary" data-testid="export-zip" disabled={exporting !== null} onClick={() => void exportAs('zip')}>
+          <button type="button" className="button secondary small" data-testid="export-zip" disabled={exporting !== null} onClick={() => void exportAs('zip')}>
             {t('history.exportZip')}
           </button>
         </div>
@@ -81,11 +81,15 @@ export function HistoryTransfer({ hasEntries }: { hasEntries: boolean }) {
       <p className="hint" role="status" data-testid="export-status">
         {exporting ? t('history.exporting') : exported !== null ? t('history.exported', { count: exported }) : ''}
       </p>
-      <label htmlFor={`${id}-import`} className="import-label">{t('history.importLabel')}</label>
-      <input
-        id={`${id}-import`} type="file" data-testid="import-history" accept=".json,.zip,application/json,application/zip"
-        disabled={imported.kind === 'busy'} onChange={(e) => void importFile(e.currentTarget)}
-      />
+      {/* The input precedes its label so the label (styled as a button) can show the hidden input's focus. */}
+      <div className="file-pick">
+        <input
+          id={`${id}-import`} className="visually-hidden" type="file" data-testid="import-history"
+          accept=".json,.zip,application/json,application/zip"
+          disabled={imported.kind === 'busy'} onChange={(e) => void importFile(e.currentTarget)}
+        />
+        <label htmlFor={`${id}-import`} className="button secondary small file-button">{t('history.importLabel')}</label>
+      </div>
       <div role="status" aria-live="polite">
         {imported.kind === 'busy' && <p className="hint">{t('history.importing')}</p>}
         {imported.kind === 'done' && (
