@@ -4,12 +4,15 @@
 //
 // Schema 2 (season scale): entries without their photo, plus the derived `keys` the indexes need; photos as
 // image Blobs in `thumbnails` (same id), read only for rows on screen. Lists page through an index cursor and
-// summaries count index ranges, so nothing reads every entry. Schema 1 (one record per entry with a data-URL
-// photo) is upgraded in two steps: the upgrade transaction adds every entry's keys (all or nothing; the photo
-// stays in the record, marked `pendingPhoto`), then `movePhotos` turns those photos into Blobs in small
-// transactions while the app runs (writing a Blob costs ~3 ms, 10,000 of them would hold the first start for a
-// minute). Until an entry's photo has moved, every read falls back to the text in the record. Schema 3 adds the
-// index that finds the photos still to move.
+// summaries count index ranges, so nothing reads every entry.
+//
+// Upgrading a schema-1 database (one record per entry, its photo a data-URL string): the upgrade transaction only
+// adds the stores and indexes and notes where the work starts (UPGRADE_KEY in `settings`); `finishUpgrade` then
+// adds each entry's keys and moves its photo into a Blob, 100 entries per transaction (each all or nothing, the
+// position saved with it), while the app runs. Rewriting 10,000 records and writing 10,000 Blobs inside the
+// upgrade held the first start for over a minute here. Until an entry is done it is still listed (the
+// `createdAt` index needs no keys) and every read uses the photo text in its record; filters and summaries count
+// it once its keys exist. Schema 3 added `pendingPhoto` (photos left in records by an interim build).
 import { openDB, type DBSchema, type IDBPDatabase, type IDBPTransaction, type StoreNames } from 'idb';
 import { blobToDataUrl, dataUrlToBlob } from './dataUrl';
 import { entryFingerprint, entryKeys, indexPlan, isDiseasedCategory, matchesQuery, type EntryKeys } from './keys';
@@ -18,8 +21,8 @@ import type { HistoryBatchItem, HistoryEntry, HistoryQuery, HistoryRepository, H
 export const DB_NAME = 'leaf-lens';
 export const DB_VERSION = 3;
 
-/** A stored record: the entry without its photo, and its index keys. A schema-1 photo stays here as text until
- * `movePhotos` has made it a Blob (`pendingPhoto` marks those), or for good when it is not a readable data URL. */
+/** A stored record: the entry without its photo, and its index keys (absent until `finishUpgrade` reaches a
+ * schema-1 entry). A schema-1 photo stays here as text until then, or for good when it is not a readable data URL. */
 export type StoredEntry = Omit<HistoryEntry, 'thumbnail'> & { keys: EntryKeys; thumbnail?: string; pendingPhoto?: 1 };
 
 interface LeafLensDb extends DBSchema {
@@ -42,7 +45,11 @@ interface LeafLensDb extends DBSchema {
 
 type UpgradeTx = IDBPTransaction<LeafLensDb, StoreNames<LeafLensDb>[], 'versionchange'>;
 
-/** Schema 1 → 2 for every existing entry: keys added, the photo left in place and marked for `movePhotos`. */
+/** Where `finishUpgrade` continues: entries with a larger id still need keys and a Blob photo. */
+export const UPGRADE_KEY = 'history-upgrade';
+interface UpgradeState { after: number }
+
+/** Schema 1 → 2: stores and indexes only; the entries are done by `finishUpgrade`. */
 async function upgradeToV2(database: IDBPDatabase<LeafLensDb>, transaction: UpgradeTx): Promise<void> {
   database.createObjectStore('thumbnails');
   const diagnoses = transaction.objectStore('diagnoses');
@@ -51,19 +58,7 @@ async function upgradeToV2(database: IDBPDatabase<LeafLensDb>, transaction: Upgr
   diagnoses.createIndex('fieldCategory', ['keys.field', 'keys.category', 'createdAt']);
   diagnoses.createIndex('summaryAll', ['keys.check', 'keys.week', 'keys.category']);
   diagnoses.createIndex('summaryField', ['keys.check', 'keys.field', 'keys.week', 'keys.category']);
-  // In chunks: one read for 250 entries, then their writes queued together and awaited once.
-  let after: number | null = null;
-  for (;;) {
-    const chunk = await diagnoses.getAll(after === null ? null : IDBKeyRange.lowerBound(after, true), 250) as unknown as HistoryEntry[];
-    if (chunk.length === 0) break;
-    await Promise.all(chunk.map((old) => {
-      const record: StoredEntry = { ...old, keys: entryKeys(old) };
-      if (typeof old.thumbnail === 'string' && old.thumbnail) record.pendingPhoto = 1;
-      else delete record.thumbnail;
-      return diagnoses.put(record);
-    }));
-    after = chunk[chunk.length - 1]!.id!;
-  }
+  if (await diagnoses.count() > 0) await transaction.objectStore('settings').put({ after: 0 } satisfies UpgradeState, UPGRADE_KEY);
 }
 
 export function openHistoryDb(name = DB_NAME): Promise<IDBPDatabase<LeafLensDb>> {
@@ -294,29 +289,49 @@ export function historyRepository(name = DB_NAME) {
       return { added, duplicates };
     },
 
-    /** Moves schema-1 photos out of their records into Blobs, `chunk` entries per transaction (each all or
-     * nothing), yielding between chunks. Resolves the number moved. */
-    async movePhotos(chunk = 25): Promise<number> {
-      let moved = 0;
+    /** Finishes a schema-1 upgrade (keys added, photo text → Blob), `chunk` entries per transaction, yielding
+     * between chunks; also moves any photo an interim build left in a record. Resolves the entries done. */
+    async finishUpgrade(chunk = 100): Promise<number> {
+      let done = 0;
       for (;;) {
-        const tx = (await open()).transaction(['diagnoses', 'thumbnails'], 'readwrite');
-        const records = await tx.objectStore('diagnoses').index('pendingPhoto').getAll(1, chunk);
+        const tx = (await open()).transaction(['diagnoses', 'thumbnails', 'settings'], 'readwrite');
+        const diagnoses = tx.objectStore('diagnoses');
+        const state = await tx.objectStore('settings').get(UPGRADE_KEY) as UpgradeState | undefined;
+        const records = state
+          ? await diagnoses.getAll(IDBKeyRange.lowerBound(state.after, true), chunk)
+          : await diagnoses.index('pendingPhoto').getAll(1, chunk);
         const writes: Promise<unknown>[] = [];
         for (const record of records) {
+          record.keys ??= entryKeys(record as unknown as HistoryEntry);
           const blob = record.thumbnail ? dataUrlToBlob(record.thumbnail) : null;
           if (blob) {
             writes.push(tx.objectStore('thumbnails').put(blob, record.id!));
             delete record.thumbnail;
-            moved++;
+          } else if (record.thumbnail === '') {
+            delete record.thumbnail;
           }
           delete record.pendingPhoto;
-          writes.push(tx.objectStore('diagnoses').put(record));
+          writes.push(diagnoses.put(record));
+        }
+        const finished = records.length < chunk;
+        if (state) {
+          writes.push(finished
+            ? tx.objectStore('settings').delete(UPGRADE_KEY)
+            : tx.objectStore('settings').put({ after: records[records.length - 1]!.id! } satisfies UpgradeState, UPGRADE_KEY));
         }
         await Promise.all(writes);
         await tx.done;
-        if (records.length < chunk) return moved;
+        done += records.length;
+        if (finished) return done;
         await new Promise((resolve) => setTimeout(resolve, 0));
       }
+    },
+
+    /** Entries a schema-1 upgrade has still to finish (0 when none is under way). */
+    async upgradeRemaining(): Promise<number> {
+      const database = await open();
+      const state = await database.get('settings', UPGRADE_KEY) as UpgradeState | undefined;
+      return state ? database.count('diagnoses', IDBKeyRange.lowerBound(state.after, true)) : 0;
     },
 
     async readSetting<T>(key: string): Promise<T | undefined> {

@@ -113,6 +113,8 @@ export interface HistoryRepository {
   summary(field?: string): Promise<HistorySummary>;
   /** Every entry, oldest first, in batches with its photo (exports). Resolves the number visited. */
   forEachBatch(visit: (batch: HistoryBatchItem[]) => Promise<void> | void, options?: { photos?: boolean }): Promise<number>;
+  /** Entries an upgrade from an older schema has still to finish (their filters and summaries follow). */
+  upgradeRemaining?(): Promise<number>;
   /** Adds what is not there yet (imports); never overwrites. */
   addMissing(items: readonly { entry: HistoryEntry; photo?: Blob }[]): Promise<{ added: number; duplicates: number }>;
 }

@@ -248,6 +248,8 @@ export const en = {
     group_other: 'Several-leaf check: {{count}} leaves',
     groupLeaf: 'Leaf of a several-leaf check',
     loading: 'Loading…',
+    upgrading_one: 'Updating your saved history for this version of the app: {{count}} entry left. The list is complete; summaries and filters catch up when it is done.',
+    upgrading_other: 'Updating your saved history for this version of the app: {{count}} entries left. The list is complete; summaries and filters catch up when it is done.',
     filter: 'Find',
     filterResult: 'Result',
     anyResult: 'Any result',

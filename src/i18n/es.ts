@@ -250,6 +250,8 @@ export const es: Strings = {
     group_other: 'Revisión de varias hojas: {{count}} hojas',
     groupLeaf: 'Hoja de una revisión de varias hojas',
     loading: 'Cargando…',
+    upgrading_one: 'Actualizando el historial guardado para esta versión de la app: queda {{count}} entrada. La lista está completa; los resúmenes y filtros se completan al terminar.',
+    upgrading_other: 'Actualizando el historial guardado para esta versión de la app: quedan {{count}} entradas. La lista está completa; los resúmenes y filtros se completan al terminar.',
     filter: 'Buscar',
     filterResult: 'Resultado',
     anyResult: 'Cualquier resultado',

@@ -367,6 +367,10 @@ export function historyThumbnail(id: number): Promise<Blob | undefined> {
   return need().history.thumbnail(id);
 }
 
+export async function historyUpgradeRemaining(): Promise<number> {
+  return (await need().history.upgradeRemaining?.()) ?? 0;
+}
+
 export function historyFields(): Promise<string[]> {
   return need().history.fields();
 }

@@ -67,8 +67,12 @@ export function setupApp(createEngine: EngineFactory): Promise<void> {
     useAppStore.getState().setSaveLocation(localStorage.getItem('leaf-lens.save-location') === '1');
     useAppStore.getState().setCurrentField(localStorage.getItem(FIELD_STORAGE_KEY) ?? '');
   } catch { /* default: no location, no field */ }
-  // Schema-1 photos become Blobs in the background, a small transaction at a time (see src/history/db.ts).
-  void indexedDbHistory.movePhotos().catch((error: unknown) => console.warn('history photos not moved yet', error));
+  // A schema-1 history is finished in the background, a small transaction at a time (see src/history/db.ts);
+  // lists, filters and summaries are refreshed when it is done.
+  void indexedDbHistory.finishUpgrade().then(
+    (done) => { if (done > 0) void queryClient.invalidateQueries({ queryKey: HISTORY_QUERY_KEY }); },
+    (error: unknown) => console.warn('history upgrade not finished yet; it continues on the next start', error),
+  );
   return chooseInitialModel();
 }
 

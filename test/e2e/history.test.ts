@@ -72,7 +72,7 @@ describe('history for a season', () => {
     const notes = await page.locator('.entry-note-text').allTextContents();
     expect(notes.some((n) => /plot \d$/.test(n))).toBe(true);
     // The all-fields summary counts every entry, by class.
-    await expect(page.locator('[data-testid=summary-checks]').getAttribute('data-count')).resolves.toBe('60');
+    await expect.poll(() => page.locator('[data-testid=summary-checks]').getAttribute('data-count'), { timeout: 30_000 }).toBe('60');
     const diseased = (seeded.perLabel.angular_leaf_spot! + seeded.perLabel.bean_rust!) / 60;
     expect(Number(await page.locator('[data-testid=summary-diseased]').getAttribute('data-share'))).toBeCloseTo(diseased, 3);
     // Reopening reads the whole entry back, photo included, and draws its stored heatmap.
@@ -96,8 +96,10 @@ describe('history for a season', () => {
     await expect.poll(async () => Number(await page.locator('[data-testid=history-item]').first().getAttribute('data-id')), { timeout: 10_000 }).toBeLessThan(1500);
     await page.evaluate(() => window.scrollTo(0, 0));
 
+    // The upgrade finishes in the background (keys and photos, 100 entries at a time); then filters are complete.
+    await page.waitForSelector('[data-testid=history-upgrading]', { state: 'detached', timeout: 120_000 });
     await page.locator('[data-testid=filter-category]').selectOption('healthy');
-    await expect.poll(() => shownCount(page), { timeout: 10_000 }).toBe(seeded.perLabel.healthy);
+    await expect.poll(() => shownCount(page), { timeout: 30_000 }).toBe(seeded.perLabel.healthy);
     const categories = () => page.locator('[data-testid=history-item]').evaluateAll((els) => els.map((e) => e.getAttribute('data-category')));
     await expect.poll(async () => (await categories()).length).toBeGreaterThan(2);
     expect(new Set(await categories())).toEqual(new Set(['healthy']));

@@ -4,7 +4,7 @@
 import { useQuery } from '@tanstack/react-query';
 import { useId, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { countHistory, deleteAllEntries } from '../../store/actions';
+import { countHistory, deleteAllEntries, historyUpgradeRemaining } from '../../store/actions';
 import { toUiError } from '../../store/errors';
 import { useAppStore } from '../../store/index';
 import { selectHistoryFilter, selectSaveLocation } from '../../store/selectors';
@@ -28,6 +28,11 @@ export function HistoryPanel() {
   const saveLocation = useAppStore(selectSaveLocation);
   const total = useQuery({ queryKey: [...HISTORY_QUERY_KEY, 'count', {}], queryFn: () => countHistory({}) });
   const shown = useQuery({ queryKey: historyCountKey(filter), queryFn: () => countHistory(filter) });
+  // An upgrade from an older app finishing in the background: said plainly, re-checked until done.
+  const upgrading = useQuery({
+    queryKey: [...HISTORY_QUERY_KEY, 'upgrade'], queryFn: historyUpgradeRemaining,
+    refetchInterval: (q) => (q.state.data ? 2000 : false),
+  }).data ?? 0;
   const [confirming, setConfirming] = useState(false);
   const listTop = useRef<HTMLParagraphElement>(null);
   const all = total.data ?? 0;
@@ -48,6 +53,7 @@ export function HistoryPanel() {
         <span>{t('history.saveLocation')}<small>{t('history.saveLocationHint')}</small></span>
       </label>
       <StorageInfo />
+      {upgrading > 0 && <p className="notice" role="status" data-testid="history-upgrading">{t('history.upgrading', { count: upgrading })}</p>}
       {total.isSuccess && all === 0 && <p data-testid="history-empty">{t('history.empty')}</p>}
       {all > 0 && (
         <>
