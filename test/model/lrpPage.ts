@@ -56,10 +56,11 @@ export async function runLrpFixture(backend: BackendName): Promise<LrpWebCase[]>
   const headBias = await floats(fixture.inputs.head_bias);
   const results: LrpWebCase[] = [];
   for (const [name, c] of Object.entries(fixture.cases)) {
+    // Copies: on 'wasm' ORT runs in its proxy worker (src/engine/model/ort.ts), which detaches what it is sent.
     const feeds = {
-      pixels: new ort.Tensor('float32', pixels, fixture.inputs.pixels.shape),
-      head_weight: new ort.Tensor('float32', headWeight, fixture.inputs.head_weight.shape),
-      head_bias: new ort.Tensor('float32', headBias, [classes]),
+      pixels: new ort.Tensor('float32', pixels.slice(), fixture.inputs.pixels.shape),
+      head_weight: new ort.Tensor('float32', headWeight.slice(), fixture.inputs.head_weight.shape),
+      head_bias: new ort.Tensor('float32', headBias.slice(), [classes]),
       target: new ort.Tensor('float32', Float32Array.from(c.target), [1, classes]),
     };
     const start = performance.now();
