@@ -2,7 +2,7 @@
 import { describeError, toEngineError } from './errors';
 import type { ExplainResult } from './explain';
 import type { CropRect } from './image/preprocess';
-import { drawHeatmap2d, type RenderOptions } from './render';
+import { drawHeatmap2d, type DrawableImage, type RenderOptions } from './render';
 import type { EngineRuntime } from './runtime';
 import type { DrawOptions, Heatmap, StageTimings } from './types';
 
@@ -47,4 +47,31 @@ async function drawMap(runtime: EngineRuntime, canvas: HTMLCanvasElement | Offsc
   } catch (error) {
     throw toEngineError(error, 'internal', 'heatmap draw');
   }
+}
+
+/** A heatmap kept without the engine (a history entry's G×G values). */
+export interface HeatmapValues {
+  gridSize: number;
+  values: ArrayLike<number>;
+  min: number;
+  max: number;
+}
+
+/** A saved heatmap over an image (a history entry's thumbnail, the square the model saw), drawn by the same
+ * renderer and colour tables as a live one, so a reopened entry looks like it did when it was made. */
+export function heatmapFromValues(data: HeatmapValues, image: DrawableImage): Heatmap {
+  const values = Float32Array.from(data.values);
+  return {
+    gridSize: data.gridSize,
+    values,
+    min: data.min,
+    max: data.max,
+    draw: async (canvas, options) => {
+      try {
+        return await drawHeatmap2d(canvas, values, data.gridSize, image, options);
+      } catch (error) {
+        throw toEngineError(error, 'internal', 'stored heatmap draw');
+      }
+    },
+  };
 }

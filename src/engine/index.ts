@@ -30,3 +30,6 @@ export type { ClassNameProblem } from './model/labels';
 export { EXPLAIN_METHOD_TABLE, HEAD_FUSIONS, methodSpec, methodUses } from './explain/methods';
 export type { ExplainControl, ExplainMethodSpec } from './explain/methods';
 export { COLOR_MAPS } from './render/colorMaps';
+// Saved heatmaps (history) are drawn by the engine's renderer too.
+export { heatmapFromValues } from './draw';
+export type { HeatmapValues } from './draw';

@@ -4,7 +4,10 @@ import { blendHeatmapOntoFast } from './blendFast';
 import { resolvePhotoRect, validateRenderInputs } from './reference';
 import type { PixelImage, RenderOptions } from './types';
 
-function isPixelImage(photo: ImageBitmap | PixelImage): photo is PixelImage {
+/** Anything a 2D canvas can draw that knows its size: the engine's ImageBitmaps, a history entry's <img>. */
+export type DrawableImage = CanvasImageSource & { width: number; height: number };
+
+function isPixelImage(photo: DrawableImage | PixelImage): photo is PixelImage {
   return 'data' in photo;
 }
 
@@ -13,7 +16,7 @@ export async function drawHeatmap2d(
   canvas: HTMLCanvasElement | OffscreenCanvas,
   values: Float32Array,
   gridSize: number,
-  photo: ImageBitmap | PixelImage,
+  photo: DrawableImage | PixelImage,
   options: RenderOptions,
 ): Promise<number> {
   const started = performance.now();
@@ -22,16 +25,16 @@ export async function drawHeatmap2d(
   if (!context) throw new Error('heatmap: this canvas has no 2D context (was it already used for WebGPU?)');
   const { width, height } = canvas;
   const rect = resolvePhotoRect(photo, options.photoRect);
-  const bitmap = isPixelImage(photo)
+  const made = isPixelImage(photo)
     ? await createImageBitmap(new ImageData(new Uint8ClampedArray(photo.data), photo.width, photo.height))
-    : photo;
+    : undefined;
   try {
     context.clearRect(0, 0, width, height);
     context.imageSmoothingEnabled = true;
     context.imageSmoothingQuality = 'high';
-    context.drawImage(bitmap, rect.x, rect.y, rect.width, rect.height, 0, 0, width, height);
+    context.drawImage(made ?? (photo as DrawableImage), rect.x, rect.y, rect.width, rect.height, 0, 0, width, height);
   } finally {
-    if (bitmap !== photo) bitmap.close();
+    made?.close();
   }
   const pixels = context.getImageData(0, 0, width, height);
   blendHeatmapOntoFast(pixels, values, gridSize, options);
