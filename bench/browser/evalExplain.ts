@@ -6,6 +6,7 @@ import { explainOnCpu, GpuExplainer, withExplainDefaults, type ExplainDims, type
 import { decodePhoto } from '../../src/engine/image/decode';
 import { preprocessBitmap } from '../../src/engine/image/preprocess';
 import type { OutputName } from '../../src/engine/model/contract';
+import { graphFeeds, toOrtFeeds } from '../../src/engine/model/feeds';
 import { softmax } from '../../src/engine/model/logits';
 import type { ExplainOptions } from '../../src/engine/types';
 import type { EvalCase, PhotoRecord } from '../lib/evalAggregate';
@@ -84,14 +85,7 @@ export class EvalSession {
   private feeds(sessions: BenchSessions, pixels: Float32Array): Record<string, Tensor> {
     const { ort } = sessions;
     const { head, manifest } = this.model;
-    const classes = head.labels.length;
-    const s = manifest.image_size;
-    return {
-      pixels: new ort.Tensor('float32', pixels, [1, 3, s, s]),
-      head_weight: new ort.Tensor('float32', head.weight, [classes, head.features]),
-      head_bias: new ort.Tensor('float32', head.bias, [classes]),
-      target: new ort.Tensor('float32', new Float32Array(classes), [1, classes]),
-    };
+    return toOrtFeeds(graphFeeds(manifest.image_size, head, pixels), (data, dims) => new ort.Tensor('float32', data, dims));
   }
 
   private optionsFor(c: EvalCase, predicted: number): Required<ExplainOptions> {

@@ -8,6 +8,7 @@ import { decodePhoto } from '../../src/engine/image/decode';
 import { preprocessBitmap } from '../../src/engine/image/preprocess';
 import { gridSizeOf, type Manifest } from '../../src/engine/model/manifest';
 import type { OutputName } from '../../src/engine/model/contract';
+import { graphFeeds, toOrtFeeds } from '../../src/engine/model/feeds';
 import { drawHeatmap2d, GpuHeatmapRenderer } from '../../src/engine/render/index';
 import type { BackendName, ExplainMethod, ExplainOptions } from '../../src/engine/types';
 import type { TimingSource } from '../lib/report';
@@ -104,12 +105,6 @@ export async function runStages(config: StagesConfig): Promise<StagesResult> {
   const methods = EXPLAIN_METHODS.filter((m) => m !== 'lrp' || hasRelevance);
   const cases = STAGE_CASES.filter((c) => methods.includes(c.options.method));
   const photoBlob = await (await fetch(config.photoUrl)).blob();
-  const classes = head.labels.length;
-  const constantFeeds: Record<string, Tensor> = {
-    head_weight: new ort.Tensor('float32', head.weight, [classes, head.features]),
-    head_bias: new ort.Tensor('float32', head.bias, [classes]),
-    target: new ort.Tensor('float32', new Float32Array(classes), [1, classes]),
-  };
   const uploaded = new UploadedTensors();
   const explainer = device ? new GpuExplainer(device, dims) : null;
   const renderer = device ? new GpuHeatmapRenderer(device) : null;
@@ -130,7 +125,7 @@ export async function runStages(config: StagesConfig): Promise<StagesResult> {
       t0 = performance.now();
       const { pixels, crop } = preprocessBitmap(decoded.bitmap, manifest.image_size);
       record('preprocess', performance.now() - t0, timed);
-      const feeds = { ...constantFeeds, pixels: new ort.Tensor('float32', pixels, [1, 3, manifest.image_size, manifest.image_size]) };
+      const feeds = toOrtFeeds(graphFeeds(manifest.image_size, head, pixels), (data, dims) => new ort.Tensor('float32', data, dims));
 
       // Forward-only graph: logits read on the CPU, attentions left where the engine leaves them.
       t0 = performance.now();

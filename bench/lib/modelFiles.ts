@@ -1,6 +1,7 @@
 // Reading a model folder's manifest and head for the benches (Node side), and making a feed for its graphs.
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { graphFeeds } from '../../src/engine/model/feeds';
 import type { Manifest } from '../../src/engine/model/manifest';
 
 /** The manifest as the engine reads it (the bench only reads the fields it needs). */
@@ -46,11 +47,5 @@ export function fixtureFeeds(manifest: ManifestLite, head: HeadLite): Record<str
   const s = manifest.image_size;
   const pixels = new Float32Array(3 * s * s);
   for (let c = 0; c < 3; c++) for (let i = 0; i < s * s; i++) pixels[c * s * s + i] = ((i % s) / s + Math.floor(i / s) / s + c * 0.3) % 1;
-  const classes = head.labels.length;
-  return {
-    pixels: { data: pixels, dims: [1, 3, s, s] },
-    head_weight: { data: Float32Array.from(head.weight.flat()), dims: [classes, head.features] },
-    head_bias: { data: Float32Array.from(head.bias), dims: [classes] },
-    target: { data: new Float32Array(classes), dims: [1, classes] },
-  };
+  return graphFeeds(s, { labels: head.labels, features: head.features, weight: Float32Array.from(head.weight.flat()), bias: Float32Array.from(head.bias) }, pixels);
 }
