@@ -113,7 +113,7 @@ export class FakeEngine implements Engine {
     };
   }
 
-  headJson(): Record<string, unknown> {
+  headJson(_which: 'active' | 'shipped' = 'active'): Record<string, unknown> {
     return { labels: this.model.labels, features: 192 };
   }
 
