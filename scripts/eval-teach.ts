@@ -1,4 +1,4 @@
-// npm run eval:teach [-- --model DIR --data DIR --draws 20 --softmax-draws 5 --seed 1 --json FILE --no-timing]
+// npm run eval:teach [-- --model DIR --data DIR --draws 20 --softmax-draws 5 --seed 1 --json FILE --no-timing --table-only]
 // Teaching a class on the phone, measured. 1) Features of every train and val photo, extracted once by the
 // engine on WASM in headless Chromium (cached in .work/teach/). 2) Leave one class out: a head of the other
 // two classes, then the third taught from k train photos (20 random draws per k), scored on all val photos,
@@ -29,6 +29,8 @@ const { values: args } = parseArgs({
     'no-timing': { type: 'boolean', default: false },
     /** Writes the e2e test's fixture head (bean rust + healthy only, from the training features) and stops. */
     'two-class-fixture': { type: 'string' },
+    /** Rewrites only the docs table from an existing JSON report (no measuring). */
+    'table-only': { type: 'boolean', default: false },
   },
 });
 const log = (line: string): void => console.log(`[eval:teach] ${line.replace(/^\[bench\] /, '')}`);
@@ -56,6 +58,12 @@ async function extract(harness: BenchBrowser, photos: Omit<PhotoFeatures, 'featu
 
 async function main(): Promise<void> {
   const started = Date.now();
+  if (args['table-only']) {
+    const table = teachTableMarkdown(JSON.parse(readFileSync(args.json, 'utf8')) as Parameters<typeof teachTableMarkdown>[0]);
+    writeFileSync('docs/benchmarks.md', replaceBetweenMarkers(readFileSync('docs/benchmarks.md', 'utf8'), 'eval:teach', table));
+    log(`rewrote the eval:teach table from ${args.json}`);
+    return;
+  }
   const modelDir = pickModelDir(args.model);
   const { manifest } = readModel(modelDir);
   const dataDir = resolve(args.data);

@@ -203,7 +203,7 @@ export function teachTableMarkdown(report: TeachReportLike): string {
   for (const c of lda) {
     const delta = 100 * (c.known_after.mean - c.known_before);
     const refusal = hasRefusal ? ` | ${c.refused_before !== undefined && c.refused_after ? `${pct(c.refused_before)} → ${pct(c.refused_after.mean)} %` : '—'}` : '';
-    lines.push(`| ${c.held_out} | ${c.k} | ${pm(c.accuracy_all)} % | ${pm(c.taught_recall)} % | ${pct(c.known_before)} → ${pct(c.known_after.mean)} % (${delta >= 0 ? '+' : ''}${delta.toFixed(1)}) |${refusal}`);
+    lines.push(`| ${c.held_out} | ${c.k} | ${pm(c.accuracy_all)} % | ${pm(c.taught_recall)} % | ${pct(c.known_before)} → ${pct(c.known_after.mean)} % (${delta >= 0 ? '+' : ''}${delta.toFixed(1)})${refusal} |`);
   }
   const softmaxDraws = report.cells.find((c) => c.method.startsWith('softmax'))?.draws;
   lines.push('', `**Closed form vs trained**, averaged over the three held-out classes (mean of the per-class means; ${lda[0]?.draws ?? 0} draws per k for LDA, ${softmaxDraws ?? 0} for softmax regression, 200 full-batch Nesterov steps, L2 10⁻³, balanced class weights):`, '',
