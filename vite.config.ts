@@ -1,6 +1,7 @@
 import react from '@vitejs/plugin-react';
 import { defineConfig } from 'vite';
 import { VitePWA } from 'vite-plugin-pwa';
+import { RUNTIME_CACHE } from './src/engine/model/runtimeCache';
 
 // Cross-origin isolation lets onnxruntime-web's WASM backend use threads (SharedArrayBuffer).
 const isolationHeaders = {
@@ -8,10 +9,12 @@ const isolationHeaders = {
   'Cross-Origin-Embedder-Policy': 'require-corp',
 };
 
-// Offline PWA (issue 4): Workbox precaches the app shell and ORT's wasm; the model files are kept by the
+// Offline PWA (issue 4): Workbox precaches the app shell; the model files are kept by the
 // engine's own sha256-verified cache (src/engine/model/fetcher.ts) as they load. Precaching models/ too
 // would download every precision and every model folder on a first visit (fp32 + fp16 + test fixtures:
 // ~35 MB on top of the ~22 MB the phone actually loads) and store the weights twice.
+// ORT's runtime is not precached either: a device needs only one of its two builds (WASM-only or WebGPU), which
+// the page stores in RUNTIME_CACHE as it loads it (src/engine/model/ort.ts); the route below serves that cache.
 // Updates are offered ('prompt'), never forced.
 const pwa = VitePWA({
   registerType: 'prompt',
@@ -36,9 +39,12 @@ const pwa = VitePWA({
   },
   workbox: {
     globPatterns: ['**/*.{js,mjs,css,html,svg,png,jpg,ico,wasm,json,webmanifest}'],
-    globIgnores: ['models/**'],
-    // ORT's wasm is tens of MB.
-    maximumFileSizeToCacheInBytes: 200 * 1024 * 1024,
+    globIgnores: ['models/**', '**/ort-wasm-simd-threaded*'],
+    runtimeCaching: [{
+      urlPattern: /\/assets\/ort-wasm-simd-threaded[^/]*\.(?:mjs|wasm)$/,
+      handler: 'CacheFirst',
+      options: { cacheName: RUNTIME_CACHE },
+    }],
     navigateFallback: 'index.html',
     cleanupOutdatedCaches: true,
   },

@@ -34,7 +34,7 @@ if __package__ in (None, ""):  # run as a script: make `import model` work from 
 import onnx  # noqa: E402
 import torch  # noqa: E402
 
-from model import onnx_tools  # noqa: E402
+from model import onnx_tools, quantize  # noqa: E402
 from model.common import atomic_write, sha256_bytes, sha256_file, write_bytes, write_json  # noqa: E402
 from model.deit import IMAGENET_MEAN, IMAGENET_STD, DeiT, load_checkpoint, preset  # noqa: E402
 from model.domain import DomainError, fit_domain, round_fields, validate_domain_fields  # noqa: E402
@@ -218,8 +218,13 @@ def export_model(model: DeiT, out_dir: str, labels: Sequence[str], *, name: Opti
     metrics_out = dict(metrics) if metrics else {"trained": False, "note": "untrained test fixture (random init)"}
     files["head.json"] = head_bytes
     files["metrics.json"] = (json.dumps(metrics_out, indent=2, allow_nan=False) + "\n").encode()
+    # The int8 download of the weights (what the app fetches; docs/model-contract.md, "int8 weights").
+    int8_blob, int8_layout = quantize.build_int8({f: b for f, b in files.items() if f.endswith(".onnx")},
+                                                 {f: b for f, b in files.items() if f.endswith(".weights")})
+    files[quantize.INT8_FILE] = int8_blob
+    files[quantize.LAYOUT_FILE] = quantize.layout_bytes(int8_layout)
     # Weights first, manifest last: a reader never sees a manifest naming files that are not there yet.
-    order = [FILES["weights"], FILES["weights_fp16"]] + [f for f in files if not f.endswith(".weights")]
+    order = [FILES["weights"], FILES["weights_fp16"], quantize.INT8_FILE] + [f for f in files if not f.endswith(".weights")]
     entries = []
     for file_name in order:
         if file_name not in files:
@@ -233,8 +238,9 @@ def export_model(model: DeiT, out_dir: str, labels: Sequence[str], *, name: Opti
     manifest = build_manifest(model, name, title, trained, outputs, entries, backbone_sha256,
                               training_summary(ckpt) if trained else {**training_summary({}), "hardware": "none"},
                               fp16=fp16)
+    manifest[quantize.MANIFEST_KEY] = quantize.manifest_field()
     # A previous export (with fp16 or LRP) must not leave stale graph files that the new manifest does not list.
-    for stale in FILES.values():
+    for stale in [*FILES.values(), quantize.INT8_FILE, quantize.LAYOUT_FILE]:
         path = os.path.join(out_dir, stale)
         if stale not in files and os.path.exists(path):
             os.unlink(path)

@@ -74,6 +74,19 @@ export interface MachineReport {
 
 export interface ColdStartRun {
   cache: 'empty' | 'warm-sw';
+  /** WASM-only device (Chromium without WebGPU) or WebGPU device (backend webgpu). Absent in older reports. */
+  device?: 'wasm' | 'webgpu';
+  /** Fast 3G + 4× CPU slowdown (DevTools protocol) on the page. */
+  throttled?: boolean;
+  /** 'nginx': deploy/nginx.conf.template; 'static': the same server without any of its headers (a plain static host). */
+  host?: 'nginx' | 'static';
+  /** The backend the app ended on, and whether the page was cross-origin isolated (threads). */
+  backend?: string | null;
+  cross_origin_isolated?: boolean | null;
+  /** photo chosen → diagnosis shown, ms. */
+  diagnosis_ms?: number | null;
+  /** Counted at the server (nginx $bytes_sent: headers + compressed body), page and service worker together. */
+  wire?: WireTally;
   /** navigation → the app shell rendered (bottom navigation present), ms. */
   shell_ms: number | null;
   /** navigation → a photo can be chosen and no model is loading any more, ms. */
@@ -84,6 +97,20 @@ export interface ColdStartRun {
   bytes_downloaded: number;
   requests: number;
   note: string;
+}
+
+export interface WireTally {
+  requests: number;
+  bytes: number;
+  /** ORT's glue and wasm, the model folder, everything else (app shell, icons, samples). */
+  runtime_bytes: number;
+  model_bytes: number;
+  app_bytes: number;
+  /** Response bodies only (a 304 has none): what a second visit must keep at 0 for runtime and model. */
+  runtime_body_bytes: number;
+  model_body_bytes: number;
+  /** The largest responses, for reading the report. */
+  largest: { uri: string; bytes: number; status: number; encoding: string }[];
 }
 
 export interface ColdStartReport {

@@ -40,13 +40,14 @@ afterAll(async () => {
   if (outDir) rmSync(outDir, { recursive: true, force: true });
 });
 
-test('the build ships ORT wasm as its own hashed assets', () => {
+test('the build ships both ORT runtimes as hashed assets, and precaches neither', () => {
   const assets = readdirSync(join(outDir, 'assets'));
-  expect(assets.some((f) => /^ort-wasm-simd-threaded\.asyncify.*\.wasm$/.test(f)), assets.join(', ')).toBe(true);
-  expect(assets.some((f) => /^ort-wasm-simd-threaded\.asyncify.*\.mjs$/.test(f)), assets.join(', ')).toBe(true);
-  // A WASM device runs ORT's WASM-only build (in ORT's proxy worker), a WebGPU device the WebGPU build.
-  expect(assets.some((f) => /^ort-wasm-simd-threaded-.*\.wasm$/.test(f)), assets.join(', ')).toBe(true);
+  // WebGPU devices load the asyncify build, WASM-only devices the plain one (src/engine/model/ort.ts).
+  for (const pattern of [/^ort-wasm-simd-threaded\.asyncify-.*\.wasm$/, /^ort-wasm-simd-threaded\.asyncify-.*\.mjs$/, /^ort-wasm-simd-threaded-.*\.wasm$/, /^ort-wasm-simd-threaded-.*\.mjs$/]) {
+    expect(assets.some((f) => pattern.test(f)), `${pattern} in ${assets.join(', ')}`).toBe(true);
+  }
   expect(assets.filter((f) => f.endsWith('.wasm'))).toHaveLength(2);
+  expect(readFileSync(join(outDir, 'sw.js'), 'utf8')).not.toMatch(/ort-wasm-simd-threaded[^"'\s]*\.wasm/);
 });
 
 test("ORT's WASM build is a chunk that imports no app code (ORT starts it again as its proxy worker)", () => {
@@ -80,6 +81,7 @@ test('built app: engine runs with foreign requests blocked, then again offline f
   }, { img: imageBase64('leaf-96x72.jpg'), label });
   const online = await run('online');
   // The WebGPU build of ORT loads its own (asyncify) wasm: a session on the engine's device proves it is served too.
+  // (This page loaded the WASM-only build first; a real device loads one of the two.)
   const webgpu = await page.evaluate(async () => {
     const engine = await window.leafLens.createEngine('/models/fixture-deit-micro/', { backend: 'webgpu', cacheName: 'leaf-lens-build-test' });
     const backend = engine.backend;

@@ -35,6 +35,15 @@ export interface Contract {
   max_classes: number;
   /** Longest taught class name, in Unicode code points. */
   taught_label_max_length: number;
+  int8_weights: {
+    manifest_key: 'weights_int8';
+    format: string;
+    version: number;
+    layout_required: string[];
+    tensor_required: string[];
+    encodings: ('int8' | 'float32')[];
+    target_dtypes: ('float32' | 'float16')[];
+  };
 }
 
 export const CONTRACT: Contract = {
@@ -72,6 +81,15 @@ export const CONTRACT: Contract = {
   open_set_scores: ['mahalanobis', 'relative_mahalanobis'],
   max_classes: 20,
   taught_label_max_length: 40,
+  int8_weights: {
+    manifest_key: 'weights_int8',
+    format: 'leaf-lens-int8-weights',
+    version: 1,
+    layout_required: ['format', 'version', 'file', 'bytes', 'source', 'targets', 'tensors'],
+    tensor_required: ['name', 'shape', 'encoding', 'offset', 'targets'],
+    encodings: ['int8', 'float32'],
+    target_dtypes: ['float32', 'float16'],
+  },
 };
 
 export type OutputName = 'logits' | 'features' | 'attentions' | 'attention_grads' | 'attention_relevance';

@@ -3,7 +3,8 @@ import { EngineError, describeError, throwIfAborted } from '../errors';
 import type { LoadProgress } from '../types';
 import { fetchJson, fetchVerified, type ModelFileCache } from './fetcher';
 import { validateHead, type Head } from './head';
-import { fileEntry, validateManifest, type Manifest } from './manifest';
+import { int8FilesOf, rebuildWeights, validateInt8Layout } from './int8';
+import { fileEntry, validateManifest, type Manifest, type ModelFileEntry } from './manifest';
 
 export interface GraphFiles {
   /** fp16 variants (adapter has shader-f16 and the manifest lists them) or fp32. */
@@ -59,15 +60,15 @@ export function lrpGraphFile(manifest: Manifest, fp16: boolean): string | undefi
 }
 
 /** Downloads (or takes from cache) the graphs of one precision and their shared weights; every file checked by size
- * and sha256. The graph files are small next to the weights, so the lrp graph comes along when there is one. */
+ * and sha256. The graph files are small next to the weights, so the lrp graph comes along when there is one.
+ * With an int8 download (manifest `weights_int8`) that covers this precision's weights file, the int8 file is what is
+ * downloaded and cached, and the weights are rebuilt from it in memory. */
 export async function loadGraphFiles(manifest: Manifest, ctx: LoaderContext, fp16: boolean): Promise<GraphFiles> {
   const full = fp16 ? manifest.graphs.full_fp16! : manifest.graphs.full;
   const forward = fp16 ? manifest.graphs.forward_fp16! : manifest.graphs.forward;
   const lrp = lrpGraphFile(manifest, fp16);
   const weightsPath = manifest.external_data[full]!;
-  const paths = [weightsPath, forward, full, ...(lrp ? [lrp] : [])];
-  const entries = paths.map((p) => fileEntry(manifest, p));
-  const fetched = await Promise.all(entries.map((entry) => {
+  const fetchEntry = (entry: ModelFileEntry): Promise<Uint8Array> => {
     throwIfAborted(ctx.signal, 'model download');
     return fetchVerified(new URL(entry.path, ctx.baseUrl).href, entry, {
       cache: ctx.cache,
@@ -75,8 +76,10 @@ export async function loadGraphFiles(manifest: Manifest, ctx: LoaderContext, fp1
       onProgress: (p) => ctx.onProgress?.({ kind: 'download', ...p }),
       onVerify: (file) => ctx.onProgress?.({ kind: 'verify', file }),
     });
-  }));
-  const [weights, forwardBytes, fullBytes, lrpBytes] = fetched as [Uint8Array, Uint8Array, Uint8Array, Uint8Array?];
+  };
+  const graphEntries = [forward, full, ...(lrp ? [lrp] : [])].map((p) => fileEntry(manifest, p));
+  const [weights, weightEntries] = await loadWeights(manifest, weightsPath, fetchEntry);
+  const [weightBytes, forwardBytes, fullBytes, lrpBytes] = (await Promise.all([weights, ...graphEntries.map(fetchEntry)])) as [Uint8Array, Uint8Array, Uint8Array, Uint8Array?];
   return {
     fp16,
     graphs: {
@@ -85,9 +88,32 @@ export async function loadGraphFiles(manifest: Manifest, ctx: LoaderContext, fp1
       ...(lrp && lrpBytes ? { lrp: { file: lrp, bytes: lrpBytes } } : {}),
     },
     weightsPath,
-    weights,
-    totalBytes: entries.reduce((sum, e) => sum + e.bytes, 0),
+    weights: weightBytes,
+    totalBytes: [...weightEntries, ...graphEntries].reduce((sum, e) => sum + e.bytes, 0),
   };
+}
+
+/** The weights file's bytes (started, not awaited, so the graphs download alongside) and the files that carry them:
+ * the int8 file and its layout when the manifest has an int8 download for this file, else the file itself. */
+async function loadWeights(manifest: Manifest, weightsPath: string, fetchEntry: (e: ModelFileEntry) => Promise<Uint8Array>): Promise<[Promise<Uint8Array>, ModelFileEntry[]]> {
+  const int8 = int8FilesOf(manifest);
+  if (int8) {
+    const layoutEntry = fileEntry(manifest, int8.layout);
+    const layoutBytes = await fetchEntry(layoutEntry);
+    let json: unknown;
+    try {
+      json = JSON.parse(new TextDecoder().decode(layoutBytes)) as unknown;
+    } catch (error) {
+      throw new EngineError('model-corrupt', `${int8.layout}: not valid JSON (${describeError(error)})`, undefined, { cause: error });
+    }
+    const layout = validateInt8Layout(json, manifest, int8.layout);
+    if (layout.targets[weightsPath]) {
+      const blobEntry = fileEntry(manifest, int8.file);
+      return [fetchEntry(blobEntry).then((blob) => rebuildWeights(blob, layout, weightsPath)), [layoutEntry, blobEntry]];
+    }
+  }
+  const entry = fileEntry(manifest, weightsPath);
+  return [fetchEntry(entry), [entry]];
 }
 
 /** The manifest's default head; verified against `files` when listed there. */

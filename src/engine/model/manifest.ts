@@ -141,6 +141,19 @@ export function validateManifest(json: unknown, source = 'manifest.json'): Manif
     for (const file of [...graphFiles, ...weightFiles]) if (!listed.has(file)) fail(`files does not list ${file}`);
   }
 
+  // Optional int8 download of the weights (docs/model-contract.md): two listed files; the layout is checked when loaded.
+  const int8 = m[CONTRACT.int8_weights.manifest_key];
+  if (int8 !== undefined) {
+    if (!isRecord(int8)) fail(`${CONTRACT.int8_weights.manifest_key} must be an object`);
+    else {
+      for (const key of ['file', 'layout'] as const) {
+        const file = int8[key];
+        if (typeof file !== 'string' || !isSafeRelativePath(file)) fail(`${CONTRACT.int8_weights.manifest_key}.${key} is not a relative file name`);
+        else if (!listed.has(file)) fail(`files does not list ${file}`);
+      }
+    }
+  }
+
   // The backbone is identified by its fp32 weights.
   if (isRecord(graphs) && isRecord(external) && typeof graphs.full === 'string') {
     const weights = external[graphs.full];

@@ -1,61 +1,116 @@
 // Loads onnxruntime-web with its WASM files served from this app (never a CDN), so it works offline.
-// Vite's `?url` turns each file into a served path in dev and a hashed, precacheable asset in a build.
+// Vite's `?url` turns each file into a served path in dev and a hashed asset in a build.
 //
-// A device that runs the 'wasm' backend loads ORT's WASM-only build, and runs it in ORT's proxy worker: session
-// creation (seconds of WebAssembly compilation and graph optimisation) and every model run then leave the page's
-// main thread free (Lighthouse's total blocking time). A WebGPU device loads ORT's WebGPU build, which also runs
-// the 'wasm' execution provider (on the main thread: the proxy cannot drive WebGPU), so a fall-back from WebGPU
-// to WASM reuses it.
+// One runtime per device: a device that runs the 'wasm' backend loads ORT's WASM-only build (14 MB binary,
+// ~3 MB brotli), and runs it in ORT's proxy worker: session creation (seconds of WebAssembly compilation and
+// graph optimisation) and every model run then leave the page's main thread free (Lighthouse's total blocking
+// time). A WebGPU device loads ORT's WebGPU build (27 MB, ~5 MB brotli), which also runs the 'wasm' execution
+// provider (on the main thread: the proxy cannot drive WebGPU), so a fall-back from WebGPU to WASM reuses it and
+// no device downloads both. The binary is kept in the Cache API (RUNTIME_CACHE) by the page itself, its one
+// download; the service worker serves that cache offline and precaches neither binary (vite.config.ts).
 import asyncifyMjsUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.mjs?url';
 import asyncifyWasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?url';
 import plainMjsUrl from 'onnxruntime-web/ort-wasm-simd-threaded.mjs?url';
 import plainWasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.wasm?url';
 import type * as OrtModule from 'onnxruntime-web';
-import { EngineError } from '../errors';
+import { EngineError, describeError } from '../errors';
 import type { BackendName } from '../types';
+import { RUNTIME_CACHE } from './runtimeCache';
 
 export type Ort = typeof OrtModule;
+export { RUNTIME_CACHE };
 
 type BuildName = 'wasm' | 'webgpu';
+
+/** Which ORT build a backend loads and the files it needs. */
+export interface OrtBuild {
+  name: BuildName;
+  mjs: string;
+  wasm: string;
+}
+
+export function ortBuildFor(name: BuildName): OrtBuild {
+  return name === 'webgpu'
+    ? { name, mjs: absolute(asyncifyMjsUrl), wasm: absolute(asyncifyWasmUrl) }
+    : { name, mjs: absolute(plainMjsUrl), wasm: absolute(plainWasmUrl) };
+}
+
 const loaded = new Map<BuildName, Promise<Ort>>();
 
 function absolute(url: string): string {
-  return new URL(url, document.baseURI).href;
+  return new URL(url, typeof document !== 'undefined' ? document.baseURI : globalThis.location?.href).href;
 }
 
 /** The ORT module for a backend, imported once per build. 'wasm' reuses the WebGPU build when that one is
- * already loaded (a fall-back after WebGPU failed, or a device lost). */
+ * already loaded (a fall-back after WebGPU failed, or a device lost), instead of downloading a second runtime. */
 export function loadOrt(backend: BackendName = 'webgpu'): Promise<Ort> {
   const name: BuildName = backend === 'wasm' && loaded.has('webgpu') ? 'webgpu' : backend;
   let ort = loaded.get(name);
   if (!ort) {
-    ort = importOrt(name);
+    ort = importOrt(ortBuildFor(name));
     loaded.set(name, ort);
     ort.catch(() => loaded.delete(name));
   }
   return ort;
 }
 
-async function importOrt(name: BuildName): Promise<Ort> {
+async function importOrt(build: OrtBuild): Promise<Ort> {
   let ort: Ort;
   try {
-    ort = name === 'webgpu' ? await import('onnxruntime-web/webgpu') : await import('onnxruntime-web/wasm');
+    ort = build.name === 'webgpu' ? await import('onnxruntime-web/webgpu') : await import('onnxruntime-web/wasm');
   } catch (error) {
-    throw new EngineError('backend-unavailable', `import onnxruntime-web (${name} build) failed: ${String(error)}`, undefined, { cause: error });
+    throw new EngineError('backend-unavailable', `import onnxruntime-web (${build.name} build) failed: ${String(error)}`, undefined, { cause: error });
   }
-  ort.env.wasm.wasmPaths = name === 'webgpu'
-    ? { mjs: absolute(asyncifyMjsUrl), wasm: absolute(asyncifyWasmUrl) }
-    : { mjs: absolute(plainMjsUrl), wasm: absolute(plainWasmUrl) };
-  // Threads need cross-origin isolation (vite.config sets COOP/COEP); without it ORT runs single-threaded.
+  ort.env.wasm.wasmPaths = { mjs: build.mjs, wasm: build.wasm };
+  const binary = await runtimeBinary(build);
+  if (binary) ort.env.wasm.wasmBinary = binary;
+  // Threads need cross-origin isolation (COOP/COEP: vite.config, deploy/nginx.conf.template); without it ORT runs single-threaded.
   const cores = typeof navigator !== 'undefined' ? navigator.hardwareConcurrency || 1 : 1;
   ort.env.wasm.numThreads = globalThis.crossOriginIsolated ? Math.max(1, Math.min(4, cores)) : 1;
   ort.env.logLevel = 'error';
   // The worker is ORT's own module started again (vite.config keeps that chunk free of the app's code).
-  if (name === 'wasm' && typeof Worker !== 'undefined') ort.env.wasm.proxy = true;
+  if (build.name === 'wasm' && typeof Worker !== 'undefined') ort.env.wasm.proxy = true;
   return ort;
 }
 
 /** Whether `backend`'s sessions on this module run in ORT's proxy worker (WASM build only). */
 export function runsInWorker(ort: Ort, backend: BackendName): boolean {
   return backend === 'wasm' && ort.env.wasm.proxy === true;
+}
+
+/** The build's wasm binary from RUNTIME_CACHE, or downloaded once and stored there (with its glue, which ORT
+ * imports by URL: stored so that the service worker can serve it offline). Without the Cache API (or when it
+ * fails) ORT fetches the binary itself: slower to start offline, never wrong. */
+async function runtimeBinary(build: OrtBuild): Promise<ArrayBuffer | undefined> {
+  if (typeof caches === 'undefined') return undefined;
+  let cache: Cache | undefined;
+  try {
+    cache = await caches.open(RUNTIME_CACHE);
+    const cached = await cache.match(build.wasm);
+    if (cached) return await cached.arrayBuffer();
+  } catch (error) {
+    console.warn(`[leaf-lens] ORT runtime cache unreadable (${describeError(error)})`);
+    cache = undefined;
+  }
+  let response: Response;
+  try {
+    response = await fetch(build.wasm);
+  } catch {
+    return undefined; // offline and not cached: ORT's own fetch reports it
+  }
+  if (!response.ok) return undefined;
+  const bytes = await response.clone().arrayBuffer();
+  if (cache) {
+    try {
+      await cache.put(build.wasm, response);
+      if (!(await cache.match(build.mjs))) await cache.add(build.mjs);
+      // Files of earlier app versions (other hashes) are no use any more.
+      const current = new Set((['webgpu', 'wasm'] as const).flatMap((b) => { const f = ortBuildFor(b); return [f.mjs, f.wasm]; }));
+      for (const request of await cache.keys()) if (!current.has(request.url)) await cache.delete(request);
+    } catch (error) {
+      // Over quota or private mode: this visit runs; the next one downloads the runtime again.
+      console.warn(`[leaf-lens] ORT runtime not stored for offline use (${describeError(error)})`);
+    }
+  }
+  return bytes;
 }
