@@ -24,6 +24,8 @@ const { values: args } = parseArgs({
     devices: { type: 'string', default: 'wasm,webgpu' },
     'no-throttled': { type: 'boolean', default: false },
     'no-static': { type: 'boolean', default: false },
+    /** Rewrite the table from docs/bench/wire*.json without measuring. */
+    'table-only': { type: 'boolean', default: false },
   },
 });
 const log = (line: string): void => console.log(`[bench:wire] ${line}`);
@@ -91,7 +93,15 @@ function wireTable(reports: WireReport[]): string {
   return lines.join('\n');
 }
 
+function writeTable(): void {
+  const reports = ['before', 'after'].map(jsonPath).filter(existsSync).map((p) => JSON.parse(readFileSync(p, 'utf8')) as WireReport);
+  const table = wireTable(reports);
+  console.log(`\n${table}\n`);
+  if (args.doc && existsSync(args.doc)) writeMarkedSection(args.doc, 'bench:wire', table, '## Bytes on the wire');
+}
+
 async function main(): Promise<void> {
+  if (args['table-only']) { writeTable(); return; }
   const appRoot = resolve(args.app);
   // An exported tree (git archive) carries its commit in .commit; a checkout answers git.
   const commit = existsSync(join(appRoot, '.commit')) ? readFileSync(join(appRoot, '.commit'), 'utf8').trim() : (() => { try { return execFileSync('git', ['-C', appRoot, 'rev-parse', 'HEAD'], { encoding: 'utf8' }).trim(); } catch { return 'unknown'; } })();
@@ -102,6 +112,7 @@ async function main(): Promise<void> {
     photo,
     modelDir: pickModelDir(undefined),
     appRoot,
+    workName: args.label,
     devices: args.devices.split(',').map((d) => d.trim()) as ('wasm' | 'webgpu')[],
     throttled: !args['no-throttled'],
     staticHost: !args['no-static'],
@@ -110,10 +121,7 @@ async function main(): Promise<void> {
   const out = args.json ?? jsonPath(args.label);
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, JSON.stringify(report, null, 2) + '\n');
-  const reports = ['before', 'after'].map(jsonPath).filter(existsSync).map((p) => JSON.parse(readFileSync(p, 'utf8')) as WireReport);
-  const table = wireTable(reports);
-  console.log(`\n${table}\n`);
-  if (args.doc && existsSync(args.doc)) writeMarkedSection(args.doc, 'bench:wire', table, '## Bytes on the wire');
+  writeTable();
   log(`wrote ${out}${args.doc ? ` and the table in ${args.doc}` : ''}`);
 }
 
