@@ -7,7 +7,8 @@ import type { ModelInfo } from '../../src/engine/types';
 import { configureActions, disposeEngine, loadModel, type HeadLibrary, type StoredHead } from '../../src/store/actions';
 import { resetAppStore, useAppStore } from '../../src/store/index';
 import {
-  addTeachPhotos, correctDiagnosis, importHead, keepTeachPhoto, saveTaughtClass, switchHead, undoCorrection,
+  addTeachPhotos, correctDiagnosis, deleteHead, exportHead, importHead, keepTeachPhoto, renameHead, saveTaughtClass, switchHead,
+  undoCorrection,
 } from '../../src/store/teachActions';
 import { FakeEngine, fakeModelInfo } from './fakeEngine.fixture';
 import { MemoryHistory } from './memoryHistory.fixture';
@@ -138,6 +139,35 @@ describe('teaching a class', () => {
     expect(engine.setHeadCalls).toBe(0);
     expect(useAppStore.getState().model?.labels).toEqual(before);
     expect(useAppStore.getState().heads).toEqual([]);
+  });
+});
+
+describe('the heads on this phone', () => {
+  test('rename (not empty, not taken), share as a file and import it again, delete the active one', async () => {
+    await addTeachPhotos(photos([401, 402, 403, 404, 405]));
+    expect(await saveTaughtClass({ name: 'Kutu', note: 'Ushauri wangu', reservedNames: [] })).toBe(true);
+    const id = useAppStore.getState().heads[0]!.id;
+    await renameHead(id, '   ');
+    expect(useAppStore.getState().headsNotice?.key).toBe('headNameEmpty');
+    await renameHead(id, ' Shamba  la Juma ');
+    expect(useAppStore.getState().heads[0]!.name).toBe('Shamba la Juma');
+    expect(useAppStore.getState().customHeadName).toBe('Shamba la Juma');
+    expect(libraryStore?.heads[0]?.head.name).toBe('Shamba la Juma');
+
+    const file = exportHead(id)!;
+    expect(file.fileName).toBe('Shamba-la-Juma.leaflens-head.json');
+    expect(await importHead(new File([file.text], file.fileName))).toBe(true);
+    const heads = useAppStore.getState().heads;
+    expect(heads.map((h) => h.name)).toEqual(['Shamba la Juma', 'Shamba la Juma (2)']);
+    expect(heads[1]!.head.labels).toEqual(heads[0]!.head.labels);
+    await renameHead(heads[1]!.id, 'shamba la juma');
+    expect(useAppStore.getState().headsNotice?.key).toBe('headNameTaken');
+
+    await deleteHead(heads[1]!.id); // the active one: back to the model's own head
+    expect(useAppStore.getState().heads).toHaveLength(1);
+    expect(useAppStore.getState().activeHeadId).toBeNull();
+    expect(useAppStore.getState().model?.labels).toEqual(fakeModelInfo().labels);
+    expect(stored).toBeUndefined();
   });
 });
 
