@@ -99,7 +99,7 @@ class LeafLensEngine implements Engine {
           // finish the next run. Better a clear error than a frozen screen.
           return withTimeout(this.diagnoseOnce(photo, options), RETRY_TIMEOUT_MS, () => new EngineError('device-lost',
             `the rebuilt backend did not answer within ${RETRY_TIMEOUT_MS / 1000} s after a device loss`,
-            'The graphics processor stopped working. Reload the app to continue.'));
+            'gpu-stopped'));
         }
         throw error;
       }
@@ -116,7 +116,7 @@ class LeafLensEngine implements Engine {
     const method = options.method;
     if (!this.model.methods.includes(method)) {
       throw new EngineError('model-contract', `method "${method}" needs outputs this model lacks (has: ${this.manifest.outputs.join(', ')})`,
-        'This model cannot show that kind of explanation. Choose another one.');
+        'method-unavailable');
     }
     if (options.targetClass !== undefined && (!Number.isInteger(options.targetClass) || options.targetClass < 0 || options.targetClass >= classes)) {
       throw new EngineError('internal', `targetClass ${options.targetClass} outside [0, ${classes - 1}]`);

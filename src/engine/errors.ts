@@ -1,40 +1,21 @@
-// One error type for everything the engine refuses. `message` is for the farmer (plain words, what to do);
-// `detail` is for developers (file names, shapes, the underlying exception).
-import type { EngineErrorCode } from './types';
-
-const DEFAULT_MESSAGES: Record<EngineErrorCode, string> = {
-  'model-missing': 'The diagnosis model is not on this device yet. Connect to the internet once to download it, or ask whoever set up the app.',
-  'model-corrupt': 'The diagnosis model is damaged. Delete the app data and download the model again.',
-  'model-checksum': 'The diagnosis model did not download correctly. Please download it again.',
-  'model-contract': 'This diagnosis model does not fit this version of the app. Update the app or use the model that came with it.',
-  'head-invalid': 'This classifier file is not valid. Use a head.json made by the Leaf Lens training pipeline.',
-  'head-mismatch': 'This classifier was trained for a different model and cannot be used with this one.',
-  'head-corrupt': 'This classifier file is damaged: it is not readable JSON. Ask for the file again.',
-  'head-not-finite': 'This classifier file is damaged: some of its numbers are missing or not numbers (NaN).',
-  'head-too-many-classes': 'This classifier has more classes than the app can show.',
-  'head-no-statistics': 'This classifier has no feature statistics, so the app cannot teach it new classes on the phone.',
-  'image-empty': 'The photo file is empty. Take the photo again.',
-  'image-undecodable': 'This photo could not be opened. It may be damaged. Take the photo again.',
-  'image-unsupported-format': 'This file is not a photo the app can read. Use a JPEG or PNG photo.',
-  'image-too-small': 'The photo is too small to diagnose. Take a closer photo of one leaf.',
-  'image-too-large': 'The photo is too large for this device. Take a photo with a lower resolution.',
-  'backend-unavailable': 'This device cannot run the diagnosis model.',
-  'device-lost': 'The graphics processor stopped working. The app is restarting it; please try again.',
-  'out-of-memory': 'The device ran out of memory. Close other apps and try again.',
-  aborted: 'Cancelled.',
-  internal: 'Something went wrong inside the app. Please try again.',
-};
+// One error type for everything the engine refuses: a `code` (and sometimes a more precise `reason`) that the UI
+// translates, and a `detail` for developers (file names, shapes, the underlying exception). The sentences live in
+// i18n only; `message` is the English one from there, for logs and callers without translations.
+import { en } from '../i18n/en';
+import type { EngineErrorCode, EngineErrorReason } from './types';
 
 export class EngineError extends Error {
   override readonly name = 'EngineError';
   readonly code: EngineErrorCode;
   /** Technical detail for developers and logs; never shown as the main message. */
   readonly detail: string;
+  readonly reason?: EngineErrorReason;
 
-  constructor(code: EngineErrorCode, detail: string, message?: string, options?: { cause?: unknown }) {
-    super(message ?? DEFAULT_MESSAGES[code], options);
+  constructor(code: EngineErrorCode, detail: string, reason?: EngineErrorReason, options?: { cause?: unknown }) {
+    super(reason ? en.errorReasons[reason] : en.errors[code], options);
     this.code = code;
     this.detail = detail;
+    if (reason) this.reason = reason;
   }
 }
 

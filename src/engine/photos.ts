@@ -44,7 +44,7 @@ export class PhotoRegistry {
 
   get(photo: PhotoHandle): PhotoState {
     const state = this.photos.get(photo.id);
-    if (!state || state.handle !== photo) throw new EngineError('internal', `photo ${photo.id} is closed or from another engine`, 'This photo is no longer open. Choose it again.');
+    if (!state || state.handle !== photo) throw new EngineError('internal', `photo ${photo.id} is closed or from another engine`, 'photo-closed');
     return state;
   }
 

@@ -137,7 +137,7 @@ export class EngineRuntime {
     let files: GraphFiles;
     let ort: Ort;
     if (backend === 'webgpu') {
-      if (!probe) throw new EngineError('backend-unavailable', 'WebGPU requested but no adapter was found', 'This device has no usable graphics processor for the model.');
+      if (!probe) throw new EngineError('backend-unavailable', 'WebGPU requested but no adapter was found', 'no-webgpu-adapter');
       const created = await createEngineDevice(probe, hasFp16(this.manifest)).catch((error: unknown) => {
         throw toEngineError(error, 'backend-unavailable', `requestDevice on ${probe.description}`);
       });

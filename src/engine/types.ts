@@ -214,6 +214,9 @@ export interface Engine {
   dispose(): void;
 }
 
+/** Narrows some codes to a more precise sentence (i18n `errorReasons.<reason>`). */
+export type EngineErrorReason = 'heif' | 'svg' | 'pdf' | 'text' | 'photo-closed' | 'no-webgpu-adapter' | 'method-unavailable' | 'gpu-stopped';
+
 export type EngineErrorCode =
   | 'model-missing'
   | 'model-corrupt'

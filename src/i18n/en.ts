@@ -361,6 +361,17 @@ export const en = {
     'folder-incomplete': 'That folder has no manifest.json: choose the model folder itself.',
     unknown: 'Something went wrong. Please try again.',
   },
+  /** A more precise sentence for some engine errors (EngineError.reason), used instead of the code's. */
+  errorReasons: {
+    heif: 'This is an iPhone HEIC photo, which the app cannot open. Share it as JPEG (in Photos: Share → Options → Most Compatible), or set Settings → Camera → Formats → Most Compatible and take the photo again.',
+    svg: 'This is a drawing (SVG), not a photo. Take a photo of the leaf with the camera.',
+    pdf: 'This is a PDF document, not a photo. Take a photo of the leaf with the camera.',
+    text: 'This is a text file, not a photo. Choose a photo of a bean leaf.',
+    'photo-closed': 'This photo is no longer open. Choose it again.',
+    'no-webgpu-adapter': 'This device has no usable graphics processor for the model.',
+    'method-unavailable': 'This model cannot show that kind of explanation. Choose another one.',
+    'gpu-stopped': 'The graphics processor stopped working. Reload the app to continue.',
+  },
   engine: {
     recovering: 'The graphics processor restarted; recovering…',
     fellBack: 'Switched from {{from}} to {{to}}.',

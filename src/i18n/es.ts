@@ -363,6 +363,16 @@ export const es: Strings = {
     'folder-incomplete': 'Esa carpeta no tiene manifest.json: elija la carpeta del modelo.',
     unknown: 'Algo salió mal. Inténtelo de nuevo.',
   },
+  errorReasons: {
+    heif: 'Esta es una foto HEIC de iPhone, que la aplicación no puede abrir. Compártala como JPEG (en Fotos: Compartir → Opciones → Más compatible), o elija Ajustes → Cámara → Formatos → Más compatible y tome la foto de nuevo.',
+    svg: 'Esto es un dibujo (SVG), no una foto. Tome una foto de la hoja con la cámara.',
+    pdf: 'Esto es un documento PDF, no una foto. Tome una foto de la hoja con la cámara.',
+    text: 'Esto es un archivo de texto, no una foto. Elija una foto de una hoja de frijol.',
+    'photo-closed': 'Esta foto ya no está abierta. Elíjala de nuevo.',
+    'no-webgpu-adapter': 'Este dispositivo no tiene un procesador gráfico que pueda usar el modelo.',
+    'method-unavailable': 'Este modelo no puede mostrar ese tipo de explicación. Elija otro.',
+    'gpu-stopped': 'El procesador gráfico dejó de funcionar. Vuelva a cargar la aplicación para continuar.',
+  },
   engine: {
     recovering: 'El procesador gráfico se reinició; recuperando…',
     fellBack: 'Se cambió de {{from}} a {{to}}.',

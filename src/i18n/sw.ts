@@ -363,6 +363,16 @@ export const sw: Strings = {
     'folder-incomplete': 'Folda hiyo haina manifest.json: chagua folda ya modeli yenyewe.',
     unknown: 'Kuna tatizo. Tafadhali jaribu tena.',
   },
+  errorReasons: {
+    heif: 'Hii ni picha ya HEIC ya iPhone, ambayo programu haiwezi kufungua. Ishiriki kama JPEG (katika Picha: Shiriki → Chaguo → Inayooana Zaidi), au chagua Mipangilio → Kamera → Miundo → Inayooana Zaidi na upige picha tena.',
+    svg: 'Huu ni mchoro (SVG), si picha. Piga picha ya jani kwa kamera.',
+    pdf: 'Hii ni hati ya PDF, si picha. Piga picha ya jani kwa kamera.',
+    text: 'Hili ni faili la maandishi, si picha. Chagua picha ya jani la maharagwe.',
+    'photo-closed': 'Picha hii haijafunguliwa tena. Ichague tena.',
+    'no-webgpu-adapter': 'Kifaa hiki hakina kichakataji cha michoro kinachoweza kuendesha modeli.',
+    'method-unavailable': 'Modeli hii haiwezi kuonyesha aina hiyo ya maelezo. Chagua nyingine.',
+    'gpu-stopped': 'Kichakataji cha michoro kimeacha kufanya kazi. Pakia upya programu ili kuendelea.',
+  },
   engine: {
     recovering: 'Kichakataji cha michoro kimeanza upya; kinarejesha…',
     fellBack: 'Imebadilisha kutoka {{from}} hadi {{to}}.',

@@ -4,6 +4,8 @@
 export interface UiError {
   /** An EngineErrorCode, or one of the app's own: 'storage-full', 'storage', 'load-file', 'unknown'. */
   code: string;
+  /** A more precise cause some codes carry (the engine's EngineError.reason), translated when i18n has it. */
+  reason?: string;
   /** The thrower's own human message (English), used when no translation exists for `code`. */
   message: string;
   /** Technical detail for developers, shown folded. */
@@ -15,9 +17,10 @@ export function toUiError(error: unknown, fallbackCode = 'unknown'): UiError {
     return { code: 'storage-full', message: 'The phone storage for this app is full.', detail: describe(error) };
   }
   if (error && typeof error === 'object' && 'code' in error && typeof (error as { code: unknown }).code === 'string') {
-    const e = error as { code: string; message?: unknown; detail?: unknown };
+    const e = error as { code: string; reason?: unknown; message?: unknown; detail?: unknown };
     return {
       code: e.code,
+      ...(typeof e.reason === 'string' ? { reason: e.reason } : {}),
       message: typeof e.message === 'string' ? e.message : '',
       detail: typeof e.detail === 'string' ? e.detail : describe(error),
     };

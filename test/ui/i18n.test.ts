@@ -1,11 +1,14 @@
 // Every string exists in every language; advice covers every known class in every language; language
 // choice follows the browser.
 import { describe, expect, test } from 'vitest';
+import { EngineError } from '../../src/engine/errors';
 import { ADVICE, ADVICE_SOURCES } from '../../src/i18n/advice';
 import { en } from '../../src/i18n/en';
 import { es } from '../../src/i18n/es';
 import { className, createI18n, formatPercent, pickLanguage } from '../../src/i18n/index';
 import { sw } from '../../src/i18n/sw';
+import { toUiError } from '../../src/store/errors';
+import { errorText } from '../../src/ui/components/ErrorMessage';
 
 function keys(value: unknown, prefix = ''): string[] {
   if (value && typeof value === 'object') {
@@ -84,5 +87,21 @@ describe('language choice and formatting', () => {
       expect(i18n.t('history.count', { count: 1 })).not.toBe(i18n.t('history.count', { count: 2 }).replace('2', '1'));
       expect(i18n.t('history.count', { count: 2 })).toContain('2');
     }
+  });
+});
+
+describe('engine errors: the engine gives codes, i18n every sentence', () => {
+  test('a reason gives its own translated sentence; a code without one its code sentence', () => {
+    const i18n = createI18n('es');
+    const t = (k: string) => i18n.t(k);
+    const exists = (k: string) => i18n.exists(k);
+    const heic = toUiError(new EngineError('image-unsupported-format', 'HEIF/HEIC photo', 'heif'));
+    expect(heic.reason).toBe('heif');
+    expect(errorText(t, exists, heic)).toBe(es.errorReasons.heif);
+    expect(errorText(t, exists, toUiError(new EngineError('image-empty', '0 bytes')))).toBe(es.errors['image-empty']);
+  });
+  test("the engine's own message is the English sentence from i18n (no second copy)", () => {
+    expect(new EngineError('image-unsupported-format', 'x', 'heif').message).toBe(en.errorReasons.heif);
+    expect(new EngineError('model-contract', 'tokens 16').message).toBe(en.errors['model-contract']);
   });
 });

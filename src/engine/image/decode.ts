@@ -26,14 +26,13 @@ export const DEFAULT_MAX_PIXELS = 250e6;
 function refuseFormat(format: SniffedFormat): EngineError | undefined {
   switch (format) {
     case 'heif':
-      return new EngineError('image-unsupported-format', 'HEIF/HEIC photo (ftyp heic/mif1); browsers do not decode it',
-        'This is an iPhone HEIC photo, which the app cannot open. Share it as JPEG (in Photos: Share → Options → Most Compatible), or set Settings → Camera → Formats → Most Compatible and take the photo again.');
+      return new EngineError('image-unsupported-format', 'HEIF/HEIC photo (ftyp heic/mif1); browsers do not decode it', 'heif');
     case 'svg':
-      return new EngineError('image-unsupported-format', 'SVG drawing, not a photo', 'This is a drawing (SVG), not a photo. Take a photo of the leaf with the camera.');
+      return new EngineError('image-unsupported-format', 'SVG drawing, not a photo', 'svg');
     case 'pdf':
-      return new EngineError('image-unsupported-format', 'PDF document', 'This is a PDF document, not a photo. Take a photo of the leaf with the camera.');
+      return new EngineError('image-unsupported-format', 'PDF document', 'pdf');
     case 'text':
-      return new EngineError('image-unsupported-format', 'text file, not an image', 'This is a text file, not a photo. Choose a photo of a bean leaf.');
+      return new EngineError('image-unsupported-format', 'text file, not an image', 'text');
     default:
       return undefined;
   }
@@ -81,7 +80,7 @@ export async function decodePhoto(source: Blob, options: DecodeOptions = {}): Pr
   } catch (error) {
     const detail = `createImageBitmap failed for ${format} (${source.type || 'no MIME type'}, ${source.size} bytes): ${describeError(error)}`;
     if (format === 'unknown') {
-      throw new EngineError('image-unsupported-format', detail, 'This file is not a photo the app can read. Use a JPEG or PNG photo.', { cause: error });
+      throw new EngineError('image-unsupported-format', detail, undefined, { cause: error });
     }
     throw new EngineError('image-undecodable', detail, undefined, { cause: error });
   }

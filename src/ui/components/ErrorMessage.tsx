@@ -3,6 +3,8 @@ import { useTranslation } from 'react-i18next';
 import type { UiError } from '../../store/errors';
 
 export function errorText(t: (key: string) => string, exists: (key: string) => boolean, error: UiError): string {
+  const precise = error.reason ? `errorReasons.${error.reason}` : undefined;
+  if (precise && exists(precise)) return t(precise);
   const key = `errors.${error.code}`;
   return exists(key) ? t(key) : error.message || t('errors.unknown');
 }
