@@ -6,6 +6,8 @@ export interface HistoryBenchRun {
   entries: number;
   /** Navigation → model settled on the first start after seeding (a schema upgrade runs there). */
   first_start_ms: number | null;
+  /** Navigation → a background schema upgrade finished (absent / null: none ran). */
+  upgrade_ms?: number | null;
   /** Tap on History → first row in the DOM. */
   first_rows_ms: number | null;
   rows_rendered: number | null;
@@ -40,12 +42,12 @@ const cell = (value: number | null, unit = ''): string => (value === null ? '–
 export function benchHistoryTable(reports: readonly HistoryBenchReport[]): string {
   const lines = [
     '<!-- written by scripts/bench-history.ts from docs/bench/history-*.json; do not edit -->',
-    '| build | entries | first start | History first rows | rows in DOM | JS heap (after GC) | scroll frame p50 / p95 / max | export CSV | export JSON (size) | export ZIP (size) | note |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+    '| build | entries | first start | upgrade done | History first rows | rows in DOM | JS heap (after GC) | scroll frame p50 / p95 / max | export CSV | export JSON (size) | export ZIP (size) | note |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
   ];
   for (const report of reports) {
     for (const r of report.runs) {
-      lines.push(`| ${report.label} | ${cell(r.entries)} | ${cell(r.first_start_ms, ' ms')} | ${cell(r.first_rows_ms, ' ms')} | ${cell(r.rows_rendered)} | `
+      lines.push(`| ${report.label} | ${cell(r.entries)} | ${cell(r.first_start_ms, ' ms')} | ${cell(r.upgrade_ms ?? null, ' ms')} | ${cell(r.first_rows_ms, ' ms')} | ${cell(r.rows_rendered)} | `
         + `${cell(r.heap_mb, ' MB')} | ${cell(r.scroll_frame_p50_ms)} / ${cell(r.scroll_frame_p95_ms)} / ${cell(r.scroll_frame_max_ms, ' ms')} | `
         + `${cell(r.export_csv_ms, ' ms')} | ${cell(r.export_json_ms, ' ms')} (${cell(r.export_json_mb, ' MB')}) | `
         + `${cell(r.export_zip_ms ?? null, ' ms')} (${cell(r.export_zip_mb ?? null, ' MB')}) | ${r.note.replaceAll('|', '/')} |`);

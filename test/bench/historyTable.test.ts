@@ -15,12 +15,12 @@ const report = (label: string, runs: HistoryBenchRun[]): HistoryBenchReport => (
 test('rows per build and size; nulls as dashes; a note cannot break the table', () => {
   const table = benchHistoryTable([
     report('before', [run(10000, { first_rows_ms: null, heap_mb: null, export_zip_ms: undefined, export_zip_mb: undefined, note: 'no rows | 150 s' })]),
-    report('after', [run(10000)]),
+    report('after', [run(10000, { upgrade_ms: 42000 })]),
   ]);
   const rows = table.split('\n').filter((l) => l.startsWith('| before') || l.startsWith('| after'));
   expect(rows).toHaveLength(2);
-  expect(rows[0]).toContain('| before | 10,000 | 5,000 ms | – | 5 | – |');
+  expect(rows[0]).toContain('| before | 10,000 | 5,000 ms | – | – | 5 | – |');
   expect(rows[0]).toContain('no rows / 150 s');
   expect(rows[0]!.split('|')).toHaveLength(rows[1]!.split('|').length);
-  expect(rows[1]).toContain('| 250 ms | 5 | 7.1 MB | 16.7 / 16.7 / 33.3 ms | 600 ms | 4,000 ms (42 MB) | 3,000 ms (40 MB) |');
+  expect(rows[1]).toContain('| 5,000 ms | 42,000 ms | 250 ms | 5 | 7.1 MB | 16.7 / 16.7 / 33.3 ms | 600 ms | 4,000 ms (42 MB) | 3,000 ms (40 MB) |');
 });
