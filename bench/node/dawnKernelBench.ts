@@ -1,6 +1,6 @@
 // The kernel half of the Dawn-node bench, shared by its two entries:
 // - scripts/bench-node.ts loads bench/node/dawn.ts through Vite's SSR loader (the app's `?raw` WGSL imports);
-// - bench/node/deviceKitEntry.ts is bundled by esbuild into the device kit (scripts/device-kit.ts), dawn.ts inlined.
+// - tools/device/kernelEntry.ts is bundled by esbuild into the device kit (tools/device/build-kit.ts), dawn.ts inlined.
 // So this file takes dawn.ts as an argument and imports it for its types only.
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';

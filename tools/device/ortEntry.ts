@@ -8,10 +8,10 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { NodeBenchReport, OrtInNodeReport } from '../lib/report';
-import { parsePrecisions, ortResultLine, withOrtResults } from './deviceKitOrt';
-import { readModel } from '../lib/modelFiles';
-import { benchOrtNode, timedGraphs } from './ort';
+import type { NodeBenchReport, OrtInNodeReport } from '../../bench/lib/report';
+import { parsePrecisions, ortResultLine, withOrtResults } from './ortResults';
+import { readModel } from '../../bench/lib/modelFiles';
+import { benchOrtNode, timedGraphs } from '../../bench/node/ort';
 
 const { values: args } = parseArgs({
   options: {

@@ -1,12 +1,12 @@
 // npm run device:kit [-- --ort] [-- --check]
 // Builds .work/device/ (git-ignored) from scratch: everything a GPU machine with no Node and no node_modules needs to
 // run the WGSL kernel bench (`npm run bench:node -- --no-ort`) in one device call:
-//   bench-node.mjs                     bench/node/deviceKitEntry.ts bundled by esbuild, WGSL `?raw` imports inlined
+//   bench-node.mjs                     tools/device/kernelEntry.ts bundled by esbuild, WGSL `?raw` imports inlined
 //   node_modules/webgpu/…              Dawn's Node binding, linux-x64 only, dawn.node xz-compressed
 //   node.xz                            this Node binary, stripped and xz-compressed
-//   run.sh                             scripts/device-kit-run.sh: unpacks, sets up Vulkan, runs, writes $OUT/node-dawn-<gpu>.json
+//   run.sh                             tools/device/run.sh: unpacks, sets up Vulkan, runs, writes $OUT/node-dawn-<gpu>.json
 // With --ort (12 MiB more), the same call also times the model with onnxruntime-node's native WebGPU EP:
-//   bench-ort.mjs                      bench/node/deviceKitOrtEntry.ts bundled, `onnxruntime-node` external
+//   bench-ort.mjs                      tools/device/ortEntry.ts bundled, `onnxruntime-node` external
 //   node_modules/onnxruntime-node/…    its JS, linux-x64 binding and libonnxruntime.so.1 (xz-compressed)
 //   node_modules/onnxruntime-common/…  its CommonJS build
 // Also fetches the Vulkan loader .debs into .gl/ (the device README's recipe) when they are missing, prints the
@@ -20,10 +20,10 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
-import type { NodeBenchReport, OrtInNodeReport } from '../bench/lib/report';
-import { SWIFTSHADER_ICD } from '../bench/node/dawnKernelBench';
-import { deviceBenchBuildOptions, type DeviceKitBundle } from '../bench/node/deviceKitBundle';
-import { ortResultLine } from '../bench/node/deviceKitOrt';
+import type { NodeBenchReport, OrtInNodeReport } from '../../bench/lib/report';
+import { SWIFTSHADER_ICD } from '../../bench/node/dawnKernelBench';
+import { deviceBenchBuildOptions, type DeviceKitBundle } from './bundle';
+import { ortResultLine } from './ortResults';
 
 const KIT_DIR = '.work/device';
 const GL_DIR = '.gl';
@@ -251,7 +251,7 @@ async function main(): Promise<void> {
     copyOrtNode();
   }
   packNode();
-  copyFileSync('scripts/device-kit-run.sh', join(KIT_DIR, 'run.sh'));
+  copyFileSync('tools/device/run.sh', join(KIT_DIR, 'run.sh'));
   chmodSync(join(KIT_DIR, 'run.sh'), 0o755);
   prepareGl();
   reportSizes();

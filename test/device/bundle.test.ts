@@ -4,7 +4,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { build } from 'esbuild';
 import { expect, test } from 'vitest';
-import { deviceBenchBuildOptions, rawImports } from '../../bench/node/deviceKitBundle';
+import { deviceBenchBuildOptions, rawImports } from '../../tools/device/bundle';
 
 const shaderFiles = readdirSync('shaders').filter((name) => name.endsWith('.wgsl')).sort();
 

@@ -3,9 +3,9 @@
 // imports; `webgpu` is loaded from the kit's own trimmed copy.
 // Usage: node bench-node.mjs [--runs 30] [--warmup 5] [--json FILE]
 import { parseArgs } from 'node:util';
-import type { NodeBenchReport } from '../lib/report';
-import * as dawn from './dawn';
-import { nodeBenchReport, requestDawnAdapter, runKernelBench, writeReport } from './dawnKernelBench';
+import type { NodeBenchReport } from '../../bench/lib/report';
+import * as dawn from '../../bench/node/dawn';
+import { nodeBenchReport, requestDawnAdapter, runKernelBench, writeReport } from '../../bench/node/dawnKernelBench';
 
 const { values: args } = parseArgs({
   options: {

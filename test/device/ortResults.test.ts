@@ -1,10 +1,10 @@
-// The device kit's onnxruntime step (bench/node/deviceKitOrt.ts, ort.ts's graph choice): which precisions and graphs
+// The device kit's onnxruntime step (tools/device/ortResults.ts, ort.ts's graph choice): which precisions and graphs
 // it times, and how its results join the kernel report.
 import { readFileSync } from 'node:fs';
 import { expect, test } from 'vitest';
 import { readModel } from '../../bench/lib/modelFiles';
 import type { NodeBenchReport, OrtInNodeReport } from '../../bench/lib/report';
-import { ortResultLine, parsePrecisions, withOrtResults } from '../../bench/node/deviceKitOrt';
+import { ortResultLine, parsePrecisions, withOrtResults } from '../../tools/device/ortResults';
 import { timedGraphs } from '../../bench/node/ort';
 
 test('ORT_PRECISION: fp32, fp16 or both (fp32 first), anything else refused', () => {

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The device kit's runner, copied into .work/device/ by `npm run device:kit` (scripts/device-kit.ts).
+# The device kit's runner, copied into .work/device/ by `npm run device:kit` (tools/device/build-kit.ts).
 # On a GPU machine with no Node and no node_modules: unpacks the kit's Node and dawn.node, brings up the Vulkan
 # loader from the carried .gl/*.deb when the machine has none, runs the WGSL kernel bench and, in a kit built with
 # --ort, then times the model with onnxruntime-node's native WebGPU EP in its own process under `timeout`. Writes

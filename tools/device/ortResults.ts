@@ -1,7 +1,7 @@
-// Pure helpers of the device kit's onnxruntime step (bench/node/deviceKitOrtEntry.ts; tested by
-// test/bench/deviceKitOrt.test.ts): which precisions to time, and how the results join the kernel report.
-import type { NodeBenchReport, OrtInNodeReport } from '../lib/report';
-import type { OrtPrecision } from './ort';
+// Pure helpers of the device kit's onnxruntime step (tools/device/ortEntry.ts; tested by
+// test/device/ortResults.test.ts): which precisions to time, and how the results join the kernel report.
+import type { NodeBenchReport, OrtInNodeReport } from '../../bench/lib/report';
+import type { OrtPrecision } from '../../bench/node/ort';
 
 /** ORT_PRECISION / --precision: fp32, fp16 or both (fp32 first: it is what every adapter runs). */
 export function parsePrecisions(value: string): OrtPrecision[] {

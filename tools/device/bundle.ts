@@ -1,6 +1,6 @@
-// How the device kit's bundles are built (scripts/device-kit.ts; checked by test/bench/deviceKitBundle.test.ts):
-// bench-node.mjs: bench/node/deviceKitEntry.ts with Vite's `?raw` WGSL imports inlined as strings and `webgpu` left
-// to the kit's copy; bench-ort.mjs (with --ort): bench/node/deviceKitOrtEntry.ts with `onnxruntime-node` left to the
+// How the device kit's bundles are built (tools/device/build-kit.ts; checked by test/device/bundle.test.ts):
+// bench-node.mjs: tools/device/kernelEntry.ts with Vite's `?raw` WGSL imports inlined as strings and `webgpu` left
+// to the kit's copy; bench-ort.mjs (with --ort): tools/device/ortEntry.ts with `onnxruntime-node` left to the
 // kit's copy.
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -18,9 +18,9 @@ export const rawImports: Plugin = {
 
 /** Each bundle's entry and the packages it loads from the kit's node_modules (not bundled). */
 export const DEVICE_KIT_BUNDLES = {
-  'bench-node.mjs': { entry: 'bench/node/deviceKitEntry.ts', external: ['webgpu'] },
+  'bench-node.mjs': { entry: 'tools/device/kernelEntry.ts', external: ['webgpu'] },
   // ort.ts also holds the onnxruntime-web attempt (import of onnxruntime-web/webgpu); the kit never calls it.
-  'bench-ort.mjs': { entry: 'bench/node/deviceKitOrtEntry.ts', external: ['onnxruntime-node', 'onnxruntime-web', 'onnxruntime-web/webgpu'] },
+  'bench-ort.mjs': { entry: 'tools/device/ortEntry.ts', external: ['onnxruntime-node', 'onnxruntime-web', 'onnxruntime-web/webgpu'] },
 } as const;
 export type DeviceKitBundle = keyof typeof DEVICE_KIT_BUNDLES;
 
