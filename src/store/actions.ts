@@ -167,7 +167,7 @@ export async function choosePhoto(blob: Blob, name: string): Promise<void> {
   s.clearDiagnosis();
   s.setReopened(null);
   s.setExplainSettings({ targetClass: undefined });
-  store.setState({ saveState: 'idle', savedEntryId: null, saveError: null, unsavedEntry: null });
+  s.saveReset();
   const previewUrl = blob.size > 0 ? URL.createObjectURL(blob) : null;
   s.photoPending(previewUrl, name);
   old?.close();
@@ -418,7 +418,7 @@ export async function deleteEntry(id: number): Promise<void> {
   await d.history.remove(id);
   const s = store.getState();
   if (s.reopened?.id === id) s.setReopened(null);
-  if (s.savedEntryId === id) store.setState({ savedEntryId: null, saveState: 'idle' });
+  if (s.savedEntryId === id) s.savedEntryDeleted();
   d.onHistoryChanged?.();
 }
 
@@ -426,7 +426,7 @@ export async function deleteAllEntries(): Promise<void> {
   const d = need();
   await d.history.clear();
   store.getState().setReopened(null);
-  store.setState({ savedEntryId: null, saveState: 'idle' });
+  store.getState().savedEntryDeleted();
   d.onHistoryChanged?.();
 }
 

@@ -119,6 +119,10 @@ export interface HistorySlice {
   /** What the History list shows (kept while switching tabs). */
   historyFilter: HistoryQuery;
   saveStarted(): void;
+  /** A new photo: nothing saved or waiting to be saved for what is on screen. */
+  saveReset(): void;
+  /** The saved entry of the diagnosis on screen was deleted. */
+  savedEntryDeleted(): void;
   saveDone(id: number): void;
   saveFailed(error: UiError, entry: HistoryEntry | null): void;
   setReopened(entry: HistoryEntry | null): void;
@@ -276,6 +280,8 @@ export const createHistorySlice: Slice<HistorySlice> = (set) => ({
   currentField: '',
   historyFilter: {},
   saveStarted: () => set({ saveState: 'saving', saveError: null }),
+  saveReset: () => set({ saveState: 'idle', savedEntryId: null, saveError: null, unsavedEntry: null }),
+  savedEntryDeleted: () => set({ savedEntryId: null, saveState: 'idle' }),
   saveDone: (savedEntryId) => set({ saveState: 'saved', savedEntryId, saveError: null, unsavedEntry: null }),
   saveFailed: (saveError, unsavedEntry) => set({
     saveState: saveError.code === 'storage-full' ? 'storage-full' : 'error', saveError, unsavedEntry,

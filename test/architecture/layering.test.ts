@@ -49,3 +49,9 @@ test('tests write screenshots only through screenshotPath (an ignored folder unl
   expect(offenders).toEqual([]);
   expect(readFileSync('test/e2e/helpers.ts', 'utf8')).toMatch(/LEAF_LENS_SCREENSHOTS \?\? join\('\.work'/);
 });
+
+test("state is written through slice actions: no setState outside the store's reset", () => {
+  const files = ['src/ui', 'src/store'].flatMap((dir) => sourceFiles(dir)).filter((f) => !f.endsWith(join('store', 'index.ts')));
+  const offenders = files.filter((file) => /\bsetState\s*\(/.test(readFileSync(file, 'utf8')));
+  expect(offenders).toEqual([]);
+});
