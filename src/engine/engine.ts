@@ -280,12 +280,12 @@ class LeafLensEngine implements Engine {
 }
 
 /**
- * Loads the model in `baseUrl` (a folder with manifest.json) and opens a backend.
+ * Loads the model in `baseUrl` (a folder with manifest.json; its files from `options.files` when given) and opens a backend.
  * Throws EngineError: 'model-missing' when there is no model there, 'model-*' when it is broken, etc.
  */
 export async function createEngine(baseUrl: string, options: EngineOptions = {}): Promise<Engine> {
   const cache: ModelFileCache = options.modelCache ?? cacheApiFileCache(options.cacheName ?? DEFAULT_CACHE_NAME);
-  const loader: LoaderContext = { baseUrl: modelFolderUrl(baseUrl), cache, onProgress: options.onProgress, signal: options.signal };
+  const loader: LoaderContext = { baseUrl: modelFolderUrl(baseUrl), cache, onProgress: options.onProgress, signal: options.signal, files: options.files };
   try {
     const manifest = await loadManifest(loader);
     const head = await loadDefaultHead(manifest, loader);

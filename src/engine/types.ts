@@ -185,7 +185,14 @@ export interface EngineOptions {
   cacheName?: string;
   /** Overrides the Cache API store, e.g. `memoryFileCache()` from the engine index (tests, private mode). */
   modelCache?: ModelFileCache;
+  /** Serves the model folder's files instead of the network, e.g. a folder the user loaded from disk. */
+  files?: ModelFileSource;
 }
+
+/** One file of a model folder by its path inside the folder ('manifest.json', 'deit_full.onnx', …).
+ * Answers a Response (a non-2xx status is a missing file), the bytes, or undefined when the folder lacks the file.
+ * Everything read from it is still checked against the manifest's sizes and sha256. */
+export type ModelFileSource = (relativePath: string, signal?: AbortSignal) => Promise<Response | Blob | Uint8Array | undefined>;
 
 /** Where verified model files are kept between visits; keys are absolute URLs plus the expected sha256. */
 export interface ModelFileCache {

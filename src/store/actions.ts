@@ -2,7 +2,7 @@
 // history database and report into the store. The engine factory and the database are injected
 // (`configureActions`) so tests can drive the same code with fakes.
 import type {
-  BackendPreference, Diagnosis, Engine, EngineOptions, ExplainMethod, ExplainOptions, ModelInfo, PhotoHandle,
+  BackendPreference, Diagnosis, Engine, EngineOptions, ExplainMethod, ExplainOptions, ModelFileSource, ModelInfo, PhotoHandle,
 } from '../engine/types';
 import { exportHistory, type ExportKind, type ExportResult } from '../history/export';
 import { importHistoryFile, normaliseFieldName } from '../history/import';
@@ -47,6 +47,8 @@ export interface ActionDeps {
   writeHeadLibrary?(value: HeadLibrary): Promise<void>;
   /** Turns a model URL into an absolute base URL (relative to the page in the app). */
   resolveModelUrl?(url: string): string;
+  /** The files of a model that does not come from the network (a folder loaded from disk), by its URL. */
+  modelFiles?(url: string): ModelFileSource | undefined;
 }
 
 let deps: ActionDeps | null = null;
@@ -101,8 +103,10 @@ export async function loadModel(url: string, backend: BackendPreference = store.
   const baseUrl = d.resolveModelUrl ? d.resolveModelUrl(url) : url;
   let created: Engine;
   try {
+    const files = d.modelFiles?.(url);
     created = await d.createEngine(baseUrl, {
       backend,
+      ...(files ? { files } : {}),
       onProgress: (p) => { if (seq === loadSeq) store.getState().modelProgress(p); },
       onStatus: (status) => { if (seq === loadSeq) store.getState().setEngineStatus(status); },
     });

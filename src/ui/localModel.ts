@@ -1,7 +1,7 @@
-// A model folder chosen from disk, served to the engine under a virtual URL inside the app
-// (`local-model/<name>/<file>`) so the engine loads it exactly like a downloaded one. The files are kept
-// in IndexedDB so the choice survives a reload. Only that URL prefix is answered here; every other
-// request goes to the real fetch.
+// A model folder chosen from disk. It is named by a virtual URL (`local-model/<name>/`) so the store, the address
+// bar and the engine's file cache treat it like any other model, and its files are handed to the engine as a file
+// source (EngineOptions.files) when that URL is loaded. The files are kept in IndexedDB so the choice survives a reload.
+import type { ModelFileSource } from '../engine/index';
 import { deleteSetting, readSetting, writeSetting } from '../history/db';
 
 const SETTING_KEY = 'local-model';
@@ -12,36 +12,21 @@ export interface LocalModelFolder {
   files: Record<string, Blob>;
 }
 
-let active: LocalModelFolder | null = null;
-let installed = false;
+// The folder chosen in this tab: one at a time, like the model itself.
+let active: { url: string; folder: LocalModelFolder } | null = null;
 
-function localUrlBase(): string {
-  return new URL(LOCAL_MODEL_PREFIX, document.baseURI).href;
-}
-
-function install(): void {
-  if (installed) return;
-  installed = true;
-  const realFetch = globalThis.fetch.bind(globalThis);
-  globalThis.fetch = async (input: RequestInfo | URL, init?: RequestInit) => {
-    const url = typeof input === 'string' ? new URL(input, document.baseURI).href
-      : input instanceof URL ? input.href : input.url;
-    const base = localUrlBase();
-    if (active && url.startsWith(base)) {
-      const path = decodeURIComponent(url.slice(base.length).split(/[?#]/)[0] ?? '');
-      const file = path.startsWith(`${active.name}/`) ? active.files[path.slice(active.name.length + 1)] : undefined;
-      if (!file) return new Response('not in the loaded folder', { status: 404, statusText: 'Not Found' });
-      return new Response(file, { status: 200, headers: { 'Content-Length': String(file.size) } });
-    }
-    return realFetch(input, init);
-  };
+/** The file source for `url` when it names the folder chosen from disk; undefined for every other model. */
+export function localModelFiles(url: string): ModelFileSource | undefined {
+  if (!active || active.url !== url) return undefined;
+  const { files } = active.folder;
+  return async (relativePath) => (Object.hasOwn(files, relativePath) ? files[relativePath] : undefined);
 }
 
 /** Makes `folder` loadable at the returned model URL (relative to the page). */
 export function activateLocalModel(folder: LocalModelFolder): string {
-  install();
-  active = folder;
-  return `${LOCAL_MODEL_PREFIX}${encodeURIComponent(folder.name)}/`;
+  const url = `${LOCAL_MODEL_PREFIX}${encodeURIComponent(folder.name)}/`;
+  active = { url, folder };
+  return url;
 }
 
 /** Files from `<input webkitdirectory>`: keeps the ones directly inside the folder that holds manifest.json. */

@@ -6,7 +6,7 @@ import type { HistoryQuery, SavedLocation } from '../history/types';
 import { configureActions, type EngineFactory, type HeadLibrary, type StoredHead } from '../store/actions';
 import { useAppStore } from '../store/index';
 import { DEFAULT_MODEL_URL } from '../store/slices';
-import { restoreLocalModel } from './localModel';
+import { localModelFiles, restoreLocalModel } from './localModel';
 import { makeThumbnail } from './thumbnail';
 
 /** Where the field for new checks is remembered (localStorage). */
@@ -62,6 +62,7 @@ export function setupApp(createEngine: EngineFactory): Promise<void> {
     readHeadLibrary: () => readSetting<HeadLibrary>(HEAD_LIBRARY_SETTING),
     writeHeadLibrary: (value) => writeSetting(HEAD_LIBRARY_SETTING, value),
     resolveModelUrl: (url) => new URL(url, document.baseURI).href,
+    modelFiles: localModelFiles,
   });
   try {
     useAppStore.getState().setSaveLocation(localStorage.getItem('leaf-lens.save-location') === '1');

@@ -1,12 +1,12 @@
 // Downloads model files with progress, verifies size and sha256, and keeps them in a cache.
 // A cache failure (quota, private mode, no Cache API) is logged and the download still counts.
 import { EngineError, describeError, throwIfAborted } from '../errors';
-import type { ModelFileCache } from '../types';
+import type { ModelFileCache, ModelFileSource } from '../types';
 import { sha256OffMainThread } from './hashOffThread';
 import type { ModelFileEntry } from './manifest';
 import { sha256Hex } from './sha256';
 
-export type { ModelFileCache };
+export type { ModelFileCache, ModelFileSource };
 
 export function memoryFileCache(): ModelFileCache {
   const entries = new Map<string, Uint8Array>();
@@ -54,7 +54,11 @@ export function cacheApiFileCache(cacheName: string): ModelFileCache {
 
 export { sha256Hex };
 
-async function fetchOrExplain(url: string, what: string, signal?: AbortSignal): Promise<Response> {
+/** Opens one model file as a Response; throws model-missing (with the reason) when it cannot be had. */
+export type FileOpener = (url: string, what: string, signal?: AbortSignal) => Promise<Response>;
+
+/** Over the network. */
+export const networkOpener: FileOpener = async (url, what, signal) => {
   let response: Response;
   try {
     response = await fetch(url, { signal, cache: 'no-cache' });
@@ -62,6 +66,30 @@ async function fetchOrExplain(url: string, what: string, signal?: AbortSignal): 
     if (signal?.aborted) throw new EngineError('aborted', `${what}: download aborted`);
     throw new EngineError('model-missing', `${what}: fetch ${url} failed (${describeError(error)}); offline and not cached?`, undefined, { cause: error });
   }
+  return checkResponse(response, url, what);
+};
+
+/** From a file source given to the engine; `folderUrl` (absolute, ending in '/') names the folder, so a file's
+ * path is its URL less that prefix. Cache keys stay URLs, as for a downloaded model. */
+export function sourceOpener(source: ModelFileSource, folderUrl: string): FileOpener {
+  return async (url, what, signal) => {
+    if (!url.startsWith(folderUrl)) throw new EngineError('model-missing', `${what}: ${url} is outside the model folder ${folderUrl}`);
+    const path = decodeURIComponent(url.slice(folderUrl.length).split(/[?#]/)[0] ?? '');
+    let answer: Awaited<ReturnType<ModelFileSource>>;
+    try {
+      answer = await source(path, signal);
+    } catch (error) {
+      if (signal?.aborted) throw new EngineError('aborted', `${what}: reading aborted`);
+      throw new EngineError('model-missing', `${what}: reading ${path} from the model folder failed (${describeError(error)})`, undefined, { cause: error });
+    }
+    if (answer === undefined) throw new EngineError('model-missing', `${what}: ${path} is not in the model folder`);
+    if (answer instanceof Response) return checkResponse(answer, url, what);
+    const body = answer instanceof Uint8Array ? new Blob([answer as Uint8Array<ArrayBuffer>]) : answer;
+    return new Response(body, { status: 200, headers: { 'Content-Length': String(body.size) } });
+  };
+}
+
+function checkResponse(response: Response, url: string, what: string): Response {
   if (!response.ok) {
     throw new EngineError('model-missing', `${what}: GET ${url} → HTTP ${response.status} ${response.statusText}`);
   }
@@ -83,7 +111,7 @@ function parseJson(text: string, url: string, what: string): unknown {
 
 /** Fetches and parses a small JSON file (manifest, head). 404 → model-missing, bad JSON → model-corrupt.
  * With a cache, the last good copy is kept and used when the network is unreachable (offline use). */
-export async function fetchJson(url: string, what: string, signal?: AbortSignal, cache?: ModelFileCache): Promise<unknown> {
+export async function fetchJson(url: string, what: string, signal?: AbortSignal, cache?: ModelFileCache, open: FileOpener = networkOpener): Promise<unknown> {
   const key = `${url}#last-good`;
   // Known offline: the stored copy without a request that can only fail (and log an error).
   if (cache && typeof navigator !== 'undefined' && navigator.onLine === false) {
@@ -92,7 +120,7 @@ export async function fetchJson(url: string, what: string, signal?: AbortSignal,
   }
   let response: Response;
   try {
-    response = await fetchOrExplain(url, what, signal);
+    response = await open(url, what, signal);
   } catch (error) {
     // Only an unreachable network falls back to the stored copy; a 404 means the model is gone.
     const offline = error instanceof EngineError && error.code === 'model-missing' && /fetch .* failed/.test(error.detail);
@@ -118,6 +146,8 @@ export interface FetchVerifiedOptions {
   onProgress?: (p: DownloadProgress) => void;
   onVerify?: (file: string) => void;
   signal?: AbortSignal;
+  /** Where the bytes come from when they are not cached; the network by default. */
+  open?: FileOpener;
 }
 
 /** Progress events per downloaded file, at most (plus the final one). */
@@ -185,7 +215,7 @@ export function fetchVerified(url: string, entry: ModelFileEntry, options: Fetch
 }
 
 async function downloadAndVerify(url: string, key: string, entry: ModelFileEntry, options: FetchVerifiedOptions): Promise<Uint8Array> {
-  const { cache, onProgress, onVerify, signal } = options;
+  const { cache, onProgress, onVerify, signal, open = networkOpener } = options;
   const cached = await cache.match(key);
   if (cached) {
     onVerify?.(entry.path);
@@ -199,7 +229,7 @@ async function downloadAndVerify(url: string, key: string, entry: ModelFileEntry
     }
   }
   throwIfAborted(signal, `download ${entry.path}`);
-  const response = await fetchOrExplain(url, entry.path, signal);
+  const response = await open(url, entry.path, signal);
   onProgress?.({ file: entry.path, loaded: 0, total: entry.bytes, fromCache: false });
   const bytes = await readBody(response, entry, url, (loaded) => onProgress?.({ file: entry.path, loaded, total: entry.bytes, fromCache: false }), signal);
   onVerify?.(entry.path);

@@ -1,7 +1,7 @@
 // Model folder → verified bytes: manifest (validated), the graphs and weights of one precision, the default head.
 import { EngineError, describeError, throwIfAborted } from '../errors';
-import type { LoadProgress } from '../types';
-import { fetchJson, fetchVerified, type ModelFileCache } from './fetcher';
+import type { LoadProgress, ModelFileSource } from '../types';
+import { fetchJson, fetchVerified, networkOpener, sourceOpener, type FileOpener, type ModelFileCache } from './fetcher';
 import { validateHead, type Head } from './head';
 import { int8FilesOf, rebuildWeights, validateInt8Layout } from './int8';
 import { fileEntry, validateManifest, type Manifest, type ModelFileEntry } from './manifest';
@@ -26,6 +26,12 @@ export interface LoaderContext {
   cache: ModelFileCache;
   onProgress?: (p: LoadProgress) => void;
   signal?: AbortSignal;
+  /** The folder's files when they do not come from the network (EngineOptions.files). */
+  files?: ModelFileSource;
+}
+
+function openerOf(ctx: LoaderContext): FileOpener {
+  return ctx.files ? sourceOpener(ctx.files, ctx.baseUrl) : networkOpener;
 }
 
 /** Ends with a slash, absolute, so `new URL(file, base)` stays inside the model folder. */
@@ -40,7 +46,7 @@ export async function loadManifest(ctx: LoaderContext): Promise<Manifest> {
   const url = new URL('manifest.json', ctx.baseUrl).href;
   let json: unknown;
   try {
-    json = await fetchJson(url, 'manifest.json', ctx.signal, ctx.cache);
+    json = await fetchJson(url, 'manifest.json', ctx.signal, ctx.cache, openerOf(ctx));
   } catch (error) {
     if (error instanceof EngineError && error.code === 'model-missing') {
       throw new EngineError('model-missing', `${error.detail} (no model installed at ${ctx.baseUrl})`, undefined, { cause: error });
@@ -73,6 +79,7 @@ export async function loadGraphFiles(manifest: Manifest, ctx: LoaderContext, fp1
     return fetchVerified(new URL(entry.path, ctx.baseUrl).href, entry, {
       cache: ctx.cache,
       signal: ctx.signal,
+      open: openerOf(ctx),
       onProgress: (p) => ctx.onProgress?.({ kind: 'download', ...p }),
       onVerify: (file) => ctx.onProgress?.({ kind: 'verify', file }),
     });
@@ -123,14 +130,14 @@ export async function loadDefaultHead(manifest: Manifest, ctx: LoaderContext): P
   const listed = manifest.files.find((f) => f.path === path);
   let json: unknown;
   if (listed) {
-    const bytes = await fetchVerified(url, listed, { cache: ctx.cache, signal: ctx.signal });
+    const bytes = await fetchVerified(url, listed, { cache: ctx.cache, signal: ctx.signal, open: openerOf(ctx) });
     try {
       json = JSON.parse(new TextDecoder().decode(bytes)) as unknown;
     } catch (error) {
       throw new EngineError('head-invalid', `${path}: not valid JSON (${describeError(error)})`, undefined, { cause: error });
     }
   } else {
-    json = await fetchJson(url, path, ctx.signal, ctx.cache);
+    json = await fetchJson(url, path, ctx.signal, ctx.cache, openerOf(ctx));
   }
   return validateHead(json, manifest, path);
 }
