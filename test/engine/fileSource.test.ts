@@ -88,7 +88,8 @@ describe('a model folder from a file source', () => {
     const { source } = folderSource((path, bytes) => {
       if (path !== forward) return bytes;
       const changed = bytes.slice();
-      changed[changed.length >> 1] ^= 0xff;
+      const middle = changed.length >> 1;
+      changed[middle] = (changed[middle] ?? 0) ^ 0xff;
       return changed;
     });
     expect(await codeOf(loadGraphFiles(manifest, { baseUrl: BASE_URL, cache: memoryFileCache(), files: source }, false))).toBe('model-checksum');
