@@ -2,6 +2,7 @@
 // unless the user chose one, and Intl helpers for numbers and dates.
 import i18next, { type i18n as I18n } from 'i18next';
 import { initReactI18next } from 'react-i18next';
+import { readPreference, writePreference } from '../store/preferences';
 import { en } from './en';
 import { es } from './es';
 import { sw } from './sw';
@@ -13,7 +14,6 @@ export const LANGUAGES = [
 ] as const;
 export type LanguageCode = (typeof LANGUAGES)[number]['code'];
 
-const STORAGE_KEY = 'leaf-lens.language';
 
 export function isLanguage(code: string): code is LanguageCode {
   return LANGUAGES.some((l) => l.code === code);
@@ -29,12 +29,8 @@ export function pickLanguage(preferred: readonly string[]): LanguageCode {
 }
 
 function storedLanguage(): LanguageCode | null {
-  try {
-    const value = globalThis.localStorage?.getItem(STORAGE_KEY);
-    return value && isLanguage(value) ? value : null;
-  } catch {
-    return null;
-  }
+  const value = readPreference('language');
+  return value && isLanguage(value) ? value : null;
 }
 
 export function initialLanguage(): LanguageCode {
@@ -60,7 +56,7 @@ export function createI18n(language: LanguageCode = initialLanguage()): I18n {
 }
 
 export async function changeLanguage(instance: I18n, code: LanguageCode): Promise<void> {
-  try { globalThis.localStorage?.setItem(STORAGE_KEY, code); } catch { /* private mode: not remembered */ }
+  writePreference('language', code); // not remembered in private mode: the change still applies
   await instance.changeLanguage(code);
 }
 

@@ -12,6 +12,7 @@ import type {
 import { toUiError } from './errors';
 import { clearFieldCheck } from './fieldCheck';
 import { useAppStore } from './index';
+import { readPreference, writePreference } from './preferences';
 import type { ExplainSettings } from './slices';
 import type { SavedHead } from './teachSlice';
 
@@ -399,8 +400,29 @@ export async function importHistory(file: Blob): Promise<ImportReport> {
 }
 
 /** The field new checks are tagged with; '' for none. */
+/** The field new checks are filed under, remembered for the next visit. */
 export function chooseField(name: string): void {
   store.getState().setCurrentField(normaliseFieldName(name));
+  writePreference('field', store.getState().currentField);
+}
+
+/** Whether saved checks keep the phone's location, remembered for the next visit. */
+export function chooseSaveLocation(on: boolean): void {
+  store.getState().setSaveLocation(on);
+  writePreference('saveLocation', on);
+}
+
+/** The backend to try first, remembered; the requested model is loaded again with it. */
+export function chooseBackend(preference: BackendPreference): void {
+  writePreference('backend', preference);
+  const s = store.getState();
+  s.requestModel(s.requestedModelUrl, preference);
+}
+
+/** The remembered choices into the store, at start-up. */
+export function restorePreferences(): void {
+  store.getState().setSaveLocation(readPreference('saveLocation'));
+  store.getState().setCurrentField(readPreference('field'));
 }
 
 export async function updateField(id: number, field: string): Promise<void> {

@@ -3,14 +3,12 @@ import { QueryClient } from '@tanstack/react-query';
 import type { BackendPreference } from '../engine/types';
 import { deleteSetting, indexedDbHistory, readSetting, writeSetting } from '../history/db';
 import type { HistoryQuery, SavedLocation } from '../history/types';
-import { configureActions, type EngineFactory, type HeadLibrary, type StoredHead } from '../store/actions';
+import { configureActions, restorePreferences, type EngineFactory, type HeadLibrary, type StoredHead } from '../store/actions';
 import { useAppStore } from '../store/index';
+import { readPreference } from '../store/preferences';
 import { DEFAULT_MODEL_URL } from '../store/slices';
 import { localModelFiles, restoreLocalModel } from './localModel';
 import { makeThumbnail } from './thumbnail';
-
-/** Where the field for new checks is remembered (localStorage). */
-export const FIELD_STORAGE_KEY = 'leaf-lens.field';
 
 export const queryClient = new QueryClient({
   defaultOptions: { queries: { retry: false, refetchOnWindowFocus: false, staleTime: Infinity } },
@@ -26,7 +24,6 @@ export const historyPageKey = (query: HistoryQuery, page: number) => ['history',
 const HEAD_SETTING = 'custom-head';
 /** The heads kept on this phone (taught, corrected, imported): src/store/teachActions.ts. */
 const HEAD_LIBRARY_SETTING = 'head-library';
-const BACKEND_KEY = 'leaf-lens.backend';
 
 export function getLocation(): Promise<SavedLocation | undefined> {
   if (!('geolocation' in navigator)) return Promise.resolve(undefined);
@@ -39,14 +36,10 @@ export function getLocation(): Promise<SavedLocation | undefined> {
   });
 }
 
-export function storedBackendPreference(): BackendPreference {
+/** `?backend=` (not remembered) wins over the remembered preference. */
+function startBackendPreference(): BackendPreference {
   const fromUrl = new URLSearchParams(location.search).get('backend');
-  const value = fromUrl ?? (() => { try { return localStorage.getItem(BACKEND_KEY); } catch { return null; } })();
-  return value === 'webgpu' || value === 'wasm' ? value : 'auto';
-}
-
-export function rememberBackendPreference(value: BackendPreference): void {
-  try { localStorage.setItem(BACKEND_KEY, value); } catch { /* not remembered in private mode */ }
+  return fromUrl === 'auto' || fromUrl === 'webgpu' || fromUrl === 'wasm' ? fromUrl : readPreference('backend');
 }
 
 export function setupApp(createEngine: EngineFactory): Promise<void> {
@@ -64,10 +57,7 @@ export function setupApp(createEngine: EngineFactory): Promise<void> {
     resolveModelUrl: (url) => new URL(url, document.baseURI).href,
     modelFiles: localModelFiles,
   });
-  try {
-    useAppStore.getState().setSaveLocation(localStorage.getItem('leaf-lens.save-location') === '1');
-    useAppStore.getState().setCurrentField(localStorage.getItem(FIELD_STORAGE_KEY) ?? '');
-  } catch { /* default: no location, no field */ }
+  restorePreferences();
   // A schema-1 history is finished in the background, a small transaction at a time (see src/history/db.ts);
   // lists, filters and summaries are refreshed when it is done.
   void indexedDbHistory.finishUpgrade().then(
@@ -81,7 +71,7 @@ export function setupApp(createEngine: EngineFactory): Promise<void> {
 async function chooseInitialModel(): Promise<void> {
   const fromUrl = new URLSearchParams(location.search).get('model');
   const local = fromUrl ? null : await restoreLocalModel();
-  useAppStore.getState().requestModel(fromUrl ?? local ?? DEFAULT_MODEL_URL, storedBackendPreference());
+  useAppStore.getState().requestModel(fromUrl ?? local ?? DEFAULT_MODEL_URL, startBackendPreference());
 }
 
 /** Switches the model and mirrors the choice in the address bar (so a reload keeps it). */

@@ -55,3 +55,9 @@ test("state is written through slice actions: no setState outside the store's re
   const offenders = files.filter((file) => /\bsetState\s*\(/.test(readFileSync(file, 'utf8')));
   expect(offenders).toEqual([]);
 });
+
+test('one preference store: only src/store/preferences.ts touches localStorage or sessionStorage', () => {
+  const files = sourceFiles('src').filter((f) => !f.endsWith(join('store', 'preferences.ts')));
+  const offenders = files.filter((file) => /\b(localStorage|sessionStorage)\b/.test(readFileSync(file, 'utf8')));
+  expect(offenders).toEqual([]);
+});

@@ -4,7 +4,7 @@
 import { useQuery } from '@tanstack/react-query';
 import { useId, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { countHistory, deleteAllEntries, historyUpgradeRemaining } from '../../store/actions';
+import { chooseSaveLocation, countHistory, deleteAllEntries, historyUpgradeRemaining } from '../../store/actions';
 import { toUiError } from '../../store/errors';
 import { useAppStore } from '../../store/index';
 import { selectHistoryFilter, selectSaveLocation } from '../../store/selectors';
@@ -45,10 +45,7 @@ export function HistoryPanel() {
       <label className="check">
         <input
           type="checkbox" checked={saveLocation} data-testid="save-location"
-          onChange={(e) => {
-            useAppStore.getState().setSaveLocation(e.target.checked);
-            try { localStorage.setItem('leaf-lens.save-location', e.target.checked ? '1' : '0'); } catch { /* not remembered */ }
-          }}
+          onChange={(e) => chooseSaveLocation(e.target.checked)}
         />
         <span>{t('history.saveLocation')}<small>{t('history.saveLocationHint')}</small></span>
       </label>

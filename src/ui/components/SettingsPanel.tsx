@@ -4,7 +4,7 @@ import { useId } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { BackendPreference } from '../../engine/types';
 import { className, formatPercent } from '../../i18n/index';
-import { loadHead, resetHead } from '../../store/actions';
+import { chooseBackend, loadHead, resetHead } from '../../store/actions';
 import { toUiError } from '../../store/errors';
 import { useAppStore } from '../../store/index';
 import {
@@ -14,7 +14,7 @@ import {
 import { DEFAULT_MODEL_URL } from '../../store/slices';
 import { forgetLocalModel } from '../localModel';
 import { promptInstall } from '../pwa';
-import { rememberBackendPreference, switchModel } from '../setup';
+import { switchModel } from '../setup';
 import { LoadFolderButton } from './LoadFolderButton';
 import { version as APP_VERSION } from '../../../package.json';
 import { DomainUncheckedNotice } from './DiagnosisCard';
@@ -83,11 +83,7 @@ export function SettingsPanel() {
         <span>{t('settings.backendPreference')}</span>
         <select
           value={preference} data-testid="backend-preference"
-          onChange={(e) => {
-            const value = e.target.value as BackendPreference;
-            rememberBackendPreference(value);
-            useAppStore.getState().requestModel(requested, value);
-          }}
+          onChange={(e) => chooseBackend(e.target.value as BackendPreference)}
         >
           {PREFERENCES.map((p) => <option key={p} value={p}>{t(`settings.backendPreferences.${p}`)}</option>)}
         </select>

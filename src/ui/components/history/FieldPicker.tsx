@@ -7,7 +7,7 @@ import { FIELD_MAX_LENGTH } from '../../../history/import';
 import { chooseField, historyFields } from '../../../store/actions';
 import { useAppStore } from '../../../store/index';
 import { selectCurrentField } from '../../../store/selectors';
-import { FIELD_STORAGE_KEY, HISTORY_FIELDS_KEY } from '../../setup';
+import { HISTORY_FIELDS_KEY } from '../../setup';
 
 export function useFieldNames(): string[] {
   return useQuery({ queryKey: HISTORY_FIELDS_KEY, queryFn: historyFields }).data ?? [];
@@ -30,10 +30,7 @@ export function FieldPicker() {
         id={`${id}-in`} data-testid="field-picker" list={`${id}-list`} value={field} maxLength={FIELD_MAX_LENGTH}
         placeholder={t('history.fieldPlaceholder')} autoComplete="off" aria-describedby={`${id}-hint`}
         onChange={(e) => useAppStore.getState().setCurrentField(e.target.value)}
-        onBlur={(e) => {
-          chooseField(e.target.value);
-          try { localStorage.setItem(FIELD_STORAGE_KEY, useAppStore.getState().currentField); } catch { /* not remembered */ }
-        }}
+        onBlur={(e) => chooseField(e.target.value)}
       />
       <small id={`${id}-hint`} className="visually-hidden">{t('history.fieldHint')}</small>
       <FieldNamesList id={`${id}-list`} />
