@@ -18,7 +18,7 @@ import { Serializer } from './model/session';
 import { describeModel } from './modelInfo';
 import { PhotoRegistry } from './photos';
 import { RunCache, runGraph, type CachedOutputs } from './runCache';
-import { EngineRuntime, explainDims } from './runtime';
+import { EngineRuntime, explainDims, withTimeout } from './runtime';
 import type { BackendName, Diagnosis, Engine, EngineOptions, ExplainOptions, ModelInfo, PhotoEmbedding, PhotoHandle, StageTimings } from './types';
 
 export type { CachedOutputs } from './runCache';
@@ -28,11 +28,6 @@ export const DEFAULT_CACHE_NAME = 'leaf-lens-models-v1';
 /** How long a diagnosis retried after a device loss may take (software WebGPU runs take up to ~1 min). */
 const RETRY_TIMEOUT_MS = 180_000;
 
-function withTimeout<T>(work: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const expired = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(onTimeout()), ms); });
-  return Promise.race([work, expired]).finally(() => clearTimeout(timer));
-}
 
 /** Counters for tests and the benchmark; not part of the UI's API. */
 export interface EngineDiagnostics {

@@ -11,6 +11,17 @@ import { loadOrt, type Ort } from './model/ort';
 import { GraphSession } from './model/session';
 import type { BackendName, BackendPreference, EngineOptions, EngineStatus } from './types';
 
+/** How long rebuilding WebGPU after a device loss (device, ORT, forward session) may take before the engine gives
+ * up on it and opens WASM. ORT's session creation has been seen never to return after a loss during its first-run
+ * set-up; a healthy rebuild of the shipped model on software WebGPU takes well under this. */
+export const REBUILD_TIMEOUT_MS = 60_000;
+
+export function withTimeout<T>(work: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const expired = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(onTimeout()), ms); });
+  return Promise.race([work, expired]).finally(() => clearTimeout(timer));
+}
+
 export interface GpuParts {
   device: GPUDevice;
   probe: AdapterProbe;
@@ -56,7 +67,7 @@ export class EngineRuntime {
   constructor(
     private readonly manifest: Manifest,
     private readonly loader: LoaderContext,
-    private readonly options: Pick<EngineOptions, 'backend' | 'onProgress' | 'onStatus'>,
+    private readonly options: Pick<EngineOptions, 'backend' | 'onProgress' | 'onStatus' | 'recovery'>,
     private readonly hooks: RuntimeHooks,
   ) {}
 
@@ -108,7 +119,10 @@ export class EngineRuntime {
 
   /** After any recovery has settled: the backend must be open. */
   assertOpen(): void {
-    if (this.current.closed) throw new EngineError('device-lost', this.recoveryFailure ?? 'the backend was closed after a device loss');
+    if (!this.current.closed) return;
+    // After a failed recovery neither WebGPU nor WASM could be opened: trying again will not help, reloading may.
+    if (this.recoveryFailure) throw new EngineError('device-lost', this.recoveryFailure, 'gpu-stopped');
+    throw new EngineError('device-lost', 'the backend was closed after a device loss');
   }
 
   dispose(): void {
@@ -131,8 +145,10 @@ export class EngineRuntime {
     return files;
   }
 
-  /** Opens a backend: ORT, (device, explainer, renderer), verified files, and the forward session. */
-  private async open(backend: BackendName, probe?: AdapterProbe): Promise<Backend> {
+  /** Opens a backend: ORT, (device, explainer, renderer), verified files, and the forward session. For a rebuild,
+   * aborting `rebuild.abandon` closes what was opened so far (its device too, which may free ORT from a session
+   * creation that hangs). */
+  private async open(backend: BackendName, probe?: AdapterProbe, rebuild?: { abandon: AbortSignal }): Promise<Backend> {
     let gpu: GpuParts | undefined;
     let files: GraphFiles;
     let ort: Ort;
@@ -155,12 +171,22 @@ export class EngineRuntime {
       [files, ort] = await Promise.all([this.graphFiles(false), loadOrt('wasm')]);
     }
     const opened: Backend = { backend, ort, files, gpu, sessions: {}, closed: false };
+    const abandon = rebuild?.abandon;
+    if (abandon) {
+      if (abandon.aborted) {
+        close(opened);
+        throw new EngineError('aborted', `opening ${backend} was abandoned`);
+      }
+      abandon.addEventListener('abort', () => close(opened), { once: true });
+    }
     if (gpu) {
       const generation = ++this.deviceGeneration;
       watchDevice(gpu.device, (reason) => this.onDeviceLost(opened, generation, reason), () => opened.closed);
     }
     this.options.onProgress?.({ kind: 'session', backend });
     try {
+      if (rebuild) await this.options.recovery?.beforeWebGpuSession?.();
+      if (opened.closed) throw new EngineError('aborted', `opening ${backend} was abandoned`);
       await this.session(opened, 'forward');
     } catch (error) {
       close(opened);
@@ -190,7 +216,7 @@ export class EngineRuntime {
     try {
       const probe = await probeAdapter(true);
       if (!probe || (preference === 'auto' && probe.isFallbackAdapter)) throw new Error('no WebGPU adapter after device loss');
-      this.adopt(await this.open('webgpu', probe));
+      this.adopt(await this.rebuildWebGpu(probe));
       this.status({ kind: 'ready', backend: 'webgpu' });
     } catch (error) {
       if (this.disposed) return;
@@ -199,6 +225,21 @@ export class EngineRuntime {
       this.status({ kind: 'fell-back', from: 'webgpu', to: 'wasm', reason: why });
     }
     this.hooks.onBackendOpened(this.current);
+  }
+
+  /** open('webgpu') bounded in time: a rebuild that does not finish is abandoned (its device destroyed, a backend that
+   * still arrives later closed) and reported as failed, so that recovery moves on to WASM. */
+  private async rebuildWebGpu(probe: AdapterProbe): Promise<Backend> {
+    const ms = this.options.recovery?.webgpuTimeoutMs ?? REBUILD_TIMEOUT_MS;
+    const abandon = new AbortController();
+    const rebuild = this.open('webgpu', probe, { abandon: abandon.signal });
+    try {
+      return await withTimeout(rebuild, ms, () => new EngineError('backend-unavailable', `the WebGPU rebuild did not finish within ${ms / 1000} s`));
+    } catch (error) {
+      abandon.abort();
+      rebuild.then(close, () => undefined);
+      throw error;
+    }
   }
 
   /** Installs a rebuilt backend, unless the engine was disposed while it was being built. */
@@ -213,6 +254,7 @@ export class EngineRuntime {
 }
 
 function close(backend: Backend): void {
+  if (backend.closed) return;
   backend.closed = true;
   for (const session of Object.values(backend.sessions)) void session.then((s) => s.release(), () => undefined);
   backend.sessions = {};

@@ -187,6 +187,15 @@ export interface EngineOptions {
   modelCache?: ModelFileCache;
   /** Serves the model folder's files instead of the network, e.g. a folder the user loaded from disk. */
   files?: ModelFileSource;
+  /** Rebuilding the backend after a WebGPU device loss. */
+  recovery?: {
+    /** How long the WebGPU rebuild (device + forward session) may take before the engine falls back to WASM
+     * (status 'fell-back'); default 60 s (REBUILD_TIMEOUT_MS in runtime.ts). */
+    webgpuTimeoutMs?: number;
+    /** Test seam: awaited in each WebGPU rebuild just before its forward session is created; a promise that never
+     * settles stands for ORT's session creation that never returns. */
+    beforeWebGpuSession?: () => Promise<void>;
+  };
 }
 
 /** One file of a model folder by its path inside the folder ('manifest.json', 'deit_full.onnx', …).

@@ -115,6 +115,44 @@ test('device lost and no adapter any more: the engine falls back to WASM and say
   });
 }, 300_000);
 
+test('a WebGPU rebuild that never finishes: after the rebuild timeout the engine falls back to WASM and answers', async () => {
+  const driver = await openDriver(harness);
+  const url = await serveModel(driver.page, harness.baseUrl, 'fixture', FIXTURE_MODEL_DIR);
+  const result = await driver.page.evaluate(async ({ url, img }) => {
+    const api = window.leafLens;
+    const statuses: { kind: string; from?: string; to?: string; backend?: string; reason?: string }[] = [];
+    let stalledRebuilds = 0;
+    const engine = await api.createEngine(url, {
+      backend: 'webgpu', modelCache: api.memoryFileCache(), onStatus: (s) => statuses.push(s),
+      // Stands for ORT's session creation that never returns after a loss: this promise never settles.
+      recovery: { webgpuTimeoutMs: 3000, beforeWebGpuSession: () => { stalledRebuilds += 1; return new Promise<void>(() => undefined); } },
+    });
+    const photo = await engine.loadPhoto(new Blob([Uint8Array.from(atob(img), (c) => c.charCodeAt(0))]));
+    const before = engine.backend;
+    api.engineDevice(engine)!.destroy();
+    await new Promise((r) => setTimeout(r, 100));
+    const t0 = performance.now();
+    const d = await engine.diagnose(photo, { method: 'relevance' });
+    const out = {
+      before, after: engine.backend, diagnosed: d.backend, cells: d.heatmap.values.length, stalledRebuilds,
+      waitedMs: performance.now() - t0, devices: api.engineDiagnostics(engine).deviceGeneration,
+      statuses: statuses.map((s) => [s.kind, s.from ?? s.backend, s.to].filter(Boolean).join(':')),
+      fellBackBecause: statuses.find((s) => s.kind === 'fell-back')?.reason,
+    };
+    engine.dispose();
+    return out;
+  }, { url, img: imageBase64('leaf-96x72.jpg') });
+  await driver.close();
+  console.log(JSON.stringify(result));
+  expect(result).toMatchObject({
+    before: 'webgpu', after: 'wasm', diagnosed: 'wasm', cells: 196, stalledRebuilds: 1,
+    devices: 2, // a new device was made for the rebuild (and destroyed when it was abandoned)
+    statuses: ['ready:webgpu', 'recovering', 'fell-back:webgpu:wasm'],
+  });
+  expect(result.fellBackBecause).toMatch(/WebGPU rebuild did not finish within 3 s/);
+  expect(result.waitedMs).toBeGreaterThanOrEqual(2900); // it waited for the timeout, not for a failure
+}, 300_000);
+
 test('engines sharing one ORT module may be created and used at the same time', async () => {
   const driver = await openDriver(harness);
   const url = await serveModel(driver.page, harness.baseUrl, 'fixture', FIXTURE_MODEL_DIR);
@@ -147,9 +185,9 @@ test('a device lost in the middle of a model run: the diagnosis still arrives, f
     const photo = await engine.loadPhoto(new Blob([Uint8Array.from(atob(img), (c) => c.charCodeAt(0))]));
     const first = api.engineDevice(engine)!;
     const pending = engine.diagnose(photo, { method: 'rollout' });
-    // The forward run takes 10+ s on SwiftShader; 4 s in, it is past ORT's first-run set-up. (Destroying the device
-    // ~1.5 s in, during that set-up, sometimes leaves ORT unable to finish the retried run: the engine then gives
-    // 'device-lost' after its retry timeout instead of hanging; not asserted here.)
+    // The forward run takes 10+ s on SwiftShader; 4 s in, it is usually past ORT's first-run set-up. On a loaded machine
+    // it may still be inside it, and then ORT's new session on the rebuilt device may never be created: the engine
+    // gives that rebuild 60 s and answers from WASM instead (the test above makes that happen on purpose).
     await new Promise((r) => setTimeout(r, 4000));
     first.destroy();
     try {
@@ -163,6 +201,8 @@ test('a device lost in the middle of a model run: the diagnosis still arrives, f
   }, { url, img: imageBase64('leaf-96x72.jpg') });
   await driver.close();
   console.log(JSON.stringify(result));
-  expect(result).toMatchObject({ ok: true, backend: 'webgpu', cells: 196, rebuilt: true });
-  expect(result.statuses).toEqual(['ready', 'recovering', 'ready']);
+  expect(result).toMatchObject({ ok: true, cells: 196, rebuilt: true });
+  // Either the rebuilt device answered, or (rebuild stuck in ORT, see above) WASM did and the engine said so.
+  if (result.backend === 'webgpu') expect(result.statuses).toEqual(['ready', 'recovering', 'ready']);
+  else expect({ backend: result.backend, statuses: result.statuses }).toEqual({ backend: 'wasm', statuses: ['ready', 'recovering', 'fell-back'] });
 }, 300_000);
