@@ -1,7 +1,7 @@
 // The bench page. Interactive: pick a model folder and a photo, press Run. Headless: scripts/bench.ts and
 // scripts/eval-explain.ts call the functions on `window.leafLensBench`, one page per part and backend.
-import { describeError } from '../src/engine/errors';
-import type { BackendName } from '../src/engine/types';
+import { describeError } from '../src/engine/index';
+import type { BackendName } from '../src/engine/index';
 import { EvalSession, type EvalConfig, type EvalInfo } from './browser/evalExplain';
 import { FieldSession, qualityOfPhoto, type LeafAnswer, type PhotoQualityResult } from './browser/field';
 import type { Degradation } from './lib/degrade';

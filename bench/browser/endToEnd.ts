@@ -1,8 +1,7 @@
 // One backend through the engine's public API, as the app uses it: photo blob → loadPhoto → diagnose →
 // heatmap.draw, a fresh photo handle every run (so no cached model outputs), plus memory before/after.
-import { createEngine, engineDiagnostics, memoryFileCache } from '../../src/engine/index';
-import { describeError } from '../../src/engine/errors';
-import type { BackendName, ExplainMethod } from '../../src/engine/types';
+import { createEngine, engineDiagnostics, memoryFileCache, describeError } from '../../src/engine/index';
+import type { BackendName, ExplainMethod } from '../../src/engine/index';
 import type { MemorySample } from '../lib/report';
 import { slopePerStep, summarize, type Summary } from '../lib/stats';
 

@@ -1,8 +1,8 @@
 // The domain eval, page side: the engine's public API as the app uses it (photo blob → loadPhoto → diagnose),
 // one photo at a time. The runner (scripts/eval-domain.ts) aggregates; fitting happens in model/export.py.
-import { createEngine, memoryFileCache } from '../../src/engine/engine';
+import { createEngine, memoryFileCache } from '../../src/engine/index';
 import { preprocessBitmap } from '../../src/engine/image/preprocess';
-import type { BackendName, DiagnosisOutcome, DomainCheck, Engine } from '../../src/engine/types';
+import type { BackendName, DiagnosisOutcome, DomainCheck, Engine } from '../../src/engine/index';
 
 export interface DomainRecord {
   logits: number[];

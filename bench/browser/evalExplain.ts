@@ -8,7 +8,7 @@ import { preprocessBitmap } from '../../src/engine/image/preprocess';
 import type { OutputName } from '../../src/engine/model/contract';
 import { graphFeeds, toOrtFeeds } from '../../src/engine/model/feeds';
 import { softmax } from '../../src/engine/model/logits';
-import type { ExplainOptions } from '../../src/engine/types';
+import type { ExplainOptions } from '../../src/engine/index';
 import type { EvalCase, PhotoRecord } from '../lib/evalAggregate';
 import { argmax, fillPatches, meanColour, PERTURBATION_FRACTIONS, randomOrder, removalOrder, removedCount } from '../lib/perturb';
 import { adapterLabel, adapterReport, loadModelFiles, openSessions, type BenchSessions, type LoadedModel } from './model';

@@ -4,7 +4,7 @@ import { createEngine, memoryFileCache, type Engine } from '../../src/engine/ind
 import { decodePhoto } from '../../src/engine/image/decode';
 import { preprocessBitmap } from '../../src/engine/image/preprocess';
 import { assessPhotoQuality } from '../../src/engine/image/quality';
-import type { DiagnosisOutcome, PhotoQuality, PhotoQualityIssue } from '../../src/engine/types';
+import type { DiagnosisOutcome, PhotoQuality, PhotoQualityIssue } from '../../src/engine/index';
 import { degrade, type Degradation, type Rgba } from '../lib/degrade';
 
 /** The model's input size; quality is measured on it, as in the engine. */

@@ -5,7 +5,7 @@ import { validateHead, type Head } from '../../src/engine/model/head';
 import { validateManifest, type Manifest } from '../../src/engine/model/manifest';
 import { loadOrt, type Ort } from '../../src/engine/model/ort';
 import { GraphSession, type GraphSource } from '../../src/engine/model/session';
-import type { BackendName } from '../../src/engine/types';
+import type { BackendName } from '../../src/engine/index';
 import type { AdapterReport } from '../lib/report';
 
 export interface LoadedModel {

@@ -1,7 +1,7 @@
 // One backend, stage by stage: decode, preprocess, forward-only graph, full graph (forward + gradients), lrp graph
 // (forward + gradients + LRP relevance, when the model has one), every explanation kernel
 // (WGSL on WebGPU) and its TS reference, and the overlay. Warm-up runs first, then `runs` timed runs.
-import { describeError } from '../../src/engine/errors';
+import { describeError } from '../../src/engine/index';
 import type { Tensor } from 'onnxruntime-web';
 import { EXPLAIN_METHODS, explainOnCpu, explainOnCpuFast, GpuExplainer, withExplainDefaults, type ExplainDims, type ExplainTensors } from '../../src/engine/explain/index';
 import { decodePhoto } from '../../src/engine/image/decode';
@@ -10,7 +10,7 @@ import { gridSizeOf, type Manifest } from '../../src/engine/model/manifest';
 import type { OutputName } from '../../src/engine/model/contract';
 import { graphFeeds, toOrtFeeds } from '../../src/engine/model/feeds';
 import { drawHeatmap2d, GpuHeatmapRenderer } from '../../src/engine/render/index';
-import type { BackendName, ExplainMethod, ExplainOptions } from '../../src/engine/types';
+import type { BackendName, ExplainMethod, ExplainOptions } from '../../src/engine/index';
 import type { TimingSource } from '../lib/report';
 import { summarize, type Summary } from '../lib/stats';
 import { adapterLabel, adapterReport, loadModelFiles, openDevice, openSessions } from './model';

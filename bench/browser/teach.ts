@@ -1,8 +1,7 @@
 // Teaching a class, page side: the engine on WASM gives each photo's features (the same decode, crop and
 // forward graph as the app), and times teaching from photos as the app does it. scripts/eval-teach.ts drives it.
-import { createEngine, memoryFileCache } from '../../src/engine/engine';
-import { teachClass } from '../../src/engine/model/taught';
-import type { Engine } from '../../src/engine/types';
+import { createEngine, memoryFileCache, teachClass } from '../../src/engine/index';
+import type { Engine } from '../../src/engine/index';
 
 let engine: Engine | null = null;
 

@@ -1,7 +1,7 @@
 // Aggregation for the field evaluations (Node side, pure): photo-quality false alarms and detection rates
 // (npm run eval:quality), and single photo vs several-leaf group answers (npm run eval:group).
 import { combineLeaves, type GroupRule } from '../../src/engine/model/group';
-import type { DiagnosisOutcome, PhotoQuality, PhotoQualityIssue } from '../../src/engine/types';
+import type { DiagnosisOutcome, PhotoQuality, PhotoQualityIssue } from '../../src/engine/index';
 import { seededRandom } from '../../test/engine/explain/randomTensors';
 import { EXPECTED_ISSUE, type Degradation } from './degrade';
 

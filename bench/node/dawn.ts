@@ -7,7 +7,7 @@ import {
   type ExplainDims, type ExplainTensors,
 } from '../../src/engine/explain/index';
 import { GpuHeatmapRenderer, renderHeatmapCpu } from '../../src/engine/render/index';
-import type { ExplainOptions } from '../../src/engine/types';
+import type { ExplainOptions } from '../../src/engine/index';
 import type { AdapterReport, NodeKernelReport } from '../lib/report';
 import { summarize } from '../lib/stats';
 import { DEIT_TINY_DIMS, syntheticPhoto, syntheticTensors } from '../lib/synthetic';

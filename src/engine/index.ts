@@ -11,7 +11,7 @@
 // EXPLAIN_METHOD_TABLE says what each method needs and which options (controls) it reads; the UI renders from it.
 // engineDiagnostics / engineCachedOutputs / engineDevice are for tests and benchmarks, not for the UI.
 export * from './types';
-export { EngineError, isEngineError } from './errors';
+export { EngineError, describeError, isEngineError } from './errors';
 export { createEngine, engineCachedOutputs, engineDevice, engineDiagnostics, memoryFileCache, DEFAULT_CACHE_NAME } from './engine';
 export type { CachedOutputs, EngineDiagnostics } from './engine';
 // The sure / unsure / not-bean-leaf rule, for saved answers that predate `Diagnosis.outcome`.
@@ -27,7 +27,7 @@ export type { BackboneId, HeadJson, TaughtClass, TeachRequest } from './model/ta
 export { classNameProblem, cleanClassName } from './model/labels';
 export type { ClassNameProblem } from './model/labels';
 // The explanation methods (what each reads, which controls apply), head fusions and colour maps, for the UI.
-export { EXPLAIN_METHOD_TABLE, HEAD_FUSIONS, methodSpec, methodUses } from './explain/methods';
+export { EXPLAIN_METHODS, EXPLAIN_METHOD_TABLE, HEAD_FUSIONS, methodSpec, methodUses } from './explain/methods';
 export type { ExplainControl, ExplainMethodSpec } from './explain/methods';
 export { COLOR_MAPS } from './render/colorMaps';
 // Saved heatmaps (history) are drawn by the engine's renderer too.
