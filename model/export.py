@@ -13,7 +13,8 @@ the app's own preprocessing; it rewrites head.json and its entry in manifest.jso
 Writes model.lrp.onnx (+ attention_grads + attention_relevance, when model/lrp.py provides it and
 --no-lrp is not given), model.onnx (full: + attention_grads) and model.forward.onnx, the last two pruned from
 the largest graph so all three share one model.weights; the fp16 variants (model.lrp.fp16.onnx,
-model.fp16.onnx, model.forward.fp16.onnx, model.fp16.weights); head.json, metrics.json and, last,
+model.fp16.onnx, model.forward.fp16.onnx, model.fp16.weights); the int8 download of the weights that the app
+fetches (model.int8.weights + model.int8.json, model/quantize.py); head.json, metrics.json and, last,
 manifest.json. Every file goes to a temp name first and is renamed into place.
 """
 from __future__ import annotations
