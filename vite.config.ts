@@ -13,8 +13,10 @@ const isolationHeaders = {
 // engine's own sha256-verified cache (src/engine/model/fetcher.ts) as they load. Precaching models/ too
 // would download every precision and every model folder on a first visit (fp32 + fp16 + test fixtures:
 // ~35 MB on top of the ~22 MB the phone actually loads) and store the weights twice.
-// ORT's runtime is not precached either: a device needs only one of its two builds (WASM-only or WebGPU), which
-// the page stores in RUNTIME_CACHE as it loads it (src/engine/model/ort.ts); the route below serves that cache.
+// ORT's binaries are not precached either: a device needs only one of its two builds (WASM-only, 14 MB, or
+// WebGPU, 27 MB), which the page stores in RUNTIME_CACHE as it loads it (src/engine/model/ort.ts); the route
+// below serves that cache. Their small JS glue files (tens of kB) are precached: ORT imports them by URL, also
+// from its proxy worker, and the precache is what such an import finds offline.
 // Updates are offered ('prompt'), never forced.
 const pwa = VitePWA({
   registerType: 'prompt',
@@ -39,9 +41,9 @@ const pwa = VitePWA({
   },
   workbox: {
     globPatterns: ['**/*.{js,mjs,css,html,svg,png,jpg,ico,wasm,json,webmanifest}'],
-    globIgnores: ['models/**', '**/ort-wasm-simd-threaded*'],
+    globIgnores: ['models/**', '**/ort-wasm-simd-threaded*.wasm'],
     runtimeCaching: [{
-      urlPattern: /\/assets\/ort-wasm-simd-threaded[^/]*\.(?:mjs|wasm)$/,
+      urlPattern: /\/assets\/ort-wasm-simd-threaded[^/]*\.wasm$/,
       handler: 'CacheFirst',
       options: { cacheName: RUNTIME_CACHE },
     }],

@@ -7,7 +7,7 @@
 // time). A WebGPU device loads ORT's WebGPU build (27 MB, ~5 MB brotli), which also runs the 'wasm' execution
 // provider (on the main thread: the proxy cannot drive WebGPU), so a fall-back from WebGPU to WASM reuses it and
 // no device downloads both. The binary is kept in the Cache API (RUNTIME_CACHE) by the page itself, its one
-// download; the service worker serves that cache offline and precaches neither binary (vite.config.ts).
+// download; the service worker precaches neither binary, only their small glue files (vite.config.ts).
 import asyncifyMjsUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.mjs?url';
 import asyncifyWasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?url';
 import plainMjsUrl from 'onnxruntime-web/ort-wasm-simd-threaded.mjs?url';
@@ -78,9 +78,8 @@ export function runsInWorker(ort: Ort, backend: BackendName): boolean {
   return backend === 'wasm' && ort.env.wasm.proxy === true;
 }
 
-/** The build's wasm binary from RUNTIME_CACHE, or downloaded once and stored there (with its glue, which ORT
- * imports by URL: stored so that the service worker can serve it offline). Without the Cache API (or when it
- * fails) ORT fetches the binary itself: slower to start offline, never wrong. */
+/** The build's wasm binary from RUNTIME_CACHE, or downloaded once and stored there. Without the Cache API (or
+ * when it fails) ORT fetches the binary itself: the service worker's route then serves it from the same cache. */
 async function runtimeBinary(build: OrtBuild): Promise<ArrayBuffer | undefined> {
   if (typeof caches === 'undefined') return undefined;
   let cache: Cache | undefined;
@@ -103,9 +102,8 @@ async function runtimeBinary(build: OrtBuild): Promise<ArrayBuffer | undefined> 
   if (cache) {
     try {
       await cache.put(build.wasm, response);
-      if (!(await cache.match(build.mjs))) await cache.add(build.mjs);
-      // Files of earlier app versions (other hashes) are no use any more.
-      const current = new Set((['webgpu', 'wasm'] as const).flatMap((b) => { const f = ortBuildFor(b); return [f.mjs, f.wasm]; }));
+      // Binaries of earlier app versions (other hashes) are no use any more.
+      const current = new Set((['webgpu', 'wasm'] as const).map((b) => ortBuildFor(b).wasm));
       for (const request of await cache.keys()) if (!current.has(request.url)) await cache.delete(request);
     } catch (error) {
       // Over quota or private mode: this visit runs; the next one downloads the runtime again.
