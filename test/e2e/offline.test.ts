@@ -56,8 +56,8 @@ test('offline after one visit; a new build is offered as an update and applied o
   const url = `${baseUrl}/index.html?model=${FIXTURE_MODEL}&backend=wasm`;
   const precache = readFileSync(join(root, 'build-1', 'sw.js'), 'utf8');
   // Neither ORT binary is precached (a device needs only one); the service worker serves the page's runtime cache.
-  expect(precache).not.toMatch(/url:\s*"[^"]*ort-wasm-simd-threaded[^"]*\.wasm"/);
-  expect(precache).toMatch(/url:\s*"[^"]*ort-wasm-simd-threaded[^"]*\.mjs"/); // the small glue ORT imports by URL
+  expect(precache).not.toMatch(/["']?url["']?:\s*["'][^"']*ort-wasm-simd-threaded[^"']*\.wasm["']/);
+  expect(precache).toMatch(/["']?url["']?:\s*["'][^"']*ort-wasm-simd-threaded[^"']*\.mjs["']/); // the small glue ORT imports by URL
   expect(precache).toMatch(/leaf-lens-ort-runtime/);
   expect(precache).not.toMatch(/models\//);
   const buildOf = () => page.evaluate(() => document.querySelector('meta[name=test-build]')?.getAttribute('content'));

@@ -48,7 +48,7 @@ test('the build ships both ORT runtimes as hashed assets, and precaches neither'
   }
   expect(assets.filter((f) => f.endsWith('.wasm'))).toHaveLength(2);
   // Precache entries are {url:"assets/…",revision:…}; the runtime route for the binaries names them in a regex only.
-  expect(readFileSync(join(outDir, 'sw.js'), 'utf8')).not.toMatch(/url:\s*"[^"]*ort-wasm-simd-threaded[^"]*\.wasm"/);
+  expect(readFileSync(join(outDir, 'sw.js'), 'utf8')).not.toMatch(/["']?url["']?:\s*["'][^"']*ort-wasm-simd-threaded[^"']*\.wasm["']/);
 });
 
 test("ORT's WASM build is a chunk that imports no app code (ORT starts it again as its proxy worker)", () => {
