@@ -1,6 +1,6 @@
 // The main screen: photo in, result, where the model looked, what to do. Also shows a history entry
 // reopened from the list (with its stored heatmap).
-import { useEffect, useState } from 'react';
+import { useEffect, useState, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { Heatmap } from '../../engine/types';
 import type { HistoryEntry } from '../../history/types';
@@ -32,16 +32,20 @@ export function DiagnosePanel({ onRetryModel }: { onRetryModel: () => void }) {
   const reopened = useAppStore(selectReopened);
   const modelStatus = useAppStore(selectModelStatus);
   const mode = useAppStore(selectDiagnoseMode);
+  // The mode switch and field box come right after the photo buttons (in the DOM too): taking a photo is the
+  // first thing a keyboard reaches, and they are there from the start, so nothing appears above the photo.
+  const controls = <><ModeSwitch /><FieldPicker /></>;
   // data-model-status: lets tests and benchmarks wait for a settled model rather than guess from the DOM.
   return (
     <div className="diagnose-panel" data-model-status={modelStatus}>
       <ModelStatus onRetry={onRetryModel} />
-      {reopened ? <ReopenedEntry entry={reopened} /> : <><ModeSwitch /><FieldPicker />{mode === 'group' ? <FieldCheck /> : <LiveDiagnosis />}</>}
+      {reopened ? <ReopenedEntry entry={reopened} /> : mode === 'group' ? <FieldCheck controls={controls} /> : <LiveDiagnosis controls={controls} />}
     </div>
   );
 }
 
-function LiveDiagnosis() {
+/** `controls`: the mode switch and field box, shown under the photo buttons. */
+function LiveDiagnosis({ controls }: { controls: ReactNode }) {
   const { t } = useTranslation();
   const modelStatus = useAppStore(selectModelStatus);
   const model = useAppStore(selectModel);
@@ -59,11 +63,13 @@ function LiveDiagnosis() {
   const hasPhoto = photoStatus !== 'empty';
 
   // Two columns on wide screens (photo side: picture and explanation; answer side: result and advice);
-  // on phones the columns dissolve and CSS `order` gives picker, photo, result, explanation, advice.
+  // on phones the columns dissolve and CSS `order` gives picker (and controls), photo, result, explanation,
+  // advice. Whatever comes and goes with the model or the result sits below the photo, so the photo stays put.
   return (
     <div className="diagnose-layout">
       <div className="col col-answer">
       <PhotoPicker compact={hasPhoto} />
+      {controls}
       {model && !model.domainCheck && !diagnosis && <DomainUncheckedNotice />}
       {diagnosis && model && (
         <>

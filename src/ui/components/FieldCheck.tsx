@@ -1,6 +1,6 @@
 // The field check screen: photos of up to six leaves of one plant or plot, each judged alone, one combined
 // answer on top, and each leaf's own result and heatmap one tap away.
-import { useId } from 'react';
+import { useId, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { MAX_GROUP_LEAVES, type GroupResult } from '../../engine/index';
 import { className, formatPercent } from '../../i18n/index';
@@ -18,14 +18,16 @@ import { ErrorMessage } from './ErrorMessage';
 import { HeatmapCanvas } from './HeatmapCanvas';
 import { CameraIcon, ImageIcon } from './Icons';
 
-export function FieldCheck() {
+/** `controls`: the mode switch and field box, shown after the photo buttons (keyboard reaches those first). */
+export function FieldCheck({ controls }: { controls?: ReactNode }) {
   const leaves = useAppStore(selectGroupLeaves);
   const openKey = useAppStore(selectGroupOpenLeaf);
   const open = openKey === null ? undefined : leaves.find((l) => l.key === openKey);
-  if (open) return <LeafDetail leaf={open} index={leaves.indexOf(open)} />;
+  if (open) return <><LeafDetail leaf={open} index={leaves.indexOf(open)} />{controls}</>;
   return (
     <div className="field-check" data-testid="field-check">
       <GroupPicker count={leaves.length} />
+      {controls}
       <GroupAnswer leaves={leaves} />
       {leaves.length > 0 && <LeafList leaves={leaves} />}
     </div>
