@@ -100,13 +100,13 @@ export class EngineRuntime {
   }
 
   /** The ORT session of `kind` on `backend`, created on first use. */
-  session(backend: Backend, kind: GraphKind): Promise<GraphSession> {
+  session(backend: Backend, kind: GraphKind, beforeCreate?: () => Promise<void>): Promise<GraphSession> {
     let session = backend.sessions[kind];
     if (!session) {
       const graph = backend.files.graphs[kind];
       if (!graph) return Promise.reject(new EngineError('model-contract', `the model has no ${kind} graph${backend.files.fp16 ? ' in fp16' : ''}`));
       session = GraphSession.create(
-        { ort: backend.ort, backend: backend.backend, device: backend.gpu?.device },
+        { ort: backend.ort, backend: backend.backend, device: backend.gpu?.device, beforeCreate },
         { kind, file: graph.file, bytes: graph.bytes, weightsPath: backend.files.weightsPath, weights: backend.files.weights },
         this.manifest,
         this.hooks.classes(),
@@ -185,9 +185,7 @@ export class EngineRuntime {
     }
     this.options.onProgress?.({ kind: 'session', backend });
     try {
-      if (rebuild) await this.options.recovery?.beforeWebGpuSession?.();
-      if (opened.closed) throw new EngineError('aborted', `opening ${backend} was abandoned`);
-      await this.session(opened, 'forward');
+      await this.session(opened, 'forward', rebuild && gpu ? this.options.recovery?.beforeWebGpuSession : undefined);
     } catch (error) {
       close(opened);
       throw error;
@@ -216,25 +214,29 @@ export class EngineRuntime {
     try {
       const probe = await probeAdapter(true);
       if (!probe || (preference === 'auto' && probe.isFallbackAdapter)) throw new Error('no WebGPU adapter after device loss');
-      this.adopt(await this.rebuildWebGpu(probe));
+      this.adopt(await this.rebuild('webgpu', probe));
       this.status({ kind: 'ready', backend: 'webgpu' });
     } catch (error) {
       if (this.disposed) return;
       const why = `${reason}; WebGPU rebuild failed: ${describeError(error)}`;
-      this.adopt(await this.open('wasm'));
+      try {
+        this.adopt(await this.rebuild('wasm'));
+      } catch (wasmError) {
+        throw new Error(`WebGPU: ${describeError(error)}; then WASM: ${describeError(wasmError)}`);
+      }
       this.status({ kind: 'fell-back', from: 'webgpu', to: 'wasm', reason: why });
     }
     this.hooks.onBackendOpened(this.current);
   }
 
-  /** open('webgpu') bounded in time: a rebuild that does not finish is abandoned (its device destroyed, a backend that
-   * still arrives later closed) and reported as failed, so that recovery moves on to WASM. */
-  private async rebuildWebGpu(probe: AdapterProbe): Promise<Backend> {
-    const ms = this.options.recovery?.webgpuTimeoutMs ?? REBUILD_TIMEOUT_MS;
+  /** open() bounded in time: a rebuild that does not finish is abandoned (its device destroyed, a backend that still
+   * arrives later closed) and reported as failed, so that recovery moves on to WASM, or ends with 'device-lost'. */
+  private async rebuild(backend: BackendName, probe?: AdapterProbe): Promise<Backend> {
+    const ms = this.options.recovery?.rebuildTimeoutMs ?? REBUILD_TIMEOUT_MS;
     const abandon = new AbortController();
-    const rebuild = this.open('webgpu', probe, { abandon: abandon.signal });
+    const rebuild = this.open(backend, probe, { abandon: abandon.signal });
     try {
-      return await withTimeout(rebuild, ms, () => new EngineError('backend-unavailable', `the WebGPU rebuild did not finish within ${ms / 1000} s`));
+      return await withTimeout(rebuild, ms, () => new EngineError('backend-unavailable', `the ${backend} rebuild did not finish within ${ms / 1000} s`));
     } catch (error) {
       abandon.abort();
       rebuild.then(close, () => undefined);

@@ -189,11 +189,12 @@ export interface EngineOptions {
   files?: ModelFileSource;
   /** Rebuilding the backend after a WebGPU device loss. */
   recovery?: {
-    /** How long the WebGPU rebuild (device + forward session) may take before the engine falls back to WASM
-     * (status 'fell-back'); default 60 s (REBUILD_TIMEOUT_MS in runtime.ts). */
-    webgpuTimeoutMs?: number;
-    /** Test seam: awaited in each WebGPU rebuild just before its forward session is created; a promise that never
-     * settles stands for ORT's session creation that never returns. */
+    /** How long each rebuild (WebGPU: device + forward session; then, if that failed, WASM) may take before the
+     * engine gives up on it: falls back to WASM (status 'fell-back'), or answers 'device-lost'; default 60 s
+     * (REBUILD_TIMEOUT_MS in runtime.ts). */
+    rebuildTimeoutMs?: number;
+    /** Test seam: awaited in ORT's queue just before a WebGPU rebuild's forward session is created; a promise that
+     * never settles stands for ORT's session creation that never returns. */
     beforeWebGpuSession?: () => Promise<void>;
   };
 }

@@ -25,6 +25,8 @@ export interface SessionTarget {
   backend: BackendName;
   /** The engine's device; required when backend is 'webgpu'. */
   device?: GPUDevice;
+  /** Test seam: awaited in the ORT queue just before the session is created (EngineOptions.recovery). */
+  beforeCreate?: () => Promise<void>;
 }
 
 /** Chains async work one at a time: ORT sessions sharing one WASM instance must not run concurrently. */
@@ -44,6 +46,19 @@ function queueOf(ort: Ort): Serializer {
   let queue = ortQueues.get(ort);
   if (!queue) ortQueues.set(ort, (queue = new Serializer()));
   return queue;
+}
+
+/** Work on a device that is lost may never settle: give up when the device goes, so the ORT queue moves on.
+ * `late` receives what the abandoned work still produces. */
+function raceDeviceLoss<T>(work: Promise<T>, device: GPUDevice | undefined, what: string, late?: (value: T) => void): Promise<T> {
+  if (!device) return work;
+  let abandoned = false;
+  work.then((value) => { if (abandoned) late?.(value); }, () => undefined); // a late failure is expected
+  const lost = device.lost.then((info) => {
+    abandoned = true;
+    throw new EngineError('device-lost', `${what} (${info.reason}: ${info.message})`);
+  });
+  return Promise.race([work, lost]);
 }
 
 export class GraphSession {
@@ -78,8 +93,15 @@ export class GraphSession {
     const bytes = runsInWorker(ort, backend) ? source.bytes.slice() : source.bytes;
     let session: InferenceSession;
     try {
-      session = await queueOf(ort).run(() => ort.InferenceSession.create(bytes, options));
+      // A creation on a device that is lost may never return (seen after a loss during ORT's first-run set-up): the
+      // queue gives up on it when the device goes, so that other sessions of this ORT module (a WASM fall-back) can
+      // still be created; a session that still arrives is released.
+      session = await queueOf(ort).run(() => {
+        const creating = (async () => { await target.beforeCreate?.(); return ort.InferenceSession.create(bytes, options); })();
+        return raceDeviceLoss(creating, device, `${source.file}: device lost while its session was created`, (late) => void late.release().catch(() => undefined));
+      });
     } catch (error) {
+      if (error instanceof EngineError && error.code === 'device-lost') throw error;
       throw new EngineError('model-corrupt', `${source.file}: onnxruntime-web (${backend}) could not load it: ${describeError(error)}`, undefined, { cause: error });
     }
     const graph = new GraphSession(source.kind, source.file, backend, session, ort, device);
@@ -175,7 +197,7 @@ export class GraphSession {
     if (missing.length > 0) throw new EngineError('model-contract', `${this.file}: has no output ${missing.join(', ')}`);
     let outputs: Record<string, Tensor>;
     try {
-      outputs = await queueOf(this.ort).run(() => this.raceDeviceLoss(this.session.run(usable, fetches)));
+      outputs = await queueOf(this.ort).run(() => raceDeviceLoss(this.session.run(usable, fetches), this.device, `${this.file}: device lost during the run`));
     } catch (error) {
       throw new EngineError('internal', `${this.file}: run failed on ${this.backend}: ${describeError(error)}`, undefined, { cause: error });
     }
@@ -190,16 +212,6 @@ export class GraphSession {
       }
     }
     return outputs;
-  }
-
-  /** A run on a device that is lost may never settle: give up when the device goes, so the queue moves on. */
-  private raceDeviceLoss<T>(work: Promise<T>): Promise<T> {
-    if (!this.device) return work;
-    work.catch(() => undefined); // a late failure of the abandoned run is expected
-    const lost = this.device.lost.then((info) => {
-      throw new EngineError('device-lost', `${this.file}: device lost during the run (${info.reason}: ${info.message})`);
-    });
-    return Promise.race([work, lost]);
   }
 
   async release(): Promise<void> {
