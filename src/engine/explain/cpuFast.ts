@@ -7,21 +7,12 @@
 // - attention: the CLS row of one block, fused.
 // test/engine/explain/cpuFast.test.ts states and checks the tolerances against reference.ts.
 import type { ExplainOptions, HeadFusion } from '../types';
-import { discardCount, tensorLength, validateExplainOptions, type ExplainDims, type ExplainTensors } from './options';
+import { discardCount, validateExplainOptions, type ExplainDims, type ExplainTensors } from './options';
 import { methodSpec } from './methods';
-import { patchMap, selectRank } from './reference';
+import { patchMap, requireTensor, selectRank } from './reference';
 import type { ExplainResult } from './result';
 
 const f32 = Math.fround;
-
-function requireTensor(tensors: ExplainTensors<Float32Array>, name: keyof ExplainTensors<Float32Array>, dims: ExplainDims): Float32Array {
-  const tensor = tensors[name];
-  if (!tensor) throw new Error(`explain: the model outputs lack "${name}", which this method needs`);
-  if (tensor.length !== tensorLength(dims)) {
-    throw new RangeError(`explain: "${name}" has ${tensor.length} values, expected L·H·N·N = ${tensorLength(dims)}`);
-  }
-  return tensor;
-}
 
 /** row ← row · (I + mean_h((x ⊙ y)⁺)) for block `layer`, in place over `next` (float64 accumulation). */
 function relevanceStep(row: Float64Array, next: Float64Array, x: Float32Array, y: Float32Array, dims: ExplainDims, layer: number): void {

@@ -172,7 +172,8 @@ function fuseForMethod(tensors: ExplainTensors<Float32Array>, dims: ExplainDims,
     : fuseHeads(x, requireTensor(tensors, fusion.y, dims), dims, layer, 'positiveProductMean');
 }
 
-function requireTensor(tensors: ExplainTensors<Float32Array>, name: keyof ExplainTensors<Float32Array>, dims: ExplainDims): Float32Array {
+/** The named output, checked to be present and of the contract's size (shared with the fast CPU path). */
+export function requireTensor(tensors: ExplainTensors<Float32Array>, name: keyof ExplainTensors<Float32Array>, dims: ExplainDims): Float32Array {
   const tensor = tensors[name];
   if (!tensor) throw new Error(`explain: the model outputs lack "${name}", which this method needs`);
   if (tensor.length !== tensorLength(dims)) {

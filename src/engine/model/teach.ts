@@ -8,6 +8,7 @@
 // Everything is float64 inside; heads come out as float32. The statistics themselves (parsing, adding a class,
 // the shrunk covariance, Cholesky) live in ./domain.ts, shared with the open-set check.
 import { addClassStatistics, cholesky, classStatisticsOf, featureCount, l2Normalize, shrunkCovariance, type FeatureStatistics } from './domain';
+import { seededUniform } from '../seededRandom';
 
 export type { FeatureStatistics };
 
@@ -190,17 +191,7 @@ export function softmaxRegression(xs: readonly ArrayLike<number>[], ys: readonly
   return { weight, bias };
 }
 
-/** Deterministic uniform numbers in [0, 1) (mulberry32). */
-export function seededUniform(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededUniform };
 
 /** Deterministic normal samples (Box–Muller over seededUniform), for drawing pseudo-features from class Gaussians. */
 export function seededNormal(seed: number): () => number {

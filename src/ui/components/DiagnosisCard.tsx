@@ -7,6 +7,7 @@ import { className, formatPercent } from '../../i18n/index';
 import type { ModelQuality } from '../../store/modelQuality';
 import { decideOutcome, type DiagnosisOutcome, type PhotoQualityIssue } from '../../engine/index';
 import { WarningIcon } from './Icons';
+import { ProbabilityBars } from './ProbabilityBars';
 
 export interface DiagnosisCardProps {
   labels: readonly string[];
@@ -44,8 +45,8 @@ export function DiagnosisCard({
   labels, probabilities, outcome, quality, footer, qualityIssues = [], domainUnchecked = false, revealed = false, onReveal,
 }: DiagnosisCardProps) {
   const { t, i18n } = useTranslation();
-  const order = Array.from(labels.keys()).sort((a, b) => (probabilities[b] ?? 0) - (probabilities[a] ?? 0));
-  const top = order[0] ?? 0;
+  // The most probable class (the first of ties, as the bars order them).
+  const top = Array.from(labels.keys()).reduce((best, i) => ((probabilities[i] ?? 0) > (probabilities[best] ?? 0) ? i : best), 0);
   const resolved = outcome ?? decideOutcome({ probabilities, inDomain: true });
   const unsure = resolved !== 'sure';
   const topId = labels[top] ?? '';
@@ -118,22 +119,7 @@ export function DiagnosisCard({
       </div>
       <PhotoQualityAdvice issues={qualityIssues} />
       <h3 className="small-heading">{t('diagnosis.allClasses')}</h3>
-      <ul className="bars">
-        {order.map((i) => {
-          const p = probabilities[i] ?? 0;
-          const name = className(i18n, labels[i] ?? '');
-          const text = formatPercent(p, i18n.language);
-          return (
-            <li key={labels[i]} className={i === top ? 'top' : ''}>
-              <span className="bar-label">{name}</span>
-              <span className="bar-track" role="meter" aria-valuemin={0} aria-valuemax={100} aria-valuenow={Math.round(p * 100)} aria-label={t('diagnosis.probability', { label: name, percent: text })}>
-                <span className="bar-fill" style={{ width: `${Math.max(0, Math.min(1, p)) * 100}%` }} />
-              </span>
-              <span className="bar-value">{text}</span>
-            </li>
-          );
-        })}
-      </ul>
+      <ProbabilityBars labels={labels} probabilities={probabilities} top={top} />
       {outOfDomain && onReveal && (
         <button type="button" className="button secondary" data-testid="hide-guess" onClick={() => onReveal(false)}>
           {t('outcome.hideGuess')}

@@ -17,6 +17,7 @@ import { DiagnosisCard, DomainUncheckedNotice, PreliminaryBanner, UntrainedBanne
 import { ErrorMessage } from './ErrorMessage';
 import { HeatmapCanvas } from './HeatmapCanvas';
 import { CameraIcon, ImageIcon } from './Icons';
+import { ProbabilityBars } from './ProbabilityBars';
 
 /** `controls`: the mode switch and field box, shown after the photo buttons (keyboard reaches those first). */
 export function FieldCheck({ controls }: { controls?: ReactNode }) {
@@ -99,7 +100,6 @@ function GroupAnswer({ leaves }: { leaves: FieldLeaf[] }) {
   const topName = className(i18n, topId);
   const percent = answered ? formatPercent(result.probabilities[result.top] ?? 0, i18n.language) : '';
   const quality = modelQuality(model.trained, model.valAccuracy);
-  const order = Array.from(labels.keys()).sort((a, b) => (result.probabilities[b] ?? 0) - (result.probabilities[a] ?? 0));
   return (
     <>
       <section className="card diagnosis group-result" aria-live="polite" aria-busy={working}>
@@ -137,22 +137,7 @@ function GroupAnswer({ leaves }: { leaves: FieldLeaf[] }) {
         {answered && (
           <>
             <h3 className="small-heading">{t('diagnosis.allClasses')}</h3>
-            <ul className="bars">
-              {order.map((i) => {
-                const p = result.probabilities[i] ?? 0;
-                const name = className(i18n, labels[i] ?? '');
-                const text = formatPercent(p, i18n.language);
-                return (
-                  <li key={labels[i]} className={i === result.top ? 'top' : ''}>
-                    <span className="bar-label">{name}</span>
-                    <span className="bar-track" role="meter" aria-valuemin={0} aria-valuemax={100} aria-valuenow={Math.round(p * 100)} aria-label={t('diagnosis.probability', { label: name, percent: text })}>
-                      <span className="bar-fill" style={{ width: `${Math.max(0, Math.min(1, p)) * 100}%` }} />
-                    </span>
-                    <span className="bar-value">{text}</span>
-                  </li>
-                );
-              })}
-            </ul>
+            <ProbabilityBars labels={labels} probabilities={result.probabilities} top={result.top} />
           </>
         )}
       </section>

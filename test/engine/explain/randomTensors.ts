@@ -1,18 +1,10 @@
 // Test fixtures: seeded random `[L,1,H,N,N]` tensors shaped like the model's outputs. Used by the node tests
 // and, through the Vite server, by the browser kernel tests (so both see the same numbers).
 import type { ExplainDims, ExplainTensors } from '../../../src/engine/explain';
+import { seededUniform } from '../../../src/engine/seededRandom';
 
-/** mulberry32: a tiny seeded PRNG, so failures reproduce. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The engine's seeded generator (mulberry32), so failures reproduce. */
+export const seededRandom = seededUniform;
 
 export function fixtureDims(gridSize: number, prefixTokens: number, layers: number, heads: number): ExplainDims {
   return { layers, heads, tokens: gridSize * gridSize + prefixTokens, prefixTokens, gridSize };
