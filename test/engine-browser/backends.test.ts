@@ -2,23 +2,10 @@
 // (≤ 1e-3) for every method; the WebGPU map equals the CPU reference on the tensors ORT left on the GPU; switching
 // method or class re-runs the model only when needed; a lost device is rebuilt and the photo and last result survive.
 // SwiftShader needs ~15 s per forward run and ~30 s per full run of the micro fixture, so runs are counted and few.
-import { afterAll, beforeAll, expect, test } from 'vitest';
-import { startBrowserHarness, type BrowserHarness } from '../browser/harness';
-import { FIXTURE_MODEL_DIR, imageBase64, openDriver, serveModel } from './support';
+import { expect, test } from 'vitest';
+import { fixtureDriverPerFile, imageBase64 } from './support';
 
-let harness: BrowserHarness;
-let driver: Awaited<ReturnType<typeof openDriver>>;
-let modelUrl: string;
-
-beforeAll(async () => {
-  harness = await startBrowserHarness();
-  driver = await openDriver(harness);
-  modelUrl = await serveModel(driver.page, harness.baseUrl, 'fixture', FIXTURE_MODEL_DIR);
-});
-afterAll(async () => {
-  await driver?.close();
-  await harness?.close();
-});
+const fixture = fixtureDriverPerFile();
 
 interface Step {
   method: 'relevance' | 'rollout' | 'attention' | 'lrp';
@@ -41,7 +28,7 @@ interface StepResult {
 }
 
 test('WebGPU and WASM agree for every method; cached outputs are reused', async () => {
-  const { page } = driver;
+  const { page } = fixture.driver;
   // Probes adapter support first: this test must fail (not skip) without WebGPU.
   const adapter = await page.evaluate(async () => Boolean(await navigator.gpu?.requestAdapter()));
   expect(adapter, 'no WebGPU adapter: Chromium needs --enable-unsafe-webgpu').toBe(true);
@@ -99,7 +86,7 @@ test('WebGPU and WASM agree for every method; cached outputs are reused', async 
       });
     }
     return out;
-  }, { url: modelUrl, img: imageBase64('leaf-96x72.jpg'), steps }) as StepResult[];
+  }, { url: fixture.modelUrl, img: imageBase64('leaf-96x72.jpg'), steps }) as StepResult[];
 
   console.log(results.map((r) => `${JSON.stringify(r.step)} probs Δ${r.probsGap.toExponential(1)} map Δ${r.mapGap.toExponential(1)} ref Δ${r.referenceGap.toExponential(1)} runs gpu ${r.runs.gpu} cpu ${r.runs.cpu} modelMs ${r.modelMs.map((m) => m.toFixed(0))}`).join('\n'));
   for (const r of results) {
@@ -132,7 +119,7 @@ test('WebGPU and WASM agree for every method; cached outputs are reused', async 
 }, 600_000);
 
 test('a destroyed GPUDevice is rebuilt; the photo handle and the last heatmap stay usable', async () => {
-  const { page } = driver;
+  const { page } = fixture.driver;
   const outcome = await page.evaluate(async () => {
     const api = window.leafLens;
     const gpu = window.t.gpu as Awaited<ReturnType<typeof api.createEngine>>;
@@ -185,6 +172,6 @@ test('a destroyed GPUDevice is rebuilt; the photo handle and the last heatmap st
 
 test('nothing above wrote an error to the console (ORT warnings, WebGPU validation errors, uncaught rejections)', () => {
   // The page's own favicon request is the only 404 the driver page makes.
-  const errors = driver.errors.filter((e) => !/Failed to load resource.*404/.test(e));
+  const errors = fixture.driver.errors.filter((e) => !/Failed to load resource.*404/.test(e));
   expect(errors).toEqual([]);
 });

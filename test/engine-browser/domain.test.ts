@@ -2,26 +2,13 @@
 // random-init fixture's head has no statistics (unchecked, the app's notice case); a head whose statistics centre
 // on this photo's own features accepts it, one centred elsewhere refuses it as not-bean-leaf, with the same score
 // on both backends. Swapping the head reuses the cached run: no new model run (≈15 s each on SwiftShader).
-import { afterAll, beforeAll, expect, test } from 'vitest';
-import { startBrowserHarness, type BrowserHarness } from '../browser/harness';
-import { FIXTURE_MODEL_DIR, imageBase64, openDriver, serveModel } from './support';
+import { expect, test } from 'vitest';
+import { fixtureDriverPerFile, imageBase64 } from './support';
 
-let harness: BrowserHarness;
-let driver: Awaited<ReturnType<typeof openDriver>>;
-let modelUrl: string;
-
-beforeAll(async () => {
-  harness = await startBrowserHarness();
-  driver = await openDriver(harness);
-  modelUrl = await serveModel(driver.page, harness.baseUrl, 'fixture', FIXTURE_MODEL_DIR);
-});
-afterAll(async () => {
-  await driver?.close();
-  await harness?.close();
-});
+const fixture = fixtureDriverPerFile();
 
 test('outcome, calibrated probabilities and the domain check on WASM and WebGPU', async () => {
-  const result = await driver.page.evaluate(async ({ url, img }) => {
+  const result = await fixture.driver.page.evaluate(async ({ url, img }) => {
     const api = window.leafLens;
     const blob = new Blob([Uint8Array.from(atob(img), (c) => c.charCodeAt(0))], { type: 'image/jpeg' });
     const headJson = await (await fetch(`${url}head.json`)).json() as Record<string, unknown> & { labels: string[]; features: number };
@@ -68,7 +55,7 @@ test('outcome, calibrated probabilities and the domain check on WASM and WebGPU'
       engine.dispose();
     }
     return out;
-  }, { url: modelUrl, img: imageBase64('leaf-96x72.jpg') }) as Record<'wasm' | 'webgpu', {
+  }, { url: fixture.modelUrl, img: imageBase64('leaf-96x72.jpg') }) as Record<'wasm' | 'webgpu', {
     backend: string;
     plain: { outcome: string; domain: { checked: boolean }; domainCheck: boolean; logits: number; features: number; manifestFeatures: number; quality: boolean };
     domainCheckAfter: boolean;

@@ -5,7 +5,8 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
 import type { Page } from 'playwright-core';
-import type { BrowserHarness } from '../browser/harness';
+import { afterAll, beforeAll } from 'vitest';
+import { startBrowserHarness, type BrowserHarness } from '../browser/harness';
 
 /** The model pipeline's random-init fixture (trained:false), committed under public/models. */
 export const FIXTURE_MODEL_DIR = process.env.LEAF_LENS_FIXTURE_MODEL ?? join(process.cwd(), 'public/models/fixture-deit-micro');
@@ -105,4 +106,21 @@ function crc32(bytes: Buffer): number {
   let c = 0xffffffff;
   for (const b of bytes) c = CRC_TABLE[(c ^ b) & 0xff]! ^ (c >>> 8);
   return (c ^ 0xffffffff) >>> 0;
+}
+
+/** One Chromium, a driver page and the fixture model served to it, shared by every test of a file (set up in beforeAll,
+ * closed in afterAll); read `driver` and `modelUrl` inside tests, once beforeAll has run. */
+export function fixtureDriverPerFile(): { readonly driver: Awaited<ReturnType<typeof openDriver>>; readonly modelUrl: string } {
+  let harness: BrowserHarness | undefined;
+  const state = {} as { driver: Awaited<ReturnType<typeof openDriver>>; modelUrl: string };
+  beforeAll(async () => {
+    harness = await startBrowserHarness();
+    state.driver = await openDriver(harness);
+    state.modelUrl = await serveModel(state.driver.page, harness.baseUrl, 'fixture', FIXTURE_MODEL_DIR);
+  });
+  afterAll(async () => {
+    await state.driver?.close();
+    await harness?.close();
+  });
+  return state;
 }

@@ -2,23 +2,10 @@
 // graph input, so relevance, LRP and rollout of the taught class work, also on a photo of another class. Uses the
 // random-weights fixture model with synthetic base statistics (the maths is tested in test/engine/taught.test.ts;
 // this checks the engine path: embed → teachClass → setHead → diagnose with the taught class as target).
-import { afterAll, beforeAll, expect, test } from 'vitest';
-import { startBrowserHarness, type BrowserHarness } from '../browser/harness';
-import { FIXTURE_MODEL_DIR, imageBase64, openDriver, serveModel } from './support';
+import { expect, test } from 'vitest';
+import { fixtureDriverPerFile, imageBase64 } from './support';
 
-let harness: BrowserHarness;
-let driver: Awaited<ReturnType<typeof openDriver>>;
-let modelUrl: string;
-
-beforeAll(async () => {
-  harness = await startBrowserHarness();
-  driver = await openDriver(harness);
-  modelUrl = await serveModel(driver.page, harness.baseUrl, 'fixture', FIXTURE_MODEL_DIR);
-});
-afterAll(async () => {
-  await driver?.close();
-  await harness?.close();
-});
+const fixture = fixtureDriverPerFile();
 
 interface MethodResult {
   method: string;
@@ -29,7 +16,7 @@ interface MethodResult {
 }
 
 test('relevance, lrp and rollout explain a taught class on WebGPU and WASM, on a photo of another class', async () => {
-  const { page } = driver;
+  const { page } = fixture.driver;
   const adapter = await page.evaluate(async () => Boolean(await navigator.gpu?.requestAdapter()));
   expect(adapter, 'no WebGPU adapter: Chromium needs --enable-unsafe-webgpu').toBe(true);
 
@@ -88,7 +75,7 @@ test('relevance, lrp and rollout explain a taught class on WebGPU and WASM, on a
     }
     const otherTop = (await cpu.diagnose(photoC, { method: 'rollout' })).top;
     return { labels: [infoG.labels, infoC.labels], index, classes: C, taughtTop, otherTop, out, methods: gpu.model.methods };
-  }, { url: modelUrl, taughtImg: imageBase64('leaf-96x72.jpg'), otherImg: imageBase64('leaf-cmyk.jpg') }) as {
+  }, { url: fixture.modelUrl, taughtImg: imageBase64('leaf-96x72.jpg'), otherImg: imageBase64('leaf-cmyk.jpg') }) as {
     labels: [string[], string[]]; index: number; classes: number; taughtTop: number; otherTop: number; out: MethodResult[]; methods: string[];
   };
 
