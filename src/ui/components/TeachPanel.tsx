@@ -12,6 +12,7 @@ import {
 import type { SavedHead, TeachNotice, TeachPhoto } from '../../store/teachSlice';
 import { CameraIcon, ImageIcon } from './Icons';
 import { ErrorMessage } from './ErrorMessage';
+import { saveFile } from '../saveFile';
 
 const selectTeachPhotos = (s: ReturnType<typeof useAppStore.getState>) => s.teachPhotos;
 const selectTeachBusy = (s: ReturnType<typeof useAppStore.getState>) => s.teachBusy;
@@ -148,17 +149,6 @@ function TeachPhotoItem({ photo }: { photo: TeachPhoto }) {
   );
 }
 
-function download(fileName: string, text: string): void {
-  const url = URL.createObjectURL(new Blob([text], { type: 'application/json' }));
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = fileName;
-  document.body.append(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
-}
-
 function HeadsCard() {
   const { t, i18n } = useTranslation();
   const id = useId();
@@ -184,7 +174,7 @@ function HeadsCard() {
             {activeId === null
               ? <span className="ok-text">{t('teach.inUse')}</span>
               : <button type="button" className="button secondary small" data-testid="head-use-shipped" onClick={() => void switchHead(null)}>{t('teach.restoreShipped')}</button>}
-            <button type="button" className="button secondary small" data-testid="head-export-shipped" onClick={() => { const f = exportHead(null); if (f && activeId === null) download(f.fileName, f.text); }} hidden={activeId !== null}>{t('teach.export')}</button>
+            <button type="button" className="button secondary small" data-testid="head-export-shipped" onClick={() => { const f = exportHead(null); if (f && activeId === null) saveFile(new Blob([f.text], { type: 'application/json' }), f.fileName); }} hidden={activeId !== null}>{t('teach.export')}</button>
           </span>
         </li>
         {heads.map((h) => <HeadItem key={h.id} head={h} active={h.id === activeId} />)}
@@ -225,7 +215,7 @@ function HeadItem({ head, active }: { head: SavedHead; active: boolean }) {
         {active ? <span className="ok-text">{t('teach.inUse')}</span>
           : <button type="button" className="button secondary small" data-testid="head-use" onClick={() => void switchHead(head.id)}>{t('teach.use')}</button>}
         {!renaming && <button type="button" className="button secondary small" data-testid="head-rename" onClick={() => { setName(head.name); setRenaming(true); }}>{t('teach.rename')}</button>}
-        <button type="button" className="button secondary small" data-testid="head-export" onClick={() => { const f = exportHead(head.id); if (f) download(f.fileName, f.text); }}>{t('teach.export')}</button>
+        <button type="button" className="button secondary small" data-testid="head-export" onClick={() => { const f = exportHead(head.id); if (f) saveFile(new Blob([f.text], { type: 'application/json' }), f.fileName); }}>{t('teach.export')}</button>
         <button
           type="button" className="button danger-outline small" data-testid="head-delete"
           onClick={() => { if (window.confirm(t('teach.confirmDelete', { name: head.name }))) void deleteHead(head.id); }}

@@ -9,17 +9,7 @@ import type { ImportReport } from '../../../history/types';
 import { exportHistoryFile, importHistory } from '../../../store/actions';
 import { toUiError } from '../../../store/errors';
 import { useAppStore } from '../../../store/index';
-
-function download(blob: Blob, name: string): void {
-  const url = URL.createObjectURL(blob);
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = name;
-  document.body.append(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 60_000);
-}
+import { saveFile } from '../../saveFile';
 
 type ImportState =
   | { kind: 'idle' }
@@ -39,7 +29,7 @@ export function HistoryTransfer({ hasEntries }: { hasEntries: boolean }) {
     setExported(null);
     try {
       const result = await exportHistoryFile(kind);
-      download(result.blob, result.fileName);
+      saveFile(result.blob, result.fileName);
       setExported(result.count);
     } catch (error) {
       useAppStore.getState().setAppError(toUiError(error, 'storage'));
