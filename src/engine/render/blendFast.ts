@@ -1,8 +1,8 @@
 // The WASM path's overlay blend: the same definition as `blendHeatmapOnto` (reference.ts, the oracle), written
-// for speed. Per output row the map is interpolated vertically once (G values), so a pixel costs one horizontal
-// lerp, one colour-table lerp and the blend; colours are pre-scaled by the opacity; opaque photo pixels (the
-// usual case) skip the composite over white. Within 1 of 255 per channel of the reference, rounding as it does
-// (test/engine/render/blendFast.test.ts).
+// for speed. The map is interpolated along x once per map row (G × width values), so a pixel costs one vertical
+// lerp, one colour-table lerp and the blend; colours are pre-scaled by the opacity (+ 0.5 for rounding); a pixel
+// is read and written as one 32-bit word; opaque photo pixels (the usual case) skip the composite over white.
+// Within 1 of 255 per channel of the reference, rounding as it does (test/engine/render/blendFast.test.ts).
 import type { DrawOptions } from '../types';
 import { colorMapLut, LUT_ENTRIES } from './colorMaps';
 import { validateRenderInputs } from './reference';
@@ -23,19 +23,22 @@ function axis(outSize: number, count: number): { lower: Int32Array; upper: Int32
   return { lower, upper, weight };
 }
 
-/** Colour table × opacity, and its per-entry slope, per channel (so a lookup is base + f·slope). */
-function scaledTable(lut: Uint8Array, opacity: number): { base: Float64Array; slope: Float64Array } {
-  const base = new Float64Array(LUT_ENTRIES * 3);
-  const slope = new Float64Array(LUT_ENTRIES * 3);
+/** Per entry and channel: colour × opacity + 0.5 (so truncation rounds) and the slope to the next entry, interleaved. */
+function scaledTable(lut: Uint8Array, opacity: number): Float64Array {
+  const table = new Float64Array(LUT_ENTRIES * 6);
   for (let i = 0; i < LUT_ENTRIES; i++) {
     const next = Math.min(i + 1, LUT_ENTRIES - 1);
     for (let c = 0; c < 3; c++) {
-      base[i * 3 + c] = lut[i * 4 + c]! * opacity;
-      slope[i * 3 + c] = (lut[next * 4 + c]! - lut[i * 4 + c]!) * opacity;
+      table[i * 6 + c * 2] = lut[i * 4 + c]! * opacity + 0.5;
+      table[i * 6 + c * 2 + 1] = (lut[next * 4 + c]! - lut[i * 4 + c]!) * opacity;
     }
   }
-  return { base, slope };
+  return table;
 }
+
+/** Bit offsets of R, G, B, A inside a pixel read as one 32-bit word on this machine. */
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+const [R, G, B, A] = LITTLE_ENDIAN ? [0, 8, 16, 24] : [24, 16, 8, 0];
 
 /** Blends the coloured, upsampled map over `pixels` (a photo already at output size), in place. */
 export function blendHeatmapOntoFast(pixels: PixelImage, values: Float32Array, gridSize: number, options: DrawOptions): void {
@@ -44,42 +47,55 @@ export function blendHeatmapOntoFast(pixels: PixelImage, values: Float32Array, g
   if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
     throw new RangeError(`heatmap: output size must be positive integers, got ${width}×${height}`);
   }
-  const { base, slope } = scaledTable(colorMapLut(options.colorMap), options.opacity);
+  if (data.length !== width * height * 4) throw new RangeError(`heatmap: ${data.length} bytes for a ${width}×${height} RGBA image`);
+  // Word access needs 4-byte alignment (an ImageData always has it; a view into another buffer may not).
+  const aligned = data.byteOffset % 4 === 0 ? data : new Uint8ClampedArray(data);
+  const words = new Uint32Array(aligned.buffer, aligned.byteOffset, width * height);
+  const table = scaledTable(colorMapLut(options.colorMap), options.opacity);
   const keep = 1 - options.opacity;
-  const columns = axis(width, gridSize);
   const rows = axis(height, gridSize);
-  const { lower: x0s, upper: x1s, weight: fxs } = columns;
-  const line = new Float64Array(gridSize);
+  // The map interpolated along x, for every map row: alongX[g · width + x].
+  const columns = axis(width, gridSize);
+  const alongX = new Float64Array(gridSize * width);
+  for (let g = 0; g < gridSize; g++) {
+    const row = g * gridSize;
+    for (let x = 0; x < width; x++) {
+      const fx = columns.weight[x]!;
+      alongX[g * width + x] = values[row + columns.lower[x]!]! * (1 - fx) + values[row + columns.upper[x]!]! * fx;
+    }
+  }
   const top = LUT_ENTRIES - 1;
+  const opaque = 255 << A;
   for (let y = 0; y < height; y++) {
-    const r0 = rows.lower[y]! * gridSize;
-    const r1 = rows.upper[y]! * gridSize;
+    const upper = rows.lower[y]! * width;
+    const lower = rows.upper[y]! * width;
     const fy = rows.weight[y]!;
-    for (let g = 0; g < gridSize; g++) line[g] = values[r0 + g]! * (1 - fy) + values[r1 + g]! * fy;
-    let at = y * width * 4;
-    for (let x = 0; x < width; x++, at += 4) {
-      const fx = fxs[x]!;
-      let v = line[x0s[x]!]! * (1 - fx) + line[x1s[x]!]! * fx;
+    const gy = 1 - fy;
+    let at = y * width;
+    for (let x = 0; x < width; x++, at++) {
+      let v = alongX[upper + x]! * gy + alongX[lower + x]! * fy;
       v = v < 0 ? 0 : v > 1 ? 1 : v;
       const p = v * top;
       const i0 = p | 0;
       const f = p - i0;
-      const k = i0 * 3;
-      const alpha = data[at + 3]!;
-      if (alpha === 255) {
-        // (x + 0.5) | 0 is Math.round for x ≥ 0 (a bare Uint8ClampedArray store would round ties to even).
-        data[at] = (data[at]! * keep + base[k]! + f * slope[k]! + 0.5) | 0;
-        data[at + 1] = (data[at + 1]! * keep + base[k + 1]! + f * slope[k + 1]! + 0.5) | 0;
-        data[at + 2] = (data[at + 2]! * keep + base[k + 2]! + f * slope[k + 2]! + 0.5) | 0;
-      } else {
+      const k = i0 * 6;
+      const word = words[at]!;
+      let r = (word >>> R) & 255;
+      let g = (word >>> G) & 255;
+      let b = (word >>> B) & 255;
+      const alpha = (word >>> A) & 255;
+      if (alpha !== 255) {
         // Composite over white first: photo·a + 255·(1 − a).
         const a = alpha / 255;
         const white = 255 * (1 - a);
-        data[at] = ((data[at]! * a + white) * keep + base[k]! + f * slope[k]! + 0.5) | 0;
-        data[at + 1] = ((data[at + 1]! * a + white) * keep + base[k + 1]! + f * slope[k + 1]! + 0.5) | 0;
-        data[at + 2] = ((data[at + 2]! * a + white) * keep + base[k + 2]! + f * slope[k + 2]! + 0.5) | 0;
-        data[at + 3] = 255;
+        r = r * a + white;
+        g = g * a + white;
+        b = b * a + white;
       }
+      // Each sum is in [0.5, 255.5]: truncation is Math.round (a Uint8ClampedArray store would round ties to even).
+      words[at] = ((r * keep + table[k]! + f * table[k + 1]!) << R) | ((g * keep + table[k + 2]! + f * table[k + 3]!) << G)
+        | ((b * keep + table[k + 4]! + f * table[k + 5]!) << B) | opaque;
     }
   }
+  if (aligned !== data) data.set(aligned);
 }

@@ -3,7 +3,7 @@
 // - normalised map values: max abs difference ≤ 1e-5 (of a [0, 1] range);
 // - raw map and its min/max: ≤ 1e-5 relative to the largest |raw| value;
 // - the most relevant patch is the same one whenever the reference's top two differ by more than that.
-// Rollout fuses heads in the reference's float32 order, so its discard zeroes exactly the same entries.
+// Rollout with a discard fuses heads in the reference's float32 order, so it zeroes exactly the same entries.
 import { describe, expect, test } from 'vitest';
 import { explainOnCpu, type ExplainDims } from '../../../src/engine/explain';
 import { explainOnCpuFast } from '../../../src/engine/explain/cpuFast';
@@ -55,6 +55,8 @@ describe.each(shapes)('%s', (_name, dims) => {
     opts({ method: 'attention', headFusion: 'max' }),
     opts({ method: 'attention', headFusion: 'min' }),
     opts({ method: 'rollout' }),
+    opts({ method: 'rollout', headFusion: 'max' }),
+    opts({ method: 'rollout', headFusion: 'min', startLayer: dims.layers - 1 }),
     opts({ method: 'rollout', discardRatio: 0.5 }),
     opts({ method: 'rollout', discardRatio: 0.9, headFusion: 'max' }),
     opts({ method: 'rollout', discardRatio: 0.9, headFusion: 'min', startLayer: dims.layers - 1 }),
