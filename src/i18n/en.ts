@@ -154,6 +154,7 @@ export const en = {
   fieldCheck: {
     modeSingle: 'One leaf',
     modeGroup: 'Several leaves (field check)',
+    modeGroupShort: 'Several leaves',
     modeLabel: 'What to check',
     intro: 'Photograph up to {{max}} different leaves of the same plant or plot. Each leaf is checked on its own, then the app gives one answer for all of them.',
     addPhotos: 'Choose leaf photos',

@@ -156,6 +156,7 @@ export const es: Strings = {
   fieldCheck: {
     modeSingle: 'Una hoja',
     modeGroup: 'Varias hojas (revisión de campo)',
+    modeGroupShort: 'Varias hojas',
     modeLabel: 'Qué revisar',
     intro: 'Fotografíe hasta {{max}} hojas distintas de la misma planta o parcela. Cada hoja se revisa por separado y luego la aplicación da una sola respuesta para todas.',
     addPhotos: 'Elegir fotos de hojas',

@@ -156,6 +156,7 @@ export const sw: Strings = {
   fieldCheck: {
     modeSingle: 'Jani moja',
     modeGroup: 'Majani kadhaa (ukaguzi wa shamba)',
+    modeGroupShort: 'Majani kadhaa',
     modeLabel: 'Cha kukagua',
     intro: 'Piga picha hadi majani {{max}} tofauti ya mmea au shamba moja. Kila jani linakaguliwa peke yake, kisha programu inatoa jibu moja kwa yote.',
     addPhotos: 'Chagua picha za majani',

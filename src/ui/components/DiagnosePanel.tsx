@@ -34,7 +34,8 @@ export function DiagnosePanel({ onRetryModel }: { onRetryModel: () => void }) {
   const mode = useAppStore(selectDiagnoseMode);
   // The mode switch and field box come right after the photo buttons (in the DOM too): taking a photo is the
   // first thing a keyboard reaches, and they are there from the start, so nothing appears above the photo.
-  const controls = <><ModeSwitch /><FieldPicker /></>;
+  // One slim card for both, so that on a phone the photo and its answer still fit on the first screen.
+  const controls = <section className="card check-options"><ModeSwitch /><FieldPicker inline /></section>;
   // data-model-status: lets tests and benchmarks wait for a settled model rather than guess from the DOM.
   return (
     <div className="diagnose-panel" data-model-status={modelStatus}>
@@ -95,7 +96,7 @@ function LiveDiagnosis({ controls }: { controls: ReactNode }) {
           <HeatmapCanvas
             heatmap={diagnosis?.heatmap ?? null} colorMap={colorMap} opacity={opacity} previewUrl={previewUrl}
             label={t('explain.canvasLabel', { method: t(`explain.methods.${method}`) })} testId="heatmap" readout
-            busy={photoStatus === 'decoding' || diagnosing} below={<ResultLine />}
+            busy={photoStatus === 'decoding' || diagnosing} above={<ResultLine />}
           />
           {photoStatus === 'decoding' && modelStatus === 'ready' && <p className="hint" aria-live="polite">{t('photo.decoding')}</p>}
           {photoStatus === 'decoding' && modelStatus !== 'ready' && modelStatus !== 'loading' && <p className="hint">{t('photo.waitingForModel')}</p>}
@@ -109,8 +110,8 @@ function LiveDiagnosis({ controls }: { controls: ReactNode }) {
   );
 }
 
-/** The answer right under the photo, in space reserved from the start (no jump), so a phone shows photo
- * and answer together; the full card below has the details. Screen readers get the card, not this. */
+/** The answer right above the photo, in space reserved from the start (no jump), so a phone's first screen
+ * shows the answer with the photo; the full card below has the details. Screen readers get the card, not this. */
 function ResultLine() {
   const { t, i18n } = useTranslation();
   const diagnosis = useAppStore(selectDiagnosis);
@@ -204,7 +205,7 @@ function ModeSwitch() {
           key={m} type="button" role="radio" aria-checked={mode === m} data-testid={`mode-${m}`}
           className={`button ${mode === m ? 'primary' : 'secondary'}`} onClick={() => setDiagnoseMode(m)}
         >
-          {t(m === 'single' ? 'fieldCheck.modeSingle' : 'fieldCheck.modeGroup')}
+          {t(m === 'single' ? 'fieldCheck.modeSingle' : 'fieldCheck.modeGroupShort')}
         </button>
       ))}
     </div>

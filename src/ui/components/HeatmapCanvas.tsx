@@ -20,8 +20,8 @@ export interface HeatmapCanvasProps {
   /** Show the value under the pointer (the main view; not the small comparison tiles). */
   readout?: boolean;
   busy?: boolean;
-  /** Shown right under the photo, above the value readout. */
-  below?: React.ReactNode;
+  /** Shown right above the photo (the answer line: on a phone, the first screen shows it with the photo). */
+  above?: React.ReactNode;
 }
 
 /** Canvas backing size: the CSS size times the pixel ratio, capped so phones do not draw 4K maps. */
@@ -30,7 +30,7 @@ function backingSize(element: HTMLElement): number {
   return Math.max(64, Math.min(1024, Math.round(css * Math.min(2, window.devicePixelRatio || 1))));
 }
 
-export function HeatmapCanvas({ heatmap, colorMap, opacity, previewUrl, label, testId, readout, busy, below }: HeatmapCanvasProps) {
+export function HeatmapCanvas({ heatmap, colorMap, opacity, previewUrl, label, testId, readout, busy, above }: HeatmapCanvasProps) {
   const { t, i18n } = useTranslation();
   const canvasRef = useRef<HTMLCanvasElement>(null);
   const [drawn, setDrawn] = useState<Heatmap | null>(null);
@@ -57,6 +57,7 @@ export function HeatmapCanvas({ heatmap, colorMap, opacity, previewUrl, label, t
   const showCanvas = heatmap !== null && drawn === heatmap;
   return (
     <figure className="photo-figure">
+      {above}
       <div className={`photo-box${busy ? ' busy' : ''}`}>
         {previewUrl && <img src={previewUrl} alt={t('photo.alt')} className="photo" data-testid="photo-preview" />}
         <canvas
@@ -72,7 +73,6 @@ export function HeatmapCanvas({ heatmap, colorMap, opacity, previewUrl, label, t
         />
         {busy && <div className="spinner" aria-hidden="true" />}
       </div>
-      {below}
       {readout && heatmap && (
         <figcaption className="readout" aria-live="polite">
           {value === null ? t('explain.valueHint') : t('explain.valueAt', { value: formatNumber(value, i18n.language) })}

@@ -19,13 +19,14 @@ export function FieldNamesList({ id }: { id: string }) {
   return <datalist id={id}>{fields.map((f) => <option key={f} value={f} />)}</datalist>;
 }
 
-export function FieldPicker() {
+/** `inline`: a short label on the input's line, inside another card (the check screen's options). */
+export function FieldPicker({ inline = false }: { inline?: boolean }) {
   const { t } = useTranslation();
   const id = useId();
   const field = useAppStore(selectCurrentField);
   return (
-    <div className="field-picker card">
-      <label htmlFor={`${id}-in`}>{t('history.fieldForNew')}</label>
+    <div className={inline ? 'field-picker inline' : 'field-picker card'}>
+      <label htmlFor={`${id}-in`}>{t(inline ? 'history.field' : 'history.fieldForNew')}</label>
       <input
         id={`${id}-in`} data-testid="field-picker" list={`${id}-list`} value={field} maxLength={FIELD_MAX_LENGTH}
         placeholder={t('history.fieldPlaceholder')} autoComplete="off" aria-describedby={`${id}-hint`}
