@@ -1,6 +1,6 @@
 // The bench page. Interactive: pick a model folder and a photo, press Run. Headless: scripts/bench.ts and
 // scripts/eval-explain.ts call the functions on `window.leafLensBench`, one page per part and backend.
-import { describeError } from '../src/engine/index';
+import { describeError, probeWebGpuAdapter } from '../src/engine/index';
 import type { BackendName } from '../src/engine/index';
 import { EvalSession, type EvalConfig, type EvalInfo } from './browser/evalExplain';
 import { FieldSession, qualityOfPhoto, type LeafAnswer, type PhotoQualityResult } from './browser/field';
@@ -12,8 +12,7 @@ import { runStages, type StagesConfig, type StagesResult } from './browser/stage
 import type { PhotoRecord } from './lib/evalAggregate';
 import { mergeBackend } from './lib/merge';
 import type { AdapterReport, BackendBench } from './lib/report';
-import { adapterReport } from './browser/model';
-import { probeAdapter } from '../src/engine/gpu/device';
+import { adapterReport } from './browser/engines';
 import { stageTableMarkdown, summaryTableMarkdown } from './lib/tables';
 import { syntheticPhoto } from './lib/synthetic';
 
@@ -43,7 +42,7 @@ async function withDetail<T>(work: Promise<T>): Promise<T> {
 const api = {
   /** The WebGPU adapter the engine would use, or null. */
   async probe(): Promise<AdapterReport | null> {
-    return adapterReport((await probeAdapter()) ?? undefined);
+    return adapterReport(await probeWebGpuAdapter());
   },
   stages: (config: Omit<StagesConfig, 'canvas' | 'log'>): Promise<StagesResult> => withDetail(runStages({ ...config, canvas, log })),
   endToEnd: (config: Omit<EndToEndConfig, 'canvas' | 'log'>): Promise<EndToEndResult> => withDetail(runEndToEnd({ ...config, canvas, log })),

@@ -1,7 +1,6 @@
 // The domain eval, page side: the engine's public API as the app uses it (photo blob → loadPhoto → diagnose),
 // one photo at a time. The runner (scripts/eval-domain.ts) aggregates; fitting happens in model/export.py.
-import { createEngine, memoryFileCache } from '../../src/engine/index';
-import { preprocessBitmap } from '../../src/engine/image/preprocess';
+import { createEngine, memoryFileCache, modelInput } from '../../src/engine/index';
 import type { BackendName, DiagnosisOutcome, DomainCheck, Engine } from '../../src/engine/index';
 
 export interface DomainRecord {
@@ -50,7 +49,7 @@ export class DomainSession {
     const blob = await (await fetch(url)).blob();
     const photo = await this.engine.loadPhoto(blob);
     try {
-      const { pixels } = preprocessBitmap(photo.bitmap, size);
+      const { pixels } = modelInput(photo.bitmap, size);
       const bytes = Uint8Array.from(pixels, (v) => Math.round(v * 255));
       let binary = '';
       for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));

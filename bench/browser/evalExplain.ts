@@ -1,18 +1,14 @@
 // The perturbation test, page side. One EvalSession per page: the model on WASM (maps by the TS references,
 // and every perturbed forward run) and, optionally, on WebGPU (maps by the WGSL kernels, for the
 // top-patch agreement). The runner (scripts/eval-explain.ts) feeds photos one at a time and aggregates.
-import type { Tensor } from 'onnxruntime-web';
-import { explainOnCpu, GpuExplainer, withExplainDefaults, type ExplainDims, type ExplainTensors } from '../../src/engine/explain/index';
-import { decodePhoto } from '../../src/engine/image/decode';
-import { preprocessBitmap } from '../../src/engine/image/preprocess';
-import type { OutputName } from '../../src/engine/model/contract';
-import { graphFeeds, toOrtFeeds } from '../../src/engine/model/feeds';
+import {
+  explainOnCpu, GpuKernels, withExplainDefaults,
+  type ExplainDims, type ExplainOptions, type ExplainTensors, type GraphKind, type OutputName,
+} from '../../src/engine/index';
 import { softmax } from '../../src/engine/model/logits';
-import type { ExplainOptions } from '../../src/engine/index';
 import type { EvalCase, PhotoRecord } from '../lib/evalAggregate';
 import { argmax, fillPatches, meanColour, PERTURBATION_FRACTIONS, randomOrder, removalOrder, removedCount } from '../lib/perturb';
-import { adapterLabel, adapterReport, loadModelFiles, openSessions, type BenchSessions, type LoadedModel } from './model';
-import { dimsOf } from './stages';
+import { adapterLabel, openBenchEngine, type BenchEngine } from './engines';
 
 export interface EvalConfig {
   modelUrl: string;
@@ -49,43 +45,45 @@ export function evalCases(hasRelevance: boolean): EvalCase[] {
 
 export class EvalSession {
   private constructor(
-    readonly model: LoadedModel,
-    readonly dims: ExplainDims,
-    readonly wasm: BenchSessions,
-    readonly gpu: { sessions: BenchSessions; explainer: GpuExplainer } | null,
+    readonly wasm: BenchEngine,
+    /** The WebGPU engine and its kernels on the engine's device. */
+    readonly gpu: { bench: BenchEngine; kernels: GpuKernels } | null,
     readonly cases: EvalCase[],
     readonly config: EvalConfig,
   ) {}
 
   static async open(config: EvalConfig): Promise<EvalSession> {
-    const model = await loadModelFiles(config.modelUrl);
-    const dims = dimsOf(model.manifest);
-    const wasm = await openSessions(model, 'wasm');
+    const wasm = await openBenchEngine(config.modelUrl, 'wasm');
     let gpu: EvalSession['gpu'] = null;
     if (config.webgpu || config.perturbBackend === 'webgpu') {
-      const sessions = await openSessions(model, 'webgpu');
-      gpu = { sessions, explainer: new GpuExplainer(sessions.device!, dims) };
+      try {
+        const bench = await openBenchEngine(config.modelUrl, 'webgpu');
+        gpu = { bench, kernels: bench.stages.kernels()! };
+      } catch (error) {
+        wasm.engine.dispose();
+        throw error;
+      }
     }
-    const hasRelevance = wasm.lrp !== undefined;
-    return new EvalSession(model, dims, wasm, gpu, evalCases(hasRelevance), config);
+    const hasRelevance = wasm.stages.graphs.includes('lrp');
+    return new EvalSession(wasm, gpu, evalCases(hasRelevance), config);
+  }
+
+  get dims(): ExplainDims {
+    return this.wasm.stages.dims;
   }
 
   info(): EvalInfo {
-    const m = this.model.manifest;
+    const { name, title, trained, architecture, labels } = this.wasm.engine.model;
+    const adapters: Record<string, string> = { wasm: adapterLabel('wasm', null, this.wasm.stages.wasmThreads) };
+    if (this.gpu) adapters.webgpu = adapterLabel('webgpu', this.gpu.bench.stages.adapter, this.gpu.bench.stages.wasmThreads);
     return {
-      model: { name: m.name, title: m.title, trained: m.trained, architecture: m.architecture },
-      labels: this.model.head.labels,
+      model: { name, title, trained, architecture },
+      labels,
       cases: this.cases,
       fractions: [...PERTURBATION_FRACTIONS],
-      adapters: Object.fromEntries([this.wasm, ...(this.gpu ? [this.gpu.sessions] : [])].map((s) => [s.backend, adapterLabel(s)])),
-      webgpuSoftware: this.gpu ? (adapterReport(this.gpu.sessions.probe)?.software ?? null) : null,
+      adapters,
+      webgpuSoftware: this.gpu ? (this.gpu.bench.stages.adapter?.software ?? null) : null,
     };
-  }
-
-  private feeds(sessions: BenchSessions, pixels: Float32Array): Record<string, Tensor> {
-    const { ort } = sessions;
-    const { head, manifest } = this.model;
-    return toOrtFeeds(graphFeeds(manifest.image_size, head, pixels), (data, dims) => new ort.Tensor('float32', data, dims));
   }
 
   private optionsFor(c: EvalCase, predicted: number): Required<ExplainOptions> {
@@ -93,34 +91,35 @@ export class EvalSession {
   }
 
   private async predict(pixels: Float32Array): Promise<number> {
-    const sessions = this.config.perturbBackend === 'webgpu' && this.gpu ? this.gpu.sessions : this.wasm;
-    const out = await sessions.forward.run(this.feeds(sessions, pixels), ['logits']);
-    const logits = (await out.logits!.getData()) as Float32Array;
-    for (const t of Object.values(out)) t.dispose();
-    return argmax(logits);
+    const { stages } = this.config.perturbBackend === 'webgpu' && this.gpu ? this.gpu.bench : this.wasm;
+    const run = await stages.runGraph('forward', pixels, { outputs: ['logits'] });
+    run.dispose();
+    return argmax(run.logits!);
   }
 
   /** Everything for one photo: the prediction, each case's map on both paths, and its perturbation curve. */
   async photo(url: string, label: number, index: number, withWebgpu: boolean): Promise<PhotoRecord> {
     const blob = await (await fetch(url)).blob();
-    const decoded = await decodePhoto(blob);
-    const size = this.model.manifest.image_size;
-    const patchSize = this.model.manifest.patch_size;
-    const { pixels } = preprocessBitmap(decoded.bitmap, size);
-    decoded.bitmap.close();
+    const { engine, stages } = this.wasm;
+    const size = stages.imageSize;
+    const patchSize = stages.patchSize;
+    const loaded = await engine.loadPhoto(blob);
+    const { pixels } = stages.modelInput(loaded.bitmap);
+    loaded.close();
 
     // One run gives every method's tensors: the lrp graph when there is one (it also has the gradients), else the full graph.
-    const hasRelevance = this.wasm.lrp !== undefined;
+    const hasRelevance = stages.graphs.includes('lrp');
+    const graph: GraphKind = hasRelevance ? 'lrp' : 'full';
     const fetches: OutputName[] = ['logits', 'attentions', 'attention_grads', ...(hasRelevance ? ['attention_relevance' as const] : [])];
-    const out = await (this.wasm.lrp ?? this.wasm.full).run(this.feeds(this.wasm, pixels), fetches);
-    const logits = (await out.logits!.getData()) as Float32Array;
+    const out = await stages.runGraph(graph, pixels, { outputs: fetches });
+    const logits = out.logits!;
     const predicted = argmax(logits);
-    const tensors: ExplainTensors<Float32Array> = {
-      attentions: (await out.attentions!.getData()) as Float32Array,
-      attentionGrads: (await out.attention_grads!.getData()) as Float32Array,
-      attentionRelevance: hasRelevance ? ((await out.attention_relevance!.getData()) as Float32Array) : undefined,
-    };
-    for (const t of Object.values(out)) t.dispose();
+    let tensors: ExplainTensors<Float32Array>;
+    try {
+      tensors = await out.cpuTensors();
+    } finally {
+      out.dispose();
+    }
 
     const patches = this.dims.gridSize * this.dims.gridSize;
     const orders: Record<string, { positive: number[]; negative: number[] }> = {};
@@ -138,25 +137,22 @@ export class EvalSession {
     }
 
     if (this.gpu && withWebgpu) {
-      const { sessions, explainer } = this.gpu;
-      const gpuOut = await (sessions.lrp ?? sessions.full).run(this.feeds(sessions, pixels), fetches);
+      const { bench, kernels } = this.gpu;
+      const gpuOut = await bench.stages.runGraph(graph, pixels, { outputs: fetches });
       try {
-        const gpuTensors: ExplainTensors<GPUBuffer> = {
-          attentions: gpuOut.attentions!.gpuBuffer as GPUBuffer,
-          attentionGrads: gpuOut.attention_grads!.gpuBuffer as GPUBuffer,
-          attentionRelevance: hasRelevance ? (gpuOut.attention_relevance!.gpuBuffer as GPUBuffer) : undefined,
-        };
-        const gpuPredicted = argmax((await gpuOut.logits!.getData()) as Float32Array);
+        const gpuTensors = gpuOut.gpuTensors();
+        if (!gpuTensors) throw new Error('the WebGPU run left no tensors on the GPU');
+        const gpuPredicted = argmax(gpuOut.logits!);
         for (const c of this.cases) {
           if (c.method === 'random') continue;
           // Explain the class the WASM path predicted, so both maps answer the same question.
-          const result = await explainer.run(gpuTensors, this.optionsFor(c, predicted));
+          const result = await kernels.explain(gpuTensors, this.optionsFor(c, predicted));
           topPatch[c.name]!.webgpu = argmax(result.raw);
         }
         // Not a patch: the predicted class, so the same agreement count covers the classification too.
         topPatch['(predicted class)'] = { wasm: predicted, webgpu: gpuPredicted };
       } finally {
-        for (const t of Object.values(gpuOut)) t.dispose();
+        gpuOut.dispose();
       }
     }
 
@@ -188,12 +184,9 @@ export class EvalSession {
   }
 
   async close(): Promise<void> {
-    this.gpu?.explainer.destroy();
-    for (const s of [this.wasm, ...(this.gpu ? [this.gpu.sessions] : [])]) {
-      await s.forward.release();
-      await s.full.release();
-      await s.lrp?.release();
-      s.device?.destroy();
-    }
+    this.gpu?.kernels.destroy();
+    this.gpu?.bench.engine.dispose();
+    this.wasm.engine.dispose();
+    return Promise.resolve();
   }
 }

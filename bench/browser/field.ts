@@ -1,8 +1,6 @@
 // The field evaluations, page side: photo quality of clean and degraded copies (the engine's own decode,
 // preprocess and quality code), and per-photo answers of the engine's public API for the group evaluation.
-import { createEngine, memoryFileCache, type Engine } from '../../src/engine/index';
-import { decodePhoto } from '../../src/engine/image/decode';
-import { preprocessBitmap } from '../../src/engine/image/preprocess';
+import { createEngine, decodePhoto, memoryFileCache, modelInput, type Engine } from '../../src/engine/index';
 import { assessPhotoQuality } from '../../src/engine/image/quality';
 import type { DiagnosisOutcome, PhotoQuality, PhotoQualityIssue } from '../../src/engine/index';
 import { degrade, type Degradation, type Rgba } from '../lib/degrade';
@@ -19,7 +17,7 @@ async function rgbaOf(bitmap: ImageBitmap): Promise<Rgba> {
 }
 
 function qualityOf(bitmap: ImageBitmap): PhotoQuality {
-  return assessPhotoQuality(preprocessBitmap(bitmap, INPUT_SIZE).pixels, INPUT_SIZE);
+  return assessPhotoQuality(modelInput(bitmap, INPUT_SIZE).pixels, INPUT_SIZE);
 }
 
 export interface PhotoQualityResult {

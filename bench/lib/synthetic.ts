@@ -1,6 +1,6 @@
 // Synthetic fixture tensors with a real model's shapes, for timing and cross-checking the explanation kernels
 // where no model output is at hand (the Node Dawn bench). Deterministic from a seed; never shown as results.
-import type { ExplainDims } from '../../src/engine/explain/index';
+import type { ExplainDims } from '../../src/engine/index';
 // The kernel tests' seeded generator, so bench and tests draw the same numbers.
 import { seededRandom } from '../../test/engine/explain/randomTensors';
 

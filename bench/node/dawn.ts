@@ -2,11 +2,11 @@
 // Loaded through Vite's SSR module loader by scripts/bench-node.ts so that the kernels' `?raw` WGSL
 // imports resolve exactly as in the app. Inputs are synthetic fixtures with DeiT-tiny's shapes: the
 // kernels' cost depends on shapes only, and their output is cross-checked against the TS references.
+// The engine's kernels surface (src/engine/kernels.ts, part of its public API): the device kit bundles this file for
+// Node, and the full index would bring onnxruntime-web along.
 import {
-  explainOnCpu, GpuExplainer, tensorLength, withExplainDefaults,
-  type ExplainDims, type ExplainTensors,
-} from '../../src/engine/explain/index';
-import { GpuHeatmapRenderer, renderHeatmapCpu } from '../../src/engine/render/index';
+  describeWebGpuAdapter, explainOnCpu, explainTensorLength, GpuKernels, renderHeatmapCpu, withExplainDefaults, type ExplainDims,
+} from '../../src/engine/kernels';
 import type { ExplainOptions } from '../../src/engine/index';
 import type { AdapterReport, NodeKernelReport } from '../lib/report';
 import { summarize } from '../lib/stats';
@@ -30,16 +30,9 @@ export const KERNEL_CASES: Record<string, ExplainOptions> = {
   lrp: { method: 'lrp' },
 };
 
+/** The adapter as the reports name it: its own description line (Dawn's info has no separate device name). */
 export function describeAdapter(adapter: GPUAdapter): AdapterReport {
-  const info = adapter.info;
-  const software = info.isFallbackAdapter || /swiftshader|llvmpipe|lavapipe/i.test(`${info.architecture} ${info.description}`);
-  return {
-    vendor: info.vendor,
-    architecture: info.architecture,
-    description: info.description,
-    software,
-    features: [...adapter.features].map(String).sort(),
-  };
+  return describeWebGpuAdapter(adapter, adapter.info.description);
 }
 
 function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>, scale = 1): number {
@@ -47,16 +40,6 @@ function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>, scale = 1): numb
   let worst = 0;
   for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!) / scale);
   return worst;
-}
-
-function storageBuffer(device: GPUDevice, data: Float32Array<ArrayBuffer>, label: string): GPUBuffer {
-  const buffer = device.createBuffer({
-    label,
-    size: data.byteLength,
-    usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC,
-  });
-  device.queue.writeBuffer(buffer, 0, data);
-  return buffer;
 }
 
 async function time(fn: () => Promise<unknown> | unknown): Promise<number> {
@@ -70,15 +53,11 @@ export async function benchKernels(device: GPUDevice, options: KernelBenchOption
   const dims = options.dims ?? DEIT_TINY_DIMS;
   const log = options.log ?? (() => {});
   const cpu = syntheticTensors(dims, 1);
-  if (cpu.attentions.length !== tensorLength(dims)) throw new Error('synthetic tensors do not match the dims');
-  const gpu: ExplainTensors<GPUBuffer> = {
-    attentions: storageBuffer(device, cpu.attentions, 'bench.attentions'),
-    attentionGrads: storageBuffer(device, cpu.attentionGrads, 'bench.attentionGrads'),
-    attentionRelevance: storageBuffer(device, cpu.attentionRelevance, 'bench.attentionRelevance'),
-  };
+  if (cpu.attentions.length !== explainTensorLength(dims)) throw new Error('synthetic tensors do not match the dims');
+  const gpuKernels = GpuKernels.on(device, dims);
+  const gpu = gpuKernels.upload(cpu);
   const kernels: Record<string, NodeKernelReport> = {};
   const errors: string[] = [];
-  const explainer = new GpuExplainer(device, dims);
   let lastMap: Float32Array = new Float32Array(dims.gridSize * dims.gridSize);
   try {
     for (const [name, userOptions] of Object.entries(KERNEL_CASES)) {
@@ -92,7 +71,7 @@ export async function benchKernels(device: GPUDevice, options: KernelBenchOption
         for (let i = 0; i < options.warmup + options.runs; i++) {
           let gpuMs: number | undefined;
           const wall = await time(async () => {
-            const result = await explainer.run(gpu, resolved);
+            const result = await gpuKernels.explain(gpu, resolved);
             gpuMs = result.gpuMs;
             gpuValues = result.values;
           });
@@ -116,27 +95,30 @@ export async function benchKernels(device: GPUDevice, options: KernelBenchOption
         log(`${name}: FAILED ${String(err)}`);
       }
     }
-  } finally {
-    explainer.destroy();
-    for (const buffer of Object.values(gpu)) buffer?.destroy();
+  } catch (err) {
+    gpuKernels.destroy();
+    throw err;
   }
 
   try {
-    kernels.overlay = await benchOverlay(device, lastMap, dims.gridSize, options);
+    kernels.overlay = await benchOverlay(gpuKernels, lastMap, options);
     log(`overlay: wall median ${kernels.overlay.wall_ms.median.toFixed(3)} ms, TS ${kernels.overlay.cpu_reference_ms?.median.toFixed(3)} ms, max |Δ| ${kernels.overlay.max_abs_diff?.toExponential(2)}`);
   } catch (err) {
     errors.push(`overlay: ${String(err)}`);
     log(`overlay: FAILED ${String(err)}`);
+  } finally {
+    gpuKernels.destroy();
   }
   return { kernels, errors };
 }
 
 /** Overlay into a storage texture; timed until the queue is done (wall), then read back once to compare. */
-async function benchOverlay(device: GPUDevice, values: Float32Array, gridSize: number, options: KernelBenchOptions): Promise<NodeKernelReport> {
+async function benchOverlay(gpuKernels: GpuKernels, values: Float32Array, options: KernelBenchOptions): Promise<NodeKernelReport> {
+  const { device } = gpuKernels;
+  const gridSize = gpuKernels.dims.gridSize;
   const size = options.overlaySize ?? 448;
   const photo = syntheticPhoto(size, size);
   const renderOptions = { colorMap: 'turbo' as const, opacity: 0.5 };
-  const renderer = new GpuHeatmapRenderer(device);
   const target = device.createTexture({
     label: 'bench.overlayTarget',
     size: [size, size],
@@ -151,7 +133,7 @@ async function benchOverlay(device: GPUDevice, values: Float32Array, gridSize: n
     let reference = renderHeatmapCpu(values, gridSize, photo, { width: size, height: size }, renderOptions);
     for (let i = 0; i < options.warmup + options.runs; i++) {
       const ms = await time(async () => {
-        renderer.renderToTexture(target, values, gridSize, photo, renderOptions);
+        gpuKernels.renderOverlayToTexture(target, values, photo, renderOptions);
         await device.queue.onSubmittedWorkDone();
       });
       const cpuMs = await time(() => { reference = renderHeatmapCpu(values, gridSize, photo, { width: size, height: size }, renderOptions); });
@@ -172,7 +154,6 @@ async function benchOverlay(device: GPUDevice, values: Float32Array, gridSize: n
       max_abs_diff: maxAbsDiff(rows, reference.data, 255),
     };
   } finally {
-    renderer.destroy();
     target.destroy();
     readback.destroy();
   }

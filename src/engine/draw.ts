@@ -27,7 +27,7 @@ export function makeHeatmap(runtime: EngineRuntime, result: ExplainResult, gridS
   };
 }
 
-async function drawMap(runtime: EngineRuntime, canvas: HTMLCanvasElement | OffscreenCanvas, values: Float32Array, gridSize: number, photo: HeatmapPhoto, options: DrawOptions): Promise<number> {
+export async function drawMap(runtime: EngineRuntime, canvas: HTMLCanvasElement | OffscreenCanvas, values: Float32Array, gridSize: number, photo: HeatmapPhoto, options: DrawOptions): Promise<number> {
   if (runtime.recovering) await runtime.recovering;
   const renderOptions: RenderOptions = { ...options, photoRect: photo.crop };
   const backend = runtime.current;

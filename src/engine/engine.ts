@@ -19,6 +19,7 @@ import { describeModel } from './modelInfo';
 import { PhotoRegistry } from './photos';
 import { RunCache, runGraph, type CachedOutputs } from './runCache';
 import { EngineRuntime, explainDims, withTimeout } from './runtime';
+import { EngineStages } from './stages';
 import type { BackendName, Diagnosis, Engine, EngineOptions, ExplainOptions, ModelInfo, PhotoEmbedding, PhotoHandle, StageTimings } from './types';
 
 export type { CachedOutputs } from './runCache';
@@ -256,6 +257,11 @@ class LeafLensEngine implements Engine {
     };
   }
 
+  stages(): EngineStages {
+    this.assertUsable();
+    return new EngineStages(this.runtime, this.manifest, () => this.head);
+  }
+
   /** For tests: the cached model outputs of one photo, downloaded to the CPU (most recently used first). */
   cachedOutputs(photoId: number): Promise<CachedOutputs[]> {
     return this.runs.outputsOf(photoId);
@@ -302,6 +308,12 @@ export function engineDiagnostics(engine: Engine): EngineDiagnostics {
 export function engineCachedOutputs(engine: Engine, photo: PhotoHandle): Promise<CachedOutputs[]> {
   if (!(engine instanceof LeafLensEngine)) throw new TypeError('not an engine from createEngine');
   return engine.cachedOutputs(photo.id);
+}
+
+/** The stages of a diagnosis one at a time on this engine's backend and active head; for benchmarks and evaluations. */
+export function engineStages(engine: Engine): EngineStages {
+  if (!(engine instanceof LeafLensEngine)) throw new TypeError('not an engine from createEngine');
+  return engine.stages();
 }
 
 /** The engine's own GPUDevice, or undefined on WASM; for tests that simulate device loss. */

@@ -9,10 +9,11 @@
 //
 // Every refusal is an EngineError with a `code`, a plain `message` and a technical `detail`.
 // EXPLAIN_METHOD_TABLE says what each method needs and which options (controls) it reads; the UI renders from it.
-// engineDiagnostics / engineCachedOutputs / engineDevice are for tests and benchmarks, not for the UI.
+// engineDiagnostics / engineCachedOutputs / engineDevice / engineStages and the kernels are for tests, benchmarks and
+// evaluations, not for the UI.
 export * from './types';
 export { EngineError, describeError, isEngineError } from './errors';
-export { createEngine, engineCachedOutputs, engineDevice, engineDiagnostics, memoryFileCache, DEFAULT_CACHE_NAME } from './engine';
+export { createEngine, engineCachedOutputs, engineDevice, engineDiagnostics, engineStages, memoryFileCache, DEFAULT_CACHE_NAME } from './engine';
 export type { CachedOutputs, EngineDiagnostics } from './engine';
 // The sure / unsure / not-bean-leaf rule, for saved answers that predate `Diagnosis.outcome`.
 export { decideOutcome } from './model/domain';
@@ -33,3 +34,11 @@ export { COLOR_MAPS } from './render/colorMaps';
 // Saved heatmaps (history) are drawn by the engine's renderer too.
 export { heatmapFromValues } from './draw';
 export type { HeatmapValues } from './draw';
+// Measuring: a diagnosis stage by stage on an engine's backend (engineStages), the photo decode and model input the
+// engine makes, and the WGSL kernels with their CPU references on any device (kernels.ts).
+export { modelInput } from './stages';
+export type { EngineStages } from './stages';
+export type { CropRect, GraphKind, ModelInput, OutputName, StageRun, StageRunOptions } from './stages';
+export { decodePhoto } from './image/decode';
+export type { DecodedPhoto } from './image/decode';
+export * from './kernels';

@@ -8,6 +8,7 @@ import { graphFeeds, toOrtFeeds } from './model/feeds';
 import { headLogits, type Head } from './model/head';
 import { argmax } from './model/logits';
 import type { Manifest } from './model/manifest';
+import type { Ort } from './model/ort';
 import type { Backend, EngineRuntime } from './runtime';
 
 /** Cached model runs kept (each holds up to three [L,1,H,N,N] tensors); older ones are disposed. */
@@ -121,13 +122,17 @@ export interface RunRequest {
   headGeneration: number;
 }
 
+/** The contract's graph inputs for one photo as tensors of `ort`: the one place a model run gets its feeds. */
+export function ortGraphFeeds(ort: Ort, manifest: Manifest, head: Head, pixels: Float32Array, target: number | undefined): Record<string, Tensor> {
+  return toOrtFeeds(graphFeeds(manifest.image_size, head, pixels, target), (data, dims) => new ort.Tensor('float32', data, dims));
+}
+
 /** Runs one graph on the current backend; every output is kept (a full or lrp run also serves rollout/attention). */
 export async function runGraph(runtime: EngineRuntime, manifest: Manifest, dims: ExplainDims, request: RunRequest): Promise<CachedRun> {
   const backend: Backend = runtime.current;
   const { graph, head } = request;
   const session = await runtime.session(backend, graph);
-  const { ort } = backend;
-  const feeds = toOrtFeeds(graphFeeds(manifest.image_size, head, request.pixels, request.target), (data, dims) => new ort.Tensor('float32', data, dims));
+  const feeds = ortGraphFeeds(backend.ort, manifest, head, request.pixels, request.target);
   const outputs = await session.run(feeds, graphOutputs(graph, manifest.outputs));
   if (backend.closed) {
     // The device was lost during the run: these outputs live on a dead device.
