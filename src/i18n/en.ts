@@ -248,6 +248,7 @@ export const en = {
     group_one: 'Several-leaf check: {{count}} leaf',
     group_other: 'Several-leaf check: {{count}} leaves',
     groupLeaf: 'Leaf of a several-leaf check',
+    groupLeafDeleted: 'This leaf was deleted from the history',
     loading: 'Loading…',
     upgrading_one: 'Updating your saved history for this version of the app: {{count}} entry left. The list is complete; summaries and filters catch up when it is done.',
     upgrading_other: 'Updating your saved history for this version of the app: {{count}} entries left. The list is complete; summaries and filters catch up when it is done.',

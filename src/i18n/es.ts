@@ -250,6 +250,7 @@ export const es: Strings = {
     group_one: 'Revisión de varias hojas: {{count}} hoja',
     group_other: 'Revisión de varias hojas: {{count}} hojas',
     groupLeaf: 'Hoja de una revisión de varias hojas',
+    groupLeafDeleted: 'Esta hoja se borró del historial',
     loading: 'Cargando…',
     upgrading_one: 'Actualizando el historial guardado para esta versión de la app: queda {{count}} entrada. La lista está completa; los resúmenes y filtros se completan al terminar.',
     upgrading_other: 'Actualizando el historial guardado para esta versión de la app: quedan {{count}} entradas. La lista está completa; los resúmenes y filtros se completan al terminar.',

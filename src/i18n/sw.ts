@@ -250,6 +250,7 @@ export const sw: Strings = {
     group_one: 'Uchunguzi wa majani mengi: jani {{count}}',
     group_other: 'Uchunguzi wa majani mengi: majani {{count}}',
     groupLeaf: 'Jani la uchunguzi wa majani mengi',
+    groupLeafDeleted: 'Jani hili lilifutwa kwenye historia',
     loading: 'Inapakia…',
     upgrading_one: 'Inasasisha historia iliyohifadhiwa kwa toleo hili la programu: limebaki ingizo {{count}}. Orodha imekamilika; muhtasari na vichujio vitakamilika ikimaliza.',
     upgrading_other: 'Inasasisha historia iliyohifadhiwa kwa toleo hili la programu: yamebaki maingizo {{count}}. Orodha imekamilika; muhtasari na vichujio vitakamilika ikimaliza.',

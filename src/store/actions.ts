@@ -368,6 +368,12 @@ export function historyPage(query: HistoryQuery, offset: number, limit: number):
   return need().history.page(query, offset, limit);
 }
 
+/** Saved entries read whole (photos included), in the order asked; `entry` undefined for one deleted since. */
+export async function historyEntries(ids: readonly number[]): Promise<{ id: number; entry: HistoryEntry | undefined }[]> {
+  const history = need().history;
+  return Promise.all(ids.map(async (id) => ({ id, entry: await history.get(id) })));
+}
+
 export function historyThumbnail(id: number): Promise<Blob | undefined> {
   return need().history.thumbnail(id);
 }

@@ -2,7 +2,6 @@
 // reopened from the list (with its stored heatmap).
 import { useEffect, useState, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
-import type { Heatmap } from '../../engine/types';
 import type { HistoryEntry } from '../../history/types';
 import { className, formatDate, formatPercent } from '../../i18n/index';
 import { modelQuality, qualityMarkKey } from '../../store/modelQuality';
@@ -16,8 +15,6 @@ import {
 } from '../../store/selectors';
 import { setDiagnoseMode } from '../../store/fieldCheck';
 import { FieldCheck } from './FieldCheck';
-import { storedHeatmap } from '../heatmap/storedHeatmap';
-import { loadImage } from '../thumbnail';
 import { AdvicePanel } from './AdvicePanel';
 import { CorrectionControl } from './CorrectionControl';
 import { DiagnosisCard, DomainUncheckedNotice } from './DiagnosisCard';
@@ -27,6 +24,7 @@ import { HeatmapCanvas } from './HeatmapCanvas';
 import { ModelStatus } from './ModelStatus';
 import { PhotoPicker } from './PhotoPicker';
 import { FieldPicker } from './history/FieldPicker';
+import { ReopenedGroupLeaves, SavedLeafDetail, useStoredHeatmap } from './history/ReopenedGroup';
 
 export function DiagnosePanel({ onRetryModel }: { onRetryModel: () => void }) {
   const reopened = useAppStore(selectReopened);
@@ -160,15 +158,12 @@ function ReopenedEntry({ entry }: { entry: HistoryEntry }) {
   const { t, i18n } = useTranslation();
   const colorMap = useAppStore(selectColorMap);
   const opacity = useAppStore(selectOpacity);
-  const [heatmap, setHeatmap] = useState<Heatmap | null>(null);
+  const heatmap = useStoredHeatmap(entry);
   const [revealed, setRevealed] = useState(false);
-  useEffect(() => {
-    let cancelled = false;
-    loadImage(entry.thumbnail)
-      .then((image) => { if (!cancelled) setHeatmap(storedHeatmap(entry.heatmap, image)); })
-      .catch(() => { if (!cancelled) setHeatmap(null); });
-    return () => { cancelled = true; };
-  }, [entry]);
+  // A field check's leaf opened from its list: shown alone, as in the live field check, until "back".
+  const [openLeaf, setOpenLeaf] = useState<{ entry: HistoryEntry; index: number } | null>(null);
+  useEffect(() => setOpenLeaf(null), [entry.id]);
+  if (openLeaf) return <SavedLeafDetail entry={openLeaf.entry} index={openLeaf.index} onClose={() => setOpenLeaf(null)} />;
   return (
     <>
       <section className="card photo-card" data-testid="reopened">
@@ -190,6 +185,7 @@ function ReopenedEntry({ entry }: { entry: HistoryEntry }) {
         revealed={revealed} onReveal={setRevealed}
       />
       {entry.outcome !== 'not-bean-leaf' && <AdvicePanel classId={entry.labels[entry.top] ?? ''} />}
+      {entry.group?.leafIds && entry.group.leafIds.length > 0 && <ReopenedGroupLeaves ids={entry.group.leafIds} onOpen={setOpenLeaf} />}
     </>
   );
 }
