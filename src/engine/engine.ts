@@ -298,28 +298,29 @@ export async function createEngine(baseUrl: string, options: EngineOptions = {})
   }
 }
 
+function own(engine: Engine): LeafLensEngine {
+  if (!(engine instanceof LeafLensEngine)) throw new TypeError('not an engine from createEngine');
+  return engine;
+}
+
 /** Counters (model runs, cached runs, live tensors) of an engine made by createEngine; for tests and benchmarks. */
 export function engineDiagnostics(engine: Engine): EngineDiagnostics {
-  if (!(engine instanceof LeafLensEngine)) throw new TypeError('not an engine from createEngine');
-  return engine.diagnostics();
+  return own(engine).diagnostics();
 }
 
 /** Model outputs cached for `photo`, downloaded to the CPU; for tests. */
 export function engineCachedOutputs(engine: Engine, photo: PhotoHandle): Promise<CachedOutputs[]> {
-  if (!(engine instanceof LeafLensEngine)) throw new TypeError('not an engine from createEngine');
-  return engine.cachedOutputs(photo.id);
+  return own(engine).cachedOutputs(photo.id);
 }
 
 /** The stages of a diagnosis one at a time on this engine's backend and active head; for benchmarks and evaluations. */
 export function engineStages(engine: Engine): EngineStages {
-  if (!(engine instanceof LeafLensEngine)) throw new TypeError('not an engine from createEngine');
-  return engine.stages();
+  return own(engine).stages();
 }
 
 /** The engine's own GPUDevice, or undefined on WASM; for tests that simulate device loss. */
 export function engineDevice(engine: Engine): GPUDevice | undefined {
-  if (!(engine instanceof LeafLensEngine)) throw new TypeError('not an engine from createEngine');
-  return engine.runtime.current.gpu?.device;
+  return own(engine).runtime.current.gpu?.device;
 }
 
 export { memoryFileCache };
