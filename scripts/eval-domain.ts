@@ -12,7 +12,8 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { auroc, expectedCalibrationError, negativeLogLikelihood, refusedShare, sureSplit, thresholdAtRefusal } from '../bench/lib/domainMetrics';
 import { machineReport } from '../bench/lib/machine';
-import { pickModelDir, readModel } from '../bench/lib/modelFiles';
+import { modelFeeds, pickModelDir, readModel } from '../bench/lib/modelFiles';
+import { toOrtFeeds } from '../src/engine/model/feeds';
 import { browserVersion, DATA_MOUNT, MODEL_MOUNT, startBenchBrowser } from '../bench/node/browserRunner';
 import type { DomainRecord } from '../bench/browser/evalDomain';
 import { calibratedSoftmax, openSetScorer, OPEN_SET_SCORES } from '../src/engine/model/domain';
@@ -117,18 +118,13 @@ async function openNodeForward(modelDir: string): Promise<{ size: number; run(by
   const ort = await import('onnxruntime-node');
   const { manifest, head } = readModel(modelDir);
   const session = await ort.InferenceSession.create(join(modelDir, manifest.graphs.forward), { intraOpNumThreads: 2 });
-  const C = head.labels.length, F = head.features, S = manifest.image_size;
-  const fixed: Record<string, InstanceType<typeof ort.Tensor>> = {
-    head_weight: new ort.Tensor('float32', Float32Array.from(head.weight.flat()), [C, F]),
-    head_bias: new ort.Tensor('float32', Float32Array.from(head.bias), [C]),
-    target: new ort.Tensor('float32', new Float32Array(C), [1, C]),
-  };
+  const S = manifest.image_size;
   return {
     size: S,
     async run(bytes) {
       if (bytes.length !== 3 * S * S) throw new Error(`pixels: ${bytes.length} bytes, expected ${3 * S * S}`);
-      const feeds: Record<string, InstanceType<typeof ort.Tensor>> = { pixels: new ort.Tensor('float32', Float32Array.from(bytes, (v) => v / 255), [1, 3, S, S]) };
-      for (const name of session.inputNames) if (name in fixed) feeds[name] = fixed[name]!;
+      const all = toOrtFeeds(modelFeeds(manifest, head, Float32Array.from(bytes, (v) => v / 255)), (data, dims) => new ort.Tensor('float32', data, dims));
+      const feeds = Object.fromEntries(session.inputNames.map((name) => [name, all[name]!]));
       const out = await session.run(feeds, ['logits', 'features']);
       const logits = Array.from(out.logits!.data as Float32Array);
       return { logits, features: Array.from(out.features!.data as Float32Array), probabilities: Array.from(calibratedSoftmax(logits, 1)), outcome: 'unsure', domain: { checked: false } };

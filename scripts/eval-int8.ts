@@ -15,7 +15,9 @@ import { EXPLAIN_METHODS } from '../src/engine/explain/methods';
 import { withExplainDefaults, type ExplainDims } from '../src/engine/explain/options';
 import { explainOnCpu } from '../src/engine/explain/reference';
 import { int8FilesOf, rebuildWeights, validateInt8Layout } from '../src/engine/model/int8';
-import { validateManifest } from '../src/engine/model/manifest';
+import { gridSizeOf, validateManifest } from '../src/engine/model/manifest';
+import { toOrtFeeds } from '../src/engine/model/feeds';
+import { modelFeeds, readModel } from '../bench/lib/modelFiles';
 import type { ExplainMethod } from '../src/engine/types';
 
 const { values: args } = parseArgs({
@@ -119,18 +121,12 @@ async function main(): Promise<void> {
     float32: await ort.InferenceSession.create(join(work, 'float32', graph)),
     int8: await ort.InferenceSession.create(join(work, 'int8', graph)),
   };
-  const head = JSON.parse(readFileSync(join(modelDir, manifest.default_head), 'utf8')) as { labels: string[]; weight: number[][]; bias: number[] };
-  const classes = head.labels.length;
+  const { head } = readModel(modelDir);
   const feedsFor = (pixels: Float32Array, inputs: readonly string[]): Record<string, ort.Tensor> => {
-    const all: Record<string, ort.Tensor> = {
-      pixels: new ort.Tensor('float32', pixels, [1, 3, manifest.image_size, manifest.image_size]),
-      head_weight: new ort.Tensor('float32', Float32Array.from(head.weight.flat()), [classes, manifest.features]),
-      head_bias: new ort.Tensor('float32', Float32Array.from(head.bias), [classes]),
-      target: new ort.Tensor('float32', new Float32Array(classes), [1, classes]),
-    };
+    const all = toOrtFeeds(modelFeeds(manifest, head, pixels), (data, dims) => new ort.Tensor('float32', data, dims));
     return Object.fromEntries(inputs.map((name) => [name, all[name]!]));
   };
-  const dims: ExplainDims = { layers: manifest.layers, heads: manifest.heads, tokens: manifest.tokens, prefixTokens: manifest.prefix_tokens, gridSize: manifest.image_size / manifest.patch_size };
+  const dims: ExplainDims = { layers: manifest.layers, heads: manifest.heads, tokens: manifest.tokens, prefixTokens: manifest.prefix_tokens, gridSize: gridSizeOf(manifest) };
   const methods = EXPLAIN_METHODS.filter((m) => m !== 'lrp' || graph === manifest.graphs.lrp);
 
   const dataDir = resolve(args.data);

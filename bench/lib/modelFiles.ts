@@ -1,7 +1,7 @@
 // Reading a model folder's manifest and head for the benches (Node side), and making a feed for its graphs.
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { graphFeeds } from '../../src/engine/model/feeds';
+import { graphFeeds, type FeedArray, type GraphFeedName } from '../../src/engine/model/feeds';
 import type { Manifest } from '../../src/engine/model/manifest';
 
 /** The manifest as the engine reads it (the bench only reads the fields it needs). */
@@ -42,10 +42,17 @@ export function readModel(dir: string): { manifest: ManifestLite; head: HeadLite
   return { manifest, head, bytes };
 }
 
+/** The contract's graph inputs for `pixels` ([3,S,S] in [0,1]) with `head`, by the engine's own graphFeeds; the
+ * target is zeros (the top class). Wrap them for an onnxruntime with toOrtFeeds. */
+export function modelFeeds(manifest: ManifestLite, head: HeadLite, pixels: Float32Array): Record<GraphFeedName, FeedArray> {
+  const arrays = { labels: head.labels, features: head.features, weight: Float32Array.from(head.weight.flat()), bias: Float32Array.from(head.bias) };
+  return graphFeeds(manifest.image_size, arrays, pixels);
+}
+
 /** Graph inputs as flat Float32Arrays with shapes: pixels (a fixture gradient image), head, target = zeros. */
 export function fixtureFeeds(manifest: ManifestLite, head: HeadLite): Record<string, { data: Float32Array; dims: number[] }> {
   const s = manifest.image_size;
   const pixels = new Float32Array(3 * s * s);
   for (let c = 0; c < 3; c++) for (let i = 0; i < s * s; i++) pixels[c * s * s + i] = ((i % s) / s + Math.floor(i / s) / s + c * 0.3) % 1;
-  return graphFeeds(s, { labels: head.labels, features: head.features, weight: Float32Array.from(head.weight.flat()), bias: Float32Array.from(head.bias) }, pixels);
+  return modelFeeds(manifest, head, pixels);
 }
