@@ -279,8 +279,14 @@ def export_head_only(checkpoint: str, backbone_manifest: str, out: str) -> Dict[
     return head
 
 
+# The share of val photos the open-set threshold may refuse. 0.04 (not 0.03) was chosen on a development set of
+# out-of-domain leaf photos kept apart from the committed test set (docs/benchmarks.md, eval:domain): other crops'
+# leaves refused 76 % -> 86 % there, while val stays under the 5 % target with a margin for unseen bean photos.
+DEFAULT_VAL_REFUSAL = 0.04
+
+
 def fit_domain_from_records(records_path: str, model_dir: str, *, score: str = "mahalanobis",
-                            val_refusal: float = 0.03) -> Dict[str, Any]:
+                            val_refusal: float = DEFAULT_VAL_REFUSAL) -> Dict[str, Any]:
     """Adds statistics / calibration / open_set / confidence to a model folder's default head, from a records file
     of `npm run eval:domain -- --dump` (train photos → statistics; val photos → temperature and thresholds)."""
     manifest_path = os.path.join(model_dir, "manifest.json")
@@ -376,7 +382,7 @@ def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
     p.add_argument("--fit-domain", metavar="RECORDS", help="add the open-set / calibration fields to the head of the "
                    "model folder --out, from `npm run eval:domain -- --dump RECORDS --splits train,val`")
     p.add_argument("--open-set-score", default="mahalanobis", choices=["mahalanobis", "relative_mahalanobis"])
-    p.add_argument("--val-refusal", type=float, default=0.03,
+    p.add_argument("--val-refusal", type=float, default=DEFAULT_VAL_REFUSAL,
                    help="share of the val photos the open-set threshold may refuse (target: ≤ 0.05 on unseen photos)")
     return p.parse_args(argv)
 

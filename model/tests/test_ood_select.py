@@ -1,0 +1,38 @@
+"""model/ood_select.py: the dev-set comparison that chose the open-set rule (synthetic features, no photos)."""
+import numpy as np
+
+from model.ood_select import REFUSAL_SWEEP, auroc, select, table
+
+
+def test_auroc_counts_ties_half_and_orders():
+    assert auroc(np.array([0.0, 1.0]), np.array([2.0, 3.0])) == 1.0
+    assert auroc(np.array([2.0, 3.0]), np.array([0.0, 1.0])) == 0.0
+    assert auroc(np.array([1.0]), np.array([1.0])) == 0.5
+
+
+def _features(rng, centre, n, spread=0.05):
+    return centre + spread * rng.standard_normal((n, centre.size))
+
+
+def test_select_refuses_far_photos_and_keeps_in_domain_ones():
+    rng = np.random.default_rng(0)
+    f = 8
+    centres = [np.eye(f)[c] for c in range(3)]
+    train = np.concatenate([_features(rng, c, 60) for c in centres])
+    labels = np.repeat(np.arange(3), 60)
+    val = np.concatenate([_features(rng, c, 30) for c in centres])
+    far = np.eye(f)[5]
+    main = {"train": train, "train_labels": labels, "val": val}
+    dev = {"val": np.concatenate([_features(rng, c, 10) for c in centres]), "non-leaf": _features(rng, far, 12),
+           "other-leaf": _features(rng, 0.5 * far + 0.5 * np.eye(f)[0], 12)}
+    report = select(main, dev)
+    rows = report["rows"]
+    assert len(rows) == 3 * len(REFUSAL_SWEEP)
+    for row in rows:
+        # The threshold is set on val alone: at most the asked share of val refused.
+        assert row["val_refused"] <= row["val_refusal_setting"] + 1e-9
+    maha = [r for r in rows if r["score"] == "mahalanobis"]
+    assert all(r["refused"]["dev non-leaf"] == 1.0 for r in maha)
+    assert all(r["auroc"]["dev other-leaf"] > 0.99 for r in maha)
+    text = table({**report, "created": "2026-12-01T00:00:00Z"})
+    assert "| mahalanobis | 4 % |" in text and "dev other leaves refused" in text
