@@ -2,7 +2,7 @@
 import { describeError, toEngineError } from './errors';
 import type { ExplainResult } from './explain';
 import type { CropRect } from './image/preprocess';
-import { drawHeatmap2d, type DrawableImage, type RenderOptions } from './render';
+import { drawHeatmap2d, ScaledPhotoCache, type DrawableImage, type RenderOptions } from './render';
 import type { EngineRuntime } from './runtime';
 import type { DrawOptions, Heatmap, StageTimings } from './types';
 
@@ -10,6 +10,8 @@ import type { DrawOptions, Heatmap, StageTimings } from './types';
 export interface HeatmapPhoto {
   bitmap: ImageBitmap;
   crop?: CropRect;
+  /** The photo's scaled pixels from an earlier 2D draw (shared by every diagnosis of the photo). */
+  scaled?: ScaledPhotoCache;
 }
 
 /** A Heatmap that draws with whatever backend is current, so it survives a device loss. drawMs records the last draw. */
@@ -43,7 +45,7 @@ export async function drawMap(runtime: EngineRuntime, canvas: HTMLCanvasElement 
     }
   }
   try {
-    return await drawHeatmap2d(canvas, values, gridSize, photo.bitmap, renderOptions);
+    return await drawHeatmap2d(canvas, values, gridSize, photo.bitmap, renderOptions, photo.scaled);
   } catch (error) {
     throw toEngineError(error, 'internal', 'heatmap draw');
   }
@@ -61,6 +63,7 @@ export interface HeatmapValues {
  * renderer and colour tables as a live one, so a reopened entry looks like it did when it was made. */
 export function heatmapFromValues(data: HeatmapValues, image: DrawableImage): Heatmap {
   const values = Float32Array.from(data.values);
+  const scaled = new ScaledPhotoCache();
   return {
     gridSize: data.gridSize,
     values,
@@ -68,7 +71,7 @@ export function heatmapFromValues(data: HeatmapValues, image: DrawableImage): He
     max: data.max,
     draw: async (canvas, options) => {
       try {
-        return await drawHeatmap2d(canvas, values, data.gridSize, image, options);
+        return await drawHeatmap2d(canvas, values, data.gridSize, image, options, scaled);
       } catch (error) {
         throw toEngineError(error, 'internal', 'stored heatmap draw');
       }

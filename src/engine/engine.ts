@@ -170,7 +170,7 @@ class LeafLensEngine implements Engine {
       top,
       explainedClass,
       options: resolved,
-      heatmap: makeHeatmap(this.runtime, result, this.dims.gridSize, { bitmap: state.handle.bitmap, crop: state.crop }, timings),
+      heatmap: makeHeatmap(this.runtime, result, this.dims.gridSize, { bitmap: state.handle.bitmap, crop: state.crop, scaled: state.scaled }, timings),
       backend: this.runtime.current.backend,
       timings,
     };

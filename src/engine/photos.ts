@@ -3,6 +3,7 @@ import { EngineError, toEngineError } from './errors';
 import { decodePhoto } from './image/decode';
 import { preprocessBitmap, type CropRect } from './image/preprocess';
 import { assessPhotoQuality } from './image/quality';
+import { ScaledPhotoCache } from './render';
 import type { PhotoHandle, PhotoQuality } from './types';
 
 export interface PhotoState {
@@ -13,6 +14,8 @@ export interface PhotoState {
   quality?: PhotoQuality;
   /** Decode time still to be reported (by the first diagnose of this photo). */
   unreportedDecodeMs: number;
+  /** The photo as last drawn under a heatmap on a 2D canvas, for redraws (another method, opacity, colour map). */
+  scaled: ScaledPhotoCache;
 }
 
 export class PhotoRegistry {
@@ -38,7 +41,7 @@ export class PhotoRegistry {
         decoded.bitmap.close();
       },
     };
-    photos.set(id, { handle, unreportedDecodeMs: decodeMs });
+    photos.set(id, { handle, unreportedDecodeMs: decodeMs, scaled: new ScaledPhotoCache() });
     return handle;
   }
 

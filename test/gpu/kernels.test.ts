@@ -6,7 +6,7 @@ import type { ExplainOptions } from '../../src/engine/types';
 import { CHROMIUM_ARGS, CHROMIUM_PATH, startBrowserHarness, type BrowserHarness } from '../browser/harness';
 import type { KernelCase } from './explainPage';
 import type { PassCase } from './passesPage';
-import type { RenderCase } from './renderPage';
+import type { RedrawStep, RenderCase } from './renderPage';
 
 /**
  * Headless Debian Chromium loses its WebGPU instance ("A valid external Instance reference no longer exists")
@@ -157,4 +157,12 @@ describe('heatmap overlay vs CPU reference', () => {
     expect(cases.filter((c) => c.changedPixels < 100)).toEqual([]);
     expect(canvasPageErrors).toEqual([]);
   }, 300_000);
+
+  test('a 2D redraw over the same photo and canvas size reuses the scaled photo and draws the same pixels', async () => {
+    const steps = (await canvasPage.evaluate(`import('/test/gpu/renderPage.ts').then((m) => m.compareCanvas2dRedraws())`)) as RedrawStep[];
+    expect(steps.map((s) => s.maxDiffFromUncached), JSON.stringify(steps)).toEqual([0, 0, 0, 0, 0]);
+    // Read once, redrawn twice from the copy, read again for a new size and for a new photo region.
+    expect(steps.map((s) => s.reads)).toEqual([1, 1, 1, 2, 3]);
+    expect(canvasPageErrors).toEqual([]);
+  }, 120_000);
 });

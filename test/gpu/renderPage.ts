@@ -1,6 +1,6 @@
 // Runs in the browser (loaded by test/gpu/kernels.test.ts): the overlay kernel, the WebGPU canvas path and the
 // 2D-canvas path vs renderHeatmapCpu. Returns the largest per-channel difference of each case.
-import { drawHeatmap2d, GpuHeatmapRenderer, renderHeatmapCpu, type PixelImage, type RenderOptions } from '../../src/engine/render';
+import { drawHeatmap2d, GpuHeatmapRenderer, renderHeatmapCpu, ScaledPhotoCache, type PixelImage, type RenderOptions } from '../../src/engine/render';
 import type { ColorMapName } from '../../src/engine/types';
 import { seededRandom } from '../engine/explain/randomTensors';
 import { requireDevice } from './explainPage';
@@ -152,4 +152,45 @@ async function compareRenderersIn(setStage: (stage: string) => void): Promise<Re
     device.destroy();
   }
   return cases;
+}
+
+export interface RedrawStep {
+  name: string;
+  /** Largest channel difference from the same draw without a cache (0: the cached photo is what a read gives). */
+  maxDiffFromUncached: number;
+  /** Times the photo was scaled and read back so far. */
+  reads: number;
+}
+
+/** drawHeatmap2d with a ScaledPhotoCache over a series of redraws (options, map, canvas size, photo region). */
+export async function compareCanvas2dRedraws(): Promise<RedrawStep[]> {
+  const photo = smoothPhoto(120, 90);
+  const bitmap = await createImageBitmap(new ImageData(new Uint8ClampedArray(photo.data), photo.width, photo.height));
+  const cache = new ScaledPhotoCache();
+  const canvas = document.createElement('canvas');
+  const steps: RedrawStep[] = [];
+  const step = async (name: string, size: number, values: Float32Array, gridSize: number, options: RenderOptions) => {
+    if (canvas.width !== size) { canvas.width = size; canvas.height = size; }
+    await drawHeatmap2d(canvas, values, gridSize, bitmap, options, cache);
+    const got = canvas.getContext('2d')!.getImageData(0, 0, size, size).data;
+    const fresh = document.createElement('canvas');
+    fresh.width = size;
+    fresh.height = size;
+    await drawHeatmap2d(fresh, values, gridSize, bitmap, options);
+    const want = fresh.getContext('2d')!.getImageData(0, 0, size, size).data;
+    let maxDiffFromUncached = 0;
+    for (let i = 0; i < want.length; i++) maxDiffFromUncached = Math.max(maxDiffFromUncached, Math.abs(got[i]! - want[i]!));
+    steps.push({ name, maxDiffFromUncached, reads: cache.reads });
+  };
+  const square = { x: 15, y: 0, width: 90, height: 90 };
+  try {
+    await step('first draw', 64, randomMap(14, 5), 14, { colorMap: 'viridis', opacity: 0.4, photoRect: square });
+    await step('other opacity and colour map', 64, randomMap(14, 5), 14, { colorMap: 'turbo', opacity: 0.7, photoRect: square });
+    await step('other map (another method)', 64, randomMap(7, 6), 7, { colorMap: 'jet', opacity: 0.5, photoRect: square });
+    await step('canvas resized', 40, randomMap(14, 5), 14, { colorMap: 'viridis', opacity: 0.4, photoRect: square });
+    await step('other photo region', 40, randomMap(14, 5), 14, { colorMap: 'viridis', opacity: 0.4, photoRect: { x: 0, y: 0, width: 90, height: 90 } });
+  } finally {
+    bitmap.close();
+  }
+  return steps;
 }

@@ -2,13 +2,41 @@
 // then the fast blend (blendFast.ts, tested against the reference's) colours the map over those pixels.
 import { blendHeatmapOntoFast } from './blendFast';
 import { resolvePhotoRect, validateRenderInputs } from './reference';
-import type { PixelImage, RenderOptions } from './types';
+import type { PixelImage, RenderOptions, SourceRect } from './types';
 
 /** Anything a 2D canvas can draw that knows its size: the engine's ImageBitmaps, a history entry's <img>. */
 export type DrawableImage = CanvasImageSource & { width: number; height: number };
 
 function isPixelImage(photo: DrawableImage | PixelImage): photo is PixelImage {
   return 'data' in photo;
+}
+
+/**
+ * The photo as last scaled to one canvas size, kept by whoever owns the photo (an open photo, a stored heatmap):
+ * a redraw over the same photo at the same size (another method, opacity or colour map) blends over a copy of
+ * these pixels instead of scaling the photo and reading the canvas back (about half of a draw). One size at a time.
+ */
+export class ScaledPhotoCache {
+  /** How many times the photo was scaled and read back (tests check that a redraw does not). */
+  reads = 0;
+  private key = '';
+  private photo: Uint8ClampedArray<ArrayBuffer> | null = null;
+
+  /** The photo pixels (RGBA) scaled for `key`, or null when they are not known. Read-only: copy before blending. */
+  pixelsFor(key: string): Uint8ClampedArray<ArrayBuffer> | null {
+    return key === this.key ? this.photo : null;
+  }
+
+  /** Keeps a copy of the photo pixels just read for `key` (the caller blends into its own). */
+  remember(key: string, pixels: Uint8ClampedArray<ArrayBuffer>): void {
+    this.reads++;
+    this.key = key;
+    this.photo = pixels.slice();
+  }
+}
+
+function cacheKey(width: number, height: number, rect: SourceRect): string {
+  return `${width}×${height} from ${rect.x},${rect.y} ${rect.width}×${rect.height}`;
 }
 
 /** Draws photo + heatmap into `canvas` (2D context) at its current size; returns the time taken in ms. */
@@ -18,6 +46,7 @@ export async function drawHeatmap2d(
   gridSize: number,
   photo: DrawableImage | PixelImage,
   options: RenderOptions,
+  cache?: ScaledPhotoCache,
 ): Promise<number> {
   const started = performance.now();
   validateRenderInputs(values, gridSize, options);
@@ -25,18 +54,27 @@ export async function drawHeatmap2d(
   if (!context) throw new Error('heatmap: this canvas has no 2D context (was it already used for WebGPU?)');
   const { width, height } = canvas;
   const rect = resolvePhotoRect(photo, options.photoRect);
-  const made = isPixelImage(photo)
-    ? await createImageBitmap(new ImageData(new Uint8ClampedArray(photo.data), photo.width, photo.height))
-    : undefined;
-  try {
-    context.clearRect(0, 0, width, height);
-    context.imageSmoothingEnabled = true;
-    context.imageSmoothingQuality = 'high';
-    context.drawImage(made ?? (photo as DrawableImage), rect.x, rect.y, rect.width, rect.height, 0, 0, width, height);
-  } finally {
-    made?.close();
+  const key = cacheKey(width, height, rect);
+  const known = cache?.pixelsFor(key);
+  let pixels: ImageData;
+  if (known) {
+    pixels = context.createImageData(width, height);
+    pixels.data.set(known);
+  } else {
+    const made = isPixelImage(photo)
+      ? await createImageBitmap(new ImageData(new Uint8ClampedArray(photo.data), photo.width, photo.height))
+      : undefined;
+    try {
+      context.clearRect(0, 0, width, height);
+      context.imageSmoothingEnabled = true;
+      context.imageSmoothingQuality = 'high';
+      context.drawImage(made ?? (photo as DrawableImage), rect.x, rect.y, rect.width, rect.height, 0, 0, width, height);
+    } finally {
+      made?.close();
+    }
+    pixels = context.getImageData(0, 0, width, height);
+    cache?.remember(key, pixels.data);
   }
-  const pixels = context.getImageData(0, 0, width, height);
   blendHeatmapOntoFast(pixels, values, gridSize, options);
   context.putImageData(pixels, 0, 0);
   return performance.now() - started;

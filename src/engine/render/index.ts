@@ -6,5 +6,5 @@
 export type { PixelImage, RenderOptions, SourceRect } from './types';
 export { COLOR_MAPS, colorMapLut, LUT_ENTRIES } from './colorMaps';
 export { blendHeatmapOnto, renderHeatmapCpu, validateRenderInputs } from './reference';
-export { drawHeatmap2d, type DrawableImage } from './canvas2d';
+export { drawHeatmap2d, ScaledPhotoCache, type DrawableImage } from './canvas2d';
 export { GpuHeatmapRenderer } from './gpuHeatmapRenderer';
