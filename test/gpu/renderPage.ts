@@ -184,11 +184,15 @@ export async function compareCanvas2dRedraws(): Promise<RedrawStep[]> {
   };
   const square = { x: 15, y: 0, width: 90, height: 90 };
   try {
+    const whole = { x: 0, y: 0, width: 90, height: 90 };
     await step('first draw', 64, randomMap(14, 5), 14, { colorMap: 'viridis', opacity: 0.4, photoRect: square });
     await step('other opacity and colour map', 64, randomMap(14, 5), 14, { colorMap: 'turbo', opacity: 0.7, photoRect: square });
     await step('other map (another method)', 64, randomMap(7, 6), 7, { colorMap: 'jet', opacity: 0.5, photoRect: square });
+    await step('other opacity again', 64, randomMap(7, 6), 7, { colorMap: 'jet', opacity: 0.9, photoRect: square });
     await step('canvas resized', 40, randomMap(14, 5), 14, { colorMap: 'viridis', opacity: 0.4, photoRect: square });
-    await step('other photo region', 40, randomMap(14, 5), 14, { colorMap: 'viridis', opacity: 0.4, photoRect: { x: 0, y: 0, width: 90, height: 90 } });
+    await step('other photo region', 40, randomMap(14, 5), 14, { colorMap: 'viridis', opacity: 0.4, photoRect: whole });
+    await step('same region redrawn', 40, randomMap(14, 5), 14, { colorMap: 'turbo', opacity: 0.4, photoRect: whole });
+    await step('and again', 40, randomMap(14, 5), 14, { colorMap: 'turbo', opacity: 0.6, photoRect: whole });
   } finally {
     bitmap.close();
   }

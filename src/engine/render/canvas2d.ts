@@ -13,8 +13,11 @@ function isPixelImage(photo: DrawableImage | PixelImage): photo is PixelImage {
 
 /**
  * The photo as last scaled to one canvas size, kept by whoever owns the photo (an open photo, a stored heatmap):
- * a redraw over the same photo at the same size (another method, opacity or colour map) blends over a copy of
- * these pixels instead of scaling the photo and reading the canvas back (about half of a draw). One size at a time.
+ * from the second draw at a size on (another method, opacity or colour map over the same photo), a draw blends
+ * over a copy of these pixels instead of scaling the photo and reading the canvas back (about half of a draw).
+ * A first draw keeps nothing: it would cost one more photo-sized allocation, and allocating right after a model
+ * run is what makes V8 do its garbage collector's marking there and then (seen in traces of the bench's draws).
+ * One size at a time.
  */
 export class ScaledPhotoCache {
   /** How many times the photo was scaled and read back (tests check that a redraw does not). */
@@ -22,16 +25,16 @@ export class ScaledPhotoCache {
   private key = '';
   private photo: Uint8ClampedArray<ArrayBuffer> | null = null;
 
-  /** The photo pixels (RGBA) scaled for `key`, or null when they are not known. Read-only: copy before blending. */
+  /** The photo pixels (RGBA) scaled for `key`, or null when they are not kept. Read-only: copy before blending. */
   pixelsFor(key: string): Uint8ClampedArray<ArrayBuffer> | null {
     return key === this.key ? this.photo : null;
   }
 
-  /** Keeps a copy of the photo pixels just read for `key` (the caller blends into its own). */
-  remember(key: string, pixels: Uint8ClampedArray<ArrayBuffer>): void {
+  /** Called after each read of the photo for `key`: keeps a copy when that key was read before (a redraw). */
+  read(key: string, pixels: Uint8ClampedArray<ArrayBuffer>): void {
     this.reads++;
+    this.photo = key === this.key ? pixels.slice() : null;
     this.key = key;
-    this.photo = pixels.slice();
   }
 }
 
@@ -73,7 +76,7 @@ export async function drawHeatmap2d(
       made?.close();
     }
     pixels = context.getImageData(0, 0, width, height);
-    cache?.remember(key, pixels.data);
+    cache?.read(key, pixels.data);
   }
   blendHeatmapOntoFast(pixels, values, gridSize, options);
   context.putImageData(pixels, 0, 0);
