@@ -29,6 +29,11 @@ export const DEFAULT_CACHE_NAME = 'leaf-lens-models-v1';
 /** How long a diagnosis retried after a device loss may take (software WebGPU runs take up to ~1 min). */
 const RETRY_TIMEOUT_MS = 180_000;
 
+/** After the model is ready, how long the graphs left out of its first load (lrp) wait before they are fetched into
+ * the model cache (sooner if a diagnosis ends first): after the ready screen has rendered, not on the way to the
+ * model, and soon enough to be there when the phone goes offline. */
+export const DEFERRED_GRAPHS_DELAY_MS = 1_000;
+
 
 /** Counters for tests and the benchmark; not part of the UI's API. */
 export interface EngineDiagnostics {
@@ -52,6 +57,7 @@ class LeafLensEngine implements Engine {
   private readonly dims: ExplainDims;
   private disposed = false;
   private counts: Record<GraphKind, number> = { forward: 0, full: 0, lrp: 0 };
+  private deferredGraphs: { timer?: ReturnType<typeof setTimeout>; requested: boolean } = { requested: false };
   model: ModelInfo;
 
   constructor(private readonly manifest: Manifest, head: Head, loader: LoaderContext, options: EngineOptions) {
@@ -79,8 +85,21 @@ class LeafLensEngine implements Engine {
     return this.photos.load(source, (id) => this.runs.dropPhoto(id));
   }
 
+  /** Once the model is ready: the deferred graphs are fetched after DEFERRED_GRAPHS_DELAY_MS, or after the first
+   * diagnosis if that comes sooner; not while the browser says it is offline (then LRP's first use fetches it). */
+  scheduleDeferredGraphs(): void {
+    this.deferredGraphs.timer = setTimeout(() => this.fetchDeferredGraphs(), DEFERRED_GRAPHS_DELAY_MS);
+  }
+
+  private fetchDeferredGraphs(): void {
+    clearTimeout(this.deferredGraphs.timer);
+    if (this.deferredGraphs.requested || this.disposed || globalThis.navigator?.onLine === false) return;
+    this.deferredGraphs.requested = true;
+    this.runtime.prefetchDeferredGraphs();
+  }
+
   diagnose(photo: PhotoHandle, options: ExplainOptions): Promise<Diagnosis> {
-    return this.serializer.run(async () => {
+    const diagnosis = this.serializer.run(async () => {
       try {
         return await this.diagnoseOnce(photo, options);
       } catch (error) {
@@ -100,6 +119,8 @@ class LeafLensEngine implements Engine {
         throw error;
       }
     }).catch((error: unknown) => { throw toEngineError(error, 'internal', 'diagnose'); });
+    void diagnosis.then(() => this.fetchDeferredGraphs(), () => undefined);
+    return diagnosis;
   }
 
   private async diagnoseOnce(photo: PhotoHandle, options: ExplainOptions): Promise<Diagnosis> {
@@ -274,6 +295,7 @@ class LeafLensEngine implements Engine {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
+    clearTimeout(this.deferredGraphs.timer);
     this.runs.clear();
     this.photos.closeAll();
     this.runtime.dispose();
@@ -292,6 +314,7 @@ export async function createEngine(baseUrl: string, options: EngineOptions = {})
     const head = await loadDefaultHead(manifest, loader);
     const engine = new LeafLensEngine(manifest, head, loader, options);
     await engine.runtime.start(options.backend ?? 'auto');
+    engine.scheduleDeferredGraphs();
     return engine;
   } catch (error) {
     throw toEngineError(error, 'internal', `createEngine(${baseUrl})`);

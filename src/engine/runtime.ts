@@ -5,7 +5,7 @@ import { GpuExplainer, type ExplainDims } from './explain';
 import { GpuHeatmapRenderer } from './render';
 import { createEngineDevice, probeAdapter, watchDevice, type AdapterProbe } from './gpu/device';
 import type { GraphKind } from './model/contract';
-import { hasFp16, loadGraphFiles, type GraphFiles, type LoaderContext } from './model/loader';
+import { hasFp16, loadGraphFile, loadGraphFiles, type GraphFile, type GraphFiles, type LoaderContext } from './model/loader';
 import { gridSizeOf, type Manifest } from './model/manifest';
 import { loadOrt, type Ort } from './model/ort';
 import { GraphSession } from './model/session';
@@ -63,6 +63,8 @@ export class EngineRuntime {
   private recoveryFailure: string | undefined;
   private disposed = false;
   private readonly filesByPrecision = new Map<boolean, Promise<GraphFiles>>();
+  /** The lrp graph per precision, fetched on first use (or by prefetchDeferredGraphs), not with the model. */
+  private readonly lrpByPrecision = new Map<boolean, Promise<GraphFile>>();
 
   constructor(
     private readonly manifest: Manifest,
@@ -103,18 +105,42 @@ export class EngineRuntime {
   session(backend: Backend, kind: GraphKind, beforeCreate?: () => Promise<void>): Promise<GraphSession> {
     let session = backend.sessions[kind];
     if (!session) {
-      const graph = backend.files.graphs[kind];
-      if (!graph) return Promise.reject(new EngineError('model-contract', `the model has no ${kind} graph${backend.files.fp16 ? ' in fp16' : ''}`));
-      session = GraphSession.create(
+      session = this.graphOf(backend.files, kind).then((graph) => GraphSession.create(
         { ort: backend.ort, backend: backend.backend, device: backend.gpu?.device, beforeCreate },
         { kind, file: graph.file, bytes: graph.bytes, weightsPath: backend.files.weightsPath, weights: backend.files.weights },
         this.manifest,
         this.hooks.classes(),
-      );
+      ));
       backend.sessions[kind] = session;
       session.catch(() => { if (backend.sessions[kind] === session) delete backend.sessions[kind]; });
     }
     return session;
+  }
+
+  /** Fetches the graphs left out of the model's first load (lrp) into the model cache, so that every method also
+   * works offline later. Call once the first diagnosis is done or the page is idle; a failure (offline) is left for
+   * the method's first use to report. */
+  prefetchDeferredGraphs(): void {
+    if (this.disposed || !this.current || this.current.closed) return;
+    const files = this.current.files;
+    if (files.lrpFile) this.lrpGraph(files).catch((error: unknown) => console.warn(`[leaf-lens] ${files.lrpFile} not fetched ahead (${describeError(error)}); it will be when LRP is chosen`));
+  }
+
+  private async graphOf(files: GraphFiles, kind: GraphKind): Promise<GraphFile> {
+    if (kind !== 'lrp') return files.graphs[kind];
+    if (!files.lrpFile) throw new EngineError('model-contract', `the model has no lrp graph${files.fp16 ? ' in fp16' : ''}`);
+    return this.lrpGraph(files);
+  }
+
+  private lrpGraph(files: GraphFiles & { lrpFile?: string }): Promise<GraphFile> {
+    let graph = this.lrpByPrecision.get(files.fp16);
+    if (!graph) {
+      // No progress events: the model is already reported ready, and this download is not the model's.
+      graph = loadGraphFile(this.manifest, { ...this.loader, onProgress: undefined }, files.lrpFile!);
+      this.lrpByPrecision.set(files.fp16, graph);
+      graph.catch(() => this.lrpByPrecision.delete(files.fp16));
+    }
+    return graph;
   }
 
   /** After any recovery has settled: the backend must be open. */

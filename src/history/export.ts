@@ -4,7 +4,6 @@
 //  - JSON (format 'leaf-lens-history', version 2): one entry per line, photos inline as data URLs unless left
 //    out; the importer reads it line by line.
 //  - ZIP (fflate): the same JSON without inline photos plus photos/<id>.jpg, for big histories.
-import { Zip, ZipDeflate, ZipPassThrough } from 'fflate';
 import { bytesToBase64 } from './dataUrl';
 import type { HistoryBatchItem, HistoryRepository, HistoryRow } from './types';
 
@@ -125,6 +124,8 @@ async function exportZip(source: ExportSource, now: Date, stamp: string): Promis
   let failure: Error | null = null;
   let finished!: () => void;
   const done = new Promise<void>((resolve) => { finished = resolve; });
+  // fflate only when a ZIP is exported: it stays out of the app's first download.
+  const { Zip, ZipDeflate, ZipPassThrough } = await import('fflate');
   const zip = new Zip((error, chunk, final) => {
     if (error) failure = error;
     else out.write(chunk);

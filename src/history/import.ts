@@ -2,7 +2,6 @@
 // layout parsed whole) or a ZIP export (history.json + photos/). Every entry is checked; a bad entry is skipped
 // and reported, a file that is not a history export is refused before anything is written. Entries already in
 // the history (same time, model and answer) are counted as duplicates and left alone: nothing is overwritten.
-import { Unzip, UnzipInflate, UnzipPassThrough } from 'fflate';
 import { EXPORT_FORMAT } from './export';
 import { HISTORY_OUTCOMES, type HistoryEntry, type HistoryOutcome, type ImportReport } from './types';
 
@@ -189,6 +188,8 @@ async function importZip(file: Blob, sink: ImportSink): Promise<ImportReport> {
   let json: Blob | null = null;
   const pending: Promise<void>[] = [];
   let files = 0;
+  // fflate only when a ZIP is imported: it stays out of the app's first download.
+  const { Unzip, UnzipInflate, UnzipPassThrough } = await import('fflate');
   const unzip = new Unzip((stream) => {
     files++;
     const chunks: Uint8Array[] = [];

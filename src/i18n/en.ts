@@ -5,6 +5,7 @@ export const en = {
     tagline: 'Bean leaf check',
     language: 'Language',
     skipToContent: 'Skip to main content',
+    loadingPanel: 'Opening…',
   },
   nav: { diagnose: 'Check a leaf', teach: 'Teach', history: 'History', settings: 'Settings', main: 'Main sections' },
   teach: {

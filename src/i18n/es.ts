@@ -7,6 +7,7 @@ export const es: Strings = {
     tagline: 'Revisión de hojas de frijol',
     language: 'Idioma',
     skipToContent: 'Ir al contenido principal',
+    loadingPanel: 'Abriendo…',
   },
   nav: { diagnose: 'Revisar hoja', teach: 'Enseñar', history: 'Historial', settings: 'Ajustes', main: 'Secciones principales' },
   teach: {

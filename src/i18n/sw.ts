@@ -7,6 +7,7 @@ export const sw: Strings = {
     tagline: 'Ukaguzi wa majani ya maharagwe',
     language: 'Lugha',
     skipToContent: 'Nenda kwenye maudhui makuu',
+    loadingPanel: 'Inafungua…',
   },
   nav: { diagnose: 'Kagua jani', teach: 'Fundisha', history: 'Historia', settings: 'Mipangilio', main: 'Sehemu kuu' },
   teach: {

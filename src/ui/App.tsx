@@ -1,7 +1,7 @@
 // The app shell: language, the three panels behind a bottom navigation (thumb reach), model loading via
 // TanStack Query (the store mirrors its progress), and app-level messages.
 import { QueryClientProvider, useQuery } from '@tanstack/react-query';
-import { useEffect } from 'react';
+import { lazy, Suspense, useEffect } from 'react';
 import { I18nextProvider, useTranslation } from 'react-i18next';
 import type { i18n as I18n } from 'i18next';
 import { changeLanguage, isLanguage, LANGUAGES } from '../i18n/index';
@@ -14,12 +14,15 @@ import {
 import type { Panel } from '../store/slices';
 import { DiagnosePanel } from './components/DiagnosePanel';
 import { ErrorMessage } from './components/ErrorMessage';
-import { HistoryPanel } from './components/HistoryPanel';
-import { SettingsPanel } from './components/SettingsPanel';
 import { UpdatePrompt } from './components/UpdatePrompt';
 import { ClockIcon, GearIcon, LeafIcon, TeachIcon } from './components/Icons';
-import { TeachPanel } from './components/TeachPanel';
 import { queryClient } from './setup';
+
+// The panels behind the other tabs load when first opened: the first screen (diagnose) does not wait for their code
+// (history's list virtualiser, the teach and settings panels). The service worker precaches their chunks.
+const TeachPanel = lazy(() => import('./components/TeachPanel').then((m) => ({ default: m.TeachPanel })));
+const HistoryPanel = lazy(() => import('./components/HistoryPanel').then((m) => ({ default: m.HistoryPanel })));
+const SettingsPanel = lazy(() => import('./components/SettingsPanel').then((m) => ({ default: m.SettingsPanel })));
 
 const PANELS: { id: Panel; icon: () => React.JSX.Element }[] = [
   { id: 'diagnose', icon: LeafIcon },
@@ -83,9 +86,11 @@ function Shell() {
         {engineStatus?.kind === 'fell-back' && <p className="notice" role="status">{t('engine.fellBack', { from: engineStatus.from, to: engineStatus.to })}</p>}
         {appError && <ErrorMessage error={appError} onDismiss={() => useAppStore.getState().setAppError(null)} />}
         <div hidden={panel !== 'diagnose'}><DiagnosePanel onRetryModel={() => void modelQuery.refetch()} /></div>
-        {panel === 'teach' && <TeachPanel />}
-        {panel === 'history' && <HistoryPanel />}
-        {panel === 'settings' && <SettingsPanel />}
+        <Suspense fallback={<p className="notice" role="status">{t('app.loadingPanel')}</p>}>
+          {panel === 'teach' && <TeachPanel />}
+          {panel === 'history' && <HistoryPanel />}
+          {panel === 'settings' && <SettingsPanel />}
+        </Suspense>
       </main>
     </div>
   );

@@ -3,7 +3,7 @@
 import { describe, expect, test } from 'vitest';
 import {
   addClassStatistics, calibratedSoftmax, cholesky, classStatisticsOf, decideOutcome, judgeDiagnosis, l2Normalize,
-  normalizedEntropy, openSetScorer, precisionOf, shrunkCovariance, statisticsJson, type FeatureStatistics,
+  normalizedEntropy, openSetScorer, precisionOf, mahalanobisSquared, mahalanobisViaCholesky, shrunkCovariance, statisticsJson, type FeatureStatistics,
 } from '../../src/engine/model/domain';
 import { softmax } from '../../src/engine/model/logits';
 import { fixtureFeatures } from './manifestFixtures';
@@ -73,6 +73,18 @@ describe('linear algebra', () => {
     expect(() => cholesky([0, 0, 0, 0], 2)).toThrow(/not positive definite/);
     const l = cholesky([4, 2, 2, 3], 2);
     expect(Array.from(l)).toEqual([2, 0, 1, Math.sqrt(2)]);
+  });
+  test('the distance through the Cholesky factor equals (x−μ)ᵀ·P·(x−μ) with the inverted precision', () => {
+    const groups = fixtureFeatures(3, 8, 12);
+    const stats = statisticsOf(groups);
+    const cov = shrunkCovariance(stats.scatter, 8, 36 - 3, 0.1);
+    const factor = cholesky(cov, 8);
+    const precision = precisionOf(cov, 8);
+    for (const x of groups.flat().slice(0, 6)) {
+      const reference = mahalanobisSquared(x, stats.classMeans[0]!, precision, 8);
+      expect(reference).toBeGreaterThan(0);
+      expect(Math.abs(mahalanobisViaCholesky(x, stats.classMeans[0]!, factor, 8) - reference) / reference).toBeLessThan(1e-10);
+    }
   });
 });
 

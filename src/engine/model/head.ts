@@ -14,7 +14,7 @@ export interface Head {
   backboneSha256: string;
   trained: boolean;
   valAccuracy?: number;
-  /** Calibration, confidence bar and (with statistics) the open-set scorer, its precision computed once here. */
+  /** Calibration, confidence bar and (with statistics) the open-set scorer, its covariance factored once here. */
   domain: DomainModel;
   /** The feature statistics when the head has them (teach adds classes to these). */
   statistics?: FeatureStatistics;

@@ -142,8 +142,13 @@ export function float16Bits(value: number): number {
   return sign | out;
 }
 
-/** The weights file `target` rebuilt from the int8 file: float32 or float16 little-endian, laid out as the graphs expect. */
-export function rebuildWeights(blob: Uint8Array, layout: Int8Layout, target: string): Uint8Array {
+/** The platform stores typed arrays little-endian (every browser engine in use): the rebuilt float32 weights can then
+ * be written through a Float32Array, several times faster than DataView's per-element calls. */
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** The weights file `target` rebuilt from the int8 file: float32 or float16 little-endian, laid out as the graphs expect.
+ * Hundreds of milliseconds on a phone for the shipped model: the app runs it in a worker (int8OffThread.ts). */
+export function rebuildWeights(blob: Uint8Array, layout: Int8Layout, target: string): Uint8Array<ArrayBuffer> {
   const spec = layout.targets[target];
   if (!spec) throw new EngineError('model-contract', `model.int8.json has no target ${target}`);
   if (blob.byteLength !== layout.bytes) throw new EngineError('model-checksum', `${layout.file}: ${blob.byteLength} bytes, layout says ${layout.bytes}`);
@@ -173,7 +178,8 @@ export function rebuildWeights(blob: Uint8Array, layout: Int8Layout, target: str
       }
     }
     if (spot.dtype === 'float32') {
-      for (let i = 0; i < count; i++) view.setFloat32(spot.offset + 4 * i, values[i]!, true);
+      if (LITTLE_ENDIAN && spot.offset % 4 === 0) out.set(new Uint8Array(values.buffer, 0, 4 * count), spot.offset);
+      else for (let i = 0; i < count; i++) view.setFloat32(spot.offset + 4 * i, values[i]!, true);
     } else {
       for (let i = 0; i < count; i++) view.setUint16(spot.offset + 2 * i, float16Bits(values[i]!), true);
     }

@@ -3,16 +3,23 @@ import { EngineError, describeError, throwIfAborted } from '../errors';
 import type { LoadProgress, ModelFileSource } from '../types';
 import { fetchJson, fetchVerified, networkOpener, sourceOpener, type FileOpener, type ModelFileCache } from './fetcher';
 import { validateHead, type Head } from './head';
-import { int8FilesOf, rebuildWeights, validateInt8Layout } from './int8';
+import { int8FilesOf, validateInt8Layout } from './int8';
+import { rebuildWeightsOffMainThread } from './int8OffThread';
 import { fileEntry, validateManifest, type Manifest, type ModelFileEntry } from './manifest';
 
 export interface GraphFiles {
   /** fp16 variants (adapter has shader-f16 and the manifest lists them) or fp32. */
   fp16: boolean;
-  /** The lrp graph only when the manifest has one for this precision (the lrp method is offered only then). */
-  graphs: { full: GraphFile; forward: GraphFile; lrp?: GraphFile };
+  /** Loaded with the model: the graphs of the first diagnosis (forward, full). */
+  graphs: { full: GraphFile; forward: GraphFile };
+  /** The lrp graph's file when the manifest has one for this precision (the lrp method is offered only then). It is
+   * not on the way to the first diagnosis (no default method uses it): loadGraphFile fetches it when lrp is chosen,
+   * or in the background after the model is ready, so that it is in the model cache for offline use. */
+  lrpFile?: string;
   weightsPath: string;
-  weights: Uint8Array;
+  /** Bytes, or a Blob of them (the int8 download rebuilt in a worker): ORT takes either as external data. */
+  weights: Uint8Array | Blob;
+  /** Every file of this precision, the lrp graph included. */
   totalBytes: number;
 }
 
@@ -65,8 +72,8 @@ export function lrpGraphFile(manifest: Manifest, fp16: boolean): string | undefi
   return fp16 ? manifest.graphs.lrp_fp16 : manifest.graphs.lrp;
 }
 
-/** Downloads (or takes from cache) the graphs of one precision and their shared weights; every file checked by size
- * and sha256. The graph files are small next to the weights, so the lrp graph comes along when there is one.
+/** Downloads (or takes from cache) the forward and full graphs of one precision and their shared weights; every file
+ * checked by size and sha256. The lrp graph (fetched later: loadGraphFile) counts in totalBytes.
  * With an int8 download (manifest `weights_int8`) that covers this precision's weights file, the int8 file is what is
  * downloaded and cached, and the weights are rebuilt from it in memory. */
 export async function loadGraphFiles(manifest: Manifest, ctx: LoaderContext, fp16: boolean): Promise<GraphFiles> {
@@ -74,35 +81,40 @@ export async function loadGraphFiles(manifest: Manifest, ctx: LoaderContext, fp1
   const forward = fp16 ? manifest.graphs.forward_fp16! : manifest.graphs.forward;
   const lrp = lrpGraphFile(manifest, fp16);
   const weightsPath = manifest.external_data[full]!;
-  const fetchEntry = (entry: ModelFileEntry): Promise<Uint8Array> => {
-    throwIfAborted(ctx.signal, 'model download');
-    return fetchVerified(new URL(entry.path, ctx.baseUrl).href, entry, {
-      cache: ctx.cache,
-      signal: ctx.signal,
-      open: openerOf(ctx),
-      onProgress: (p) => ctx.onProgress?.({ kind: 'download', ...p }),
-      onVerify: (file) => ctx.onProgress?.({ kind: 'verify', file }),
-    });
-  };
-  const graphEntries = [forward, full, ...(lrp ? [lrp] : [])].map((p) => fileEntry(manifest, p));
+  const fetchEntry = (entry: ModelFileEntry) => fetchModelFile(ctx, entry);
+  const graphEntries = [forward, full].map((p) => fileEntry(manifest, p));
   const [weights, weightEntries] = await loadWeights(manifest, weightsPath, fetchEntry);
-  const [weightBytes, forwardBytes, fullBytes, lrpBytes] = (await Promise.all([weights, ...graphEntries.map(fetchEntry)])) as [Uint8Array, Uint8Array, Uint8Array, Uint8Array?];
+  const [weightBytes, forwardBytes, fullBytes] = (await Promise.all([weights, ...graphEntries.map(fetchEntry)])) as [Uint8Array | Blob, Uint8Array, Uint8Array];
+  const lrpEntries = lrp ? [fileEntry(manifest, lrp)] : [];
   return {
     fp16,
-    graphs: {
-      forward: { file: forward, bytes: forwardBytes },
-      full: { file: full, bytes: fullBytes },
-      ...(lrp && lrpBytes ? { lrp: { file: lrp, bytes: lrpBytes } } : {}),
-    },
+    graphs: { forward: { file: forward, bytes: forwardBytes }, full: { file: full, bytes: fullBytes } },
+    ...(lrp ? { lrpFile: lrp } : {}),
     weightsPath,
     weights: weightBytes,
-    totalBytes: [...weightEntries, ...graphEntries].reduce((sum, e) => sum + e.bytes, 0),
+    totalBytes: [...weightEntries, ...graphEntries, ...lrpEntries].reduce((sum, e) => sum + e.bytes, 0),
   };
+}
+
+/** One graph file of the model folder (downloaded, or from the model cache), checked by size and sha256. */
+export async function loadGraphFile(manifest: Manifest, ctx: LoaderContext, file: string): Promise<GraphFile> {
+  return { file, bytes: await fetchModelFile(ctx, fileEntry(manifest, file)) };
+}
+
+function fetchModelFile(ctx: LoaderContext, entry: ModelFileEntry): Promise<Uint8Array> {
+  throwIfAborted(ctx.signal, 'model download');
+  return fetchVerified(new URL(entry.path, ctx.baseUrl).href, entry, {
+    cache: ctx.cache,
+    signal: ctx.signal,
+    open: openerOf(ctx),
+    onProgress: (p) => ctx.onProgress?.({ kind: 'download', ...p }),
+    onVerify: (file) => ctx.onProgress?.({ kind: 'verify', file }),
+  });
 }
 
 /** The weights file's bytes (started, not awaited, so the graphs download alongside) and the files that carry them:
  * the int8 file and its layout when the manifest has an int8 download for this file, else the file itself. */
-async function loadWeights(manifest: Manifest, weightsPath: string, fetchEntry: (e: ModelFileEntry) => Promise<Uint8Array>): Promise<[Promise<Uint8Array>, ModelFileEntry[]]> {
+async function loadWeights(manifest: Manifest, weightsPath: string, fetchEntry: (e: ModelFileEntry) => Promise<Uint8Array>): Promise<[Promise<Uint8Array | Blob>, ModelFileEntry[]]> {
   const int8 = int8FilesOf(manifest);
   if (int8) {
     const layoutEntry = fileEntry(manifest, int8.layout);
@@ -116,7 +128,7 @@ async function loadWeights(manifest: Manifest, weightsPath: string, fetchEntry: 
     const layout = validateInt8Layout(json, manifest, int8.layout);
     if (layout.targets[weightsPath]) {
       const blobEntry = fileEntry(manifest, int8.file);
-      return [fetchEntry(blobEntry).then((blob) => rebuildWeights(blob, layout, weightsPath)), [layoutEntry, blobEntry]];
+      return [fetchEntry(blobEntry).then((blob) => rebuildWeightsOffMainThread(blob, layout, weightsPath)), [layoutEntry, blobEntry]];
     }
   }
   const entry = fileEntry(manifest, weightsPath);

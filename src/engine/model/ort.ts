@@ -6,7 +6,7 @@
 // graph optimisation) and every model run then leave the page's main thread free (Lighthouse's total blocking
 // time). A WebGPU device loads ORT's WebGPU build (27 MB, ~5 MB brotli), which also runs the 'wasm' execution
 // provider (on the main thread: the proxy cannot drive WebGPU), so a fall-back from WebGPU to WASM reuses it and
-// no device downloads both. The binary is kept in the Cache API (RUNTIME_CACHE) by the page itself, its one
+// no device downloads both. The binary is kept in the Cache API (RUNTIME_CACHE) by the app itself (a worker), its one
 // download; the service worker precaches neither binary, only their small glue files (vite.config.ts).
 import asyncifyMjsUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.mjs?url';
 import asyncifyWasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?url';
@@ -15,6 +15,9 @@ import plainWasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.wasm?url';
 import type * as OrtModule from 'onnxruntime-web';
 import { EngineError, describeError } from '../errors';
 import type { BackendName } from '../types';
+import { askWorker } from './offThread';
+import { fetchRuntimeBinary, type RuntimeBinaryRequest } from './runtimeBinary';
+import type { RuntimeBinaryReply } from './runtimeBinaryWorker';
 import { RUNTIME_CACHE } from './runtimeCache';
 
 export type Ort = typeof OrtModule;
@@ -61,9 +64,10 @@ async function importOrt(build: OrtBuild): Promise<Ort> {
   } catch (error) {
     throw new EngineError('backend-unavailable', `import onnxruntime-web (${build.name} build) failed: ${String(error)}`, undefined, { cause: error });
   }
-  ort.env.wasm.wasmPaths = { mjs: build.mjs, wasm: build.wasm };
+  // ORT reads the binary through an object URL of the cached Blob (kept for the page's life: ORT may start its
+  // runtime again after a device loss); without one it fetches build.wasm itself (the service worker's route).
   const binary = await runtimeBinary(build);
-  if (binary) ort.env.wasm.wasmBinary = binary;
+  ort.env.wasm.wasmPaths = { mjs: build.mjs, wasm: binary ? URL.createObjectURL(binary) : build.wasm };
   // Threads need cross-origin isolation (COOP/COEP: vite.config, deploy/nginx.conf.template); without it ORT runs single-threaded.
   const cores = typeof navigator !== 'undefined' ? navigator.hardwareConcurrency || 1 : 1;
   ort.env.wasm.numThreads = globalThis.crossOriginIsolated ? Math.max(1, Math.min(4, cores)) : 1;
@@ -78,37 +82,15 @@ export function runsInWorker(ort: Ort, backend: BackendName): boolean {
   return backend === 'wasm' && ort.env.wasm.proxy === true;
 }
 
-/** The build's wasm binary from RUNTIME_CACHE, or downloaded once and stored there. Without the Cache API (or
- * when it fails) ORT fetches the binary itself: the service worker's route then serves it from the same cache. */
-async function runtimeBinary(build: OrtBuild): Promise<ArrayBuffer | undefined> {
-  if (typeof caches === 'undefined') return undefined;
-  let cache: Cache | undefined;
-  try {
-    cache = await caches.open(RUNTIME_CACHE);
-    const cached = await cache.match(build.wasm);
-    if (cached) return await cached.arrayBuffer();
-  } catch (error) {
-    console.warn(`[leaf-lens] ORT runtime cache unreadable (${describeError(error)})`);
-    cache = undefined;
-  }
-  let response: Response;
-  try {
-    response = await fetch(build.wasm);
-  } catch {
-    return undefined; // offline and not cached: ORT's own fetch reports it
-  }
-  if (!response.ok) return undefined;
-  const bytes = await response.clone().arrayBuffer();
-  if (cache) {
-    try {
-      await cache.put(build.wasm, response);
-      // Binaries of earlier app versions (other hashes) are no use any more.
-      const current = new Set((['webgpu', 'wasm'] as const).map((b) => ortBuildFor(b).wasm));
-      for (const request of await cache.keys()) if (!current.has(request.url)) await cache.delete(request);
-    } catch (error) {
-      // Over quota or private mode: this visit runs; the next one downloads the runtime again.
-      console.warn(`[leaf-lens] ORT runtime not stored for offline use (${describeError(error)})`);
-    }
-  }
-  return bytes;
+/** The build's wasm binary from RUNTIME_CACHE, or downloaded once and stored there, read in a worker where the
+ * browser allows (runtimeBinary.ts). */
+async function runtimeBinary(build: OrtBuild): Promise<Blob | undefined> {
+  const request: RuntimeBinaryRequest = { url: build.wasm, current: (['webgpu', 'wasm'] as const).map((b) => ortBuildFor(b).wasm) };
+  const reply = await askWorker<RuntimeBinaryReply>(
+    () => new Worker(new URL('./runtimeBinaryWorker.ts', import.meta.url), { type: 'module', name: 'leaf-lens-ort-binary' }),
+    request,
+  ).catch((error: unknown) => ({ kind: 'failed', message: describeError(error) }) as const);
+  if (reply?.kind === 'binary') return reply.blob;
+  if (reply?.kind === 'failed') console.warn(`[leaf-lens] ORT runtime worker failed (${reply.message}); reading it on the page`);
+  return fetchRuntimeBinary(request);
 }

@@ -17,7 +17,8 @@ export interface GraphSource {
   file: string;
   bytes: Uint8Array;
   weightsPath: string;
-  weights: Uint8Array;
+  /** A Blob crosses to ORT's proxy worker as a handle; bytes are copied there (structured clone) on the main thread. */
+  weights: Uint8Array | Blob;
 }
 
 export interface SessionTarget {

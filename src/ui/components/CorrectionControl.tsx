@@ -5,7 +5,7 @@ import { useTranslation } from 'react-i18next';
 import { className } from '../../i18n/index';
 import { useAppStore } from '../../store/index';
 import { correctDiagnosis, undoCorrection } from '../../store/teachActions';
-import { TeachNoticeView } from './TeachPanel';
+import { TeachNoticeView } from './TeachNotice';
 
 const selectDiagnosis = (s: ReturnType<typeof useAppStore.getState>) => s.diagnosis;
 const selectModel = (s: ReturnType<typeof useAppStore.getState>) => s.model;

@@ -9,10 +9,11 @@ import {
   addTeachPhotos, deleteHead, exportHead, importHead, keepTeachPhoto, loadHeadLibrary, removeTeachPhoto, renameHead,
   saveTaughtClass, switchHead,
 } from '../../store/teachActions';
-import type { SavedHead, TeachNotice, TeachPhoto } from '../../store/teachSlice';
+import type { SavedHead, TeachPhoto } from '../../store/teachSlice';
 import { CameraIcon, ImageIcon } from './Icons';
 import { ErrorMessage } from './ErrorMessage';
 import { saveFile } from '../saveFile';
+import { TeachNoticeView } from './TeachNotice';
 
 const selectTeachPhotos = (s: ReturnType<typeof useAppStore.getState>) => s.teachPhotos;
 const selectTeachBusy = (s: ReturnType<typeof useAppStore.getState>) => s.teachBusy;
@@ -22,18 +23,6 @@ const selectActiveHeadId = (s: ReturnType<typeof useAppStore.getState>) => s.act
 const selectHeadsNotice = (s: ReturnType<typeof useAppStore.getState>) => s.headsNotice;
 const selectModel = (s: ReturnType<typeof useAppStore.getState>) => s.model;
 const selectModelStatus = (s: ReturnType<typeof useAppStore.getState>) => s.modelStatus;
-
-/** A notice from the teach actions: an i18n key under `teach.`, with the technical detail of an error folded. */
-export function TeachNoticeView({ notice, testId }: { notice: TeachNotice | null; testId: string }) {
-  const { t } = useTranslation();
-  if (!notice) return null;
-  const text = t(`teach.${notice.key}`, notice.values);
-  if (notice.kind === 'error') {
-    const error = notice.error ?? { code: notice.key, message: text, detail: '' };
-    return <div data-testid={testId} data-kind="error" data-key={notice.key} data-seq={notice.seq}><ErrorMessage error={error} message={text} /></div>;
-  }
-  return <p className="notice" role="status" data-testid={testId} data-kind="ok" data-key={notice.key} data-seq={notice.seq}>{text}</p>;
-}
 
 /** Every name a shipped class is shown under, in every language: a taught class may not repeat one. */
 function reservedNames(i18n: ReturnType<typeof useTranslation>['i18n'], labels: readonly string[]): string[] {
