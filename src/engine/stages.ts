@@ -93,8 +93,9 @@ export class EngineStages {
 
   /** The graphs this model has in the precision in use. */
   get graphs(): GraphKind[] {
-    const { graphs } = this.runtime.current.files;
-    return (['forward', 'full', 'lrp'] as const).filter((kind) => graphs[kind] !== undefined);
+    const { lrpFile } = this.runtime.current.files;
+    // forward and full always; lrp when the model has one (fetched on the first session of it).
+    return (['forward', 'full', 'lrp'] as const).filter((kind) => kind !== 'lrp' || lrpFile !== undefined);
   }
 
   /** The engine's WGSL kernels on its own device (WebGPU), as a new handle whose destroy() releases only what was
