@@ -185,7 +185,7 @@ function ReopenedEntry({ entry }: { entry: HistoryEntry }) {
         revealed={revealed} onReveal={setRevealed}
       />
       {entry.outcome !== 'not-bean-leaf' && <AdvicePanel classId={entry.labels[entry.top] ?? ''} />}
-      {entry.group?.leafIds && entry.group.leafIds.length > 0 && <ReopenedGroupLeaves ids={entry.group.leafIds} onOpen={setOpenLeaf} />}
+      {entry.group?.leafIds && entry.group.leafIds.length > 0 && <ReopenedGroupLeaves ids={entry.group.leafIds} onOpen={(leaf) => { setOpenLeaf(leaf); window.scrollTo({ top: 0 }); }} />}
     </>
   );
 }
