@@ -4,7 +4,8 @@
 // - relevance / lrp: head fusion and the row-vector step are one pass, e₀ · (I + Ā): for each row i with r_i ≠ 0
 //   the H heads of row i are fused as they are read and added, r_i-weighted, into the next row. (x·y)⁺ is taken
 //   as (p + |p|)/2, without a branch: the sign of a gradient is a coin flip, and the mispredicted branch cost
-//   more than all the arithmetic (16 → 7.5 → ~2 ms in the bench);
+//   more than all the arithmetic (bench stage cpu:relevance, fastest of 8 on the loaded 2-core machine: 12-17 ms
+//   with the branch, 3.4 ms without);
 // - rollout without discard: the same one pass, each fused row summed for its normalisation as it is made;
 // - rollout with discard: the fused map must exist (the threshold is a rank over all of it); fusion keeps the
 //   reference's float32 order so the same entries are discarded, then the row step is row-major;
