@@ -2,7 +2,7 @@
 // for speed instead of for bit-exactness with the WGSL kernels. One pass over the L·H·N² inputs at most, no N²
 // intermediate unless rollout's discard needs one, float64 sums, no Math.fround, no allocation per block:
 // - relevance / lrp: head fusion and the row-vector step are one pass, e₀ · (I + Ā): for each row i with r_i ≠ 0
-//   the H heads of row i are fused as they are read and added, r_i-weighted, into the next row. (x·y)⁺ is taken
+//   the heads' row i are read and added, r_i-weighted, into the next row. (x·y)⁺ is taken
 //   as (p + |p|)/2, without a branch: the sign of a gradient is a coin flip, and the mispredicted branch cost
 //   more than all the arithmetic (bench stage cpu:relevance, fastest of 8 on the loaded 2-core machine: 12-17 ms
 //   with the branch, 3.4 ms without);
@@ -23,23 +23,33 @@ const f32 = Math.fround;
 function relevanceStep(row: Float64Array, next: Float64Array, x: Float32Array, y: Float32Array, dims: ExplainDims, layer: number): void {
   const { heads, tokens } = dims;
   const size = tokens * tokens;
-  const span = heads * size;
-  const base = layer * span;
+  const base = layer * heads * size;
   next.set(row);
   const half = 0.5 / heads; // mean over heads, and the /2 of (p + |p|)/2
   for (let i = 0; i < tokens; i++) {
     const r = row[i]!;
     if (r === 0) continue;
     const weight = r * half;
-    const start = base + i * tokens;
-    for (let j = 0; j < tokens; j++) {
-      let sum = 0;
-      const end = start + j + span;
-      for (let at = start + j; at < end; at += size) {
-        const p = x[at]! * y[at]!; // exact in float64 (two float32 factors)
-        sum += p + Math.abs(p);
+    // Three heads per pass over the row (DeiT-tiny has three): a quarter faster than a loop over the heads per
+    // entry; any other heads, one at a time. Products of two float32 are exact in float64.
+    let h = 0;
+    for (; h + 3 <= heads; h += 3) {
+      const a0 = base + h * size + i * tokens;
+      const a1 = a0 + size;
+      const a2 = a1 + size;
+      for (let j = 0; j < tokens; j++) {
+        const p0 = x[a0 + j]! * y[a0 + j]!;
+        const p1 = x[a1 + j]! * y[a1 + j]!;
+        const p2 = x[a2 + j]! * y[a2 + j]!;
+        next[j]! += weight * (p0 + Math.abs(p0) + p1 + Math.abs(p1) + p2 + Math.abs(p2));
       }
-      next[j]! += weight * sum;
+    }
+    for (; h < heads; h++) {
+      const at = base + h * size + i * tokens;
+      for (let j = 0; j < tokens; j++) {
+        const p = x[at + j]! * y[at + j]!;
+        next[j]! += weight * (p + Math.abs(p));
+      }
     }
   }
 }
