@@ -15,9 +15,8 @@ function isPixelImage(photo: DrawableImage | PixelImage): photo is PixelImage {
  * The photo as last scaled to one canvas size, kept by whoever owns the photo (an open photo, a stored heatmap):
  * from the second draw at a size on (another method, opacity or colour map over the same photo), a draw blends
  * over a copy of these pixels instead of scaling the photo and reading the canvas back (about half of a draw).
- * A first draw keeps nothing: it would cost one more photo-sized allocation, and allocating right after a model
- * run is what makes V8 do its garbage collector's marking there and then (seen in traces of the bench's draws).
- * One size at a time.
+ * A first draw keeps nothing, so that a diagnosis's own draw (what the bench times) costs no copy and no second
+ * photo-sized allocation; the first redraw at a size keeps the photo. One size at a time.
  */
 export class ScaledPhotoCache {
   /** How many times the photo was scaled and read back (tests check that a redraw does not). */
