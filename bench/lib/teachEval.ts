@@ -5,8 +5,9 @@
 import { cholesky, classStatisticsOf, l2Normalize, openSetScorer, type FeatureStatistics, type OpenSetRule } from '../../src/engine/model/domain';
 import {
   applyHead, euclideanNorm, ldaHead, sampleClass, seededNormal, seededUniform, sharedCovariance, softmaxRegression,
-  withClass, type LinearHead, type PriorRule,
+  teachRuleHead, withClass, type LinearHead, type PriorRule, type TeachRule,
 } from '../../src/engine/model/teach';
+import { expectedCalibrationError } from './teachSelect';
 
 /** Mean ± sample standard deviation, with the range. */
 export interface Spread { n: number; mean: number; sd: number; min: number; max: number }
@@ -21,8 +22,10 @@ export function spread(values: readonly number[]): Spread {
 
 export interface Sample { features: number[]; label: number }
 
-export type TeachMethod = 'lda' | 'lda-count-prior' | 'softmax-real' | 'softmax-sampled';
-export const TEACH_METHODS: TeachMethod[] = ['lda', 'lda-count-prior', 'softmax-real', 'softmax-sampled'];
+/** 'rule': the app's teaching rule (TeachRule, selected on train by cross-validation); 'lda': plain LDA with equal
+ * priors and the taught class's scatter as counted (the app's earlier rule). */
+export type TeachMethod = 'rule' | 'lda' | 'lda-count-prior' | 'softmax-real' | 'softmax-sampled';
+export const TEACH_METHODS: TeachMethod[] = ['rule', 'lda', 'lda-count-prior', 'softmax-real', 'softmax-sampled'];
 
 export interface TeachEvalOptions {
   ks: number[];
@@ -34,6 +37,10 @@ export interface TeachEvalOptions {
   methods: TeachMethod[];
   /** The shipped head's open-set rule, if any: refusal of the held-out class before and after teaching. */
   openSet?: OpenSetRule;
+  /** The rule of method 'rule'. */
+  rule: TeachRule;
+  /** Raw features of out-of-domain photos (non-leaf, other crops): their refusal before and after, report only. */
+  ood?: number[][];
 }
 
 /** Statistics of the classes in `classes` (label order given), from raw features. */
@@ -50,7 +57,13 @@ function meanNorm(xs: readonly ArrayLike<number>[]): number {
 }
 
 /** A head over the known classes + the taught one (last), by `method`. `inputScale`: rows act on raw features. */
-export function buildHead(method: TeachMethod, base: FeatureStatistics, known: readonly Sample[][], taught: readonly number[][], inputScale: number, seed: number): LinearHead {
+export function buildHead(method: TeachMethod, base: FeatureStatistics, known: readonly Sample[][], taught: readonly number[][], inputScale: number, seed: number, rule?: TeachRule): LinearHead {
+  if (method === 'rule') {
+    if (!rule) throw new Error('method rule needs the rule');
+    const head = teachRuleHead(base, taught, rule);
+    for (let i = 0; i < head.weight.length; i++) head.weight[i]! /= inputScale;
+    return head;
+  }
   if (method === 'lda' || method === 'lda-count-prior') {
     const prior: PriorRule = method === 'lda' ? 'uniform' : 'counts';
     return ldaHead(taught.length > 0 ? withClass(base, taught) : base, { prior, inputScale });
@@ -103,6 +116,15 @@ export interface TeachCell {
   /** Share of the held-out class's val photos refused as not a bean leaf, before and after (when the head has an open-set rule). */
   refused_before?: number;
   refused_after?: Spread;
+  /** The known classes' val photos refused, before and after (the open-set rule must not loosen for them either way). */
+  known_refused_before?: number;
+  known_refused_after?: Spread;
+  /** Out-of-domain photos refused, before and after. */
+  ood_refused_before?: number;
+  ood_refused_after?: Spread;
+  /** Expected calibration error of the taught heads on all val photos: softmax at T = 1 and at the rule's T. */
+  ece_t1?: Spread;
+  ece_rule_t?: Spread;
   /** Time to build the head from the features (Node, float64). */
   build_ms: Spread;
 }
@@ -119,26 +141,41 @@ export function evaluateHeldOut(train: readonly Sample[], val: readonly Sample[]
   const base = statisticsOf(trainKnown.flat(), knownClasses.map((_, i) => i), options.shrinkage);
   const allTrainNorm = meanNorm(train.map((s) => s.features));
   const cells: TeachCell[] = [];
+  const threshold = options.openSet?.threshold ?? Infinity;
+  const refusedShare = (scorer: { score(x: ArrayLike<number>): number }, samples: readonly { features: number[] }[]) => samples.filter((s) => scorer.score(s.features) > threshold).length / Math.max(1, samples.length);
+  const ood = (options.ood ?? []).map((features) => ({ features }));
   const scorerBefore = options.openSet ? openSetScorer(base, options.openSet) : null;
-  const refusedBefore = scorerBefore ? valTaught.filter((s) => scorerBefore.score(s.features) > options.openSet!.threshold).length / valTaught.length : undefined;
+  const refusedBefore = scorerBefore ? refusedShare(scorerBefore, valTaught) : undefined;
+  const knownRefusedBefore = scorerBefore ? refusedShare(scorerBefore, valKnown) : undefined;
+  const oodRefusedBefore = scorerBefore && ood.length > 0 ? refusedShare(scorerBefore, ood) : undefined;
   for (const method of options.methods) {
-    const before = buildHead(method, base, trainKnown, [], allTrainNorm, options.seed);
+    const before = buildHead(method, base, trainKnown, [], allTrainNorm, options.seed, options.rule);
     const knownBefore = valKnown.filter((s) => predict(before, s.features) === s.label).length / valKnown.length;
     for (const k of options.ks) {
-      const all: number[] = [], known: number[] = [], recall: number[] = [], refused: number[] = [], ms: number[] = [];
+      const all: number[] = [], known: number[] = [], recall: number[] = [], refused: number[] = [], knownRefused: number[] = [], oodRefused: number[] = [], ms: number[] = [];
+      const ece1: number[] = [], eceT: number[] = [];
       const draws = method.startsWith('softmax') ? options.softmaxDraws : options.draws;
       for (let d = 0; d < draws; d++) {
         const picked = drawIndices(pool.length, k, options.seed * 1000 + heldOut * 100 + k * 7 + d).map((i) => pool[i]!);
         const t0 = performance.now();
         // As on the phone: the rows act on raw features, scaled by the taught photos' mean norm.
-        const head = buildHead(method, base, trainKnown, picked, meanNorm(picked), options.seed + d);
+        const head = buildHead(method, base, trainKnown, picked, meanNorm(picked), options.seed + d, options.rule);
         ms.push(performance.now() - t0);
         all.push(valRe.filter((s) => predict(head, s.features) === s.label).length / valRe.length);
         known.push(valKnown.filter((s) => predict(head, s.features) === s.label).length / valKnown.length);
         recall.push(valTaught.filter((s) => predict(head, s.features) === s.label).length / valTaught.length);
-        if (options.openSet && method === 'lda') {
-          const scorer = openSetScorer(withClass(base, picked), options.openSet);
-          refused.push(valTaught.filter((s) => scorer.score(s.features) > options.openSet!.threshold).length / valTaught.length);
+        if (method === 'rule') {
+          const logits = valRe.map((s) => applyHead(head, s.features));
+          const labelsVal = valRe.map((s) => s.label);
+          ece1.push(expectedCalibrationError(logits, labelsVal, 1));
+          eceT.push(expectedCalibrationError(logits, labelsVal, options.rule.temperature));
+        }
+        if (options.openSet && (method === 'lda' || method === 'rule')) {
+          const stats = method === 'rule' ? teachRuleHead(base, picked, options.rule, true).stats : withClass(base, picked);
+          const scorer = openSetScorer(stats, options.openSet);
+          refused.push(refusedShare(scorer, valTaught));
+          knownRefused.push(refusedShare(scorer, valKnown));
+          if (ood.length > 0) oodRefused.push(refusedShare(scorer, ood));
         }
       }
       const cell: TeachCell = {
@@ -149,6 +186,16 @@ export function evaluateHeldOut(train: readonly Sample[], val: readonly Sample[]
       if (refused.length > 0 && refusedBefore !== undefined) {
         cell.refused_before = refusedBefore;
         cell.refused_after = spread(refused);
+        cell.known_refused_before = knownRefusedBefore;
+        cell.known_refused_after = spread(knownRefused);
+        if (oodRefused.length > 0 && oodRefusedBefore !== undefined) {
+          cell.ood_refused_before = oodRefusedBefore;
+          cell.ood_refused_after = spread(oodRefused);
+        }
+      }
+      if (ece1.length > 0) {
+        cell.ece_t1 = spread(ece1);
+        cell.ece_rule_t = spread(eceT);
       }
       cells.push(cell);
     }
@@ -179,59 +226,133 @@ export function normSpread(samples: readonly Sample[], labels: readonly string[]
   return out;
 }
 
+/** Known-class val accuracy with the 2-class head and after teaching the held-out class from ALL its train photos
+ * (per held-out class): the drop that remains even with a fully-seen class, a floor for the k-photo drops. */
+export function fullClassDrop(train: readonly Sample[], val: readonly Sample[], labels: readonly string[], shrinkage: number, rule: TeachRule): { held_out: string; known_before: number; known_after_all_photos: number; photos: number }[] {
+  return labels.map((label, h) => {
+    const known = labels.map((_, c) => c).filter((c) => c !== h);
+    const base = statisticsOf(train.filter((s) => s.label !== h).map((s) => ({ ...s, label: known.indexOf(s.label) })), known.map((_, i) => i), shrinkage);
+    const all = train.filter((s) => s.label === h).map((s) => s.features);
+    const valKnown = val.filter((s) => s.label !== h).map((s) => ({ features: s.features, label: known.indexOf(s.label) }));
+    const accuracy = (head: LinearHead) => valKnown.filter((s) => predict(head, l2Normalize(s.features)) === s.label).length / valKnown.length;
+    return { held_out: label, known_before: accuracy(teachRuleHead(base, [], rule)), known_after_all_photos: accuracy(teachRuleHead(base, all, rule)), photos: all.length };
+  });
+}
+
 export interface TeachReportLike {
   cells: TeachCell[];
   full_head_reference: Record<string, number>;
   norms: Record<string, Spread>;
   timing: unknown;
+  /** How the rule was selected (bench/lib/teachSelect.ts). */
+  selection?: {
+    protocol: string; criterion: string; selected: TeachRule; ece_t1: number; ece_fitted: number;
+    candidates: { priorWeight: number; scatterWeight: number; meets_budget: boolean; mean_balanced_accuracy: number; per_k: { k: number; balanced_accuracy: number; known_drop: number; taught_recall: number; taught_refused?: number }[] }[];
+  };
+  full_class_drop?: ReturnType<typeof fullClassDrop>;
 }
 
 const pct = (v: number) => (100 * v).toFixed(1);
 const pm = (s: Spread) => `${pct(s.mean)} ± ${pct(s.sd)}`;
+const signed = (v: number) => `${v >= 0 ? '+' : ''}${v.toFixed(1)}`;
+
+export const METHOD_NAMES: Record<TeachMethod, string> = {
+  rule: 'the app\'s rule (selected on train, see above)',
+  lda: 'LDA, equal priors, taught scatter as counted (the earlier rule)',
+  'lda-count-prior': 'LDA, priors from photo counts',
+  'softmax-real': 'softmax regression on the real training features (a phone does not have them)',
+  'softmax-sampled': 'softmax regression on samples from the known classes\' Gaussians',
+};
+
+/** The rule in words, for tables. */
+export function ruleText(rule: TeachRule): string {
+  return `prior weight α = ${rule.priorWeight}, taught-scatter weight γ = ${rule.scatterWeight}, temperature T = ${rule.temperature.toFixed(3)}`;
+}
+
+/** Per held-out class, one method's cells. */
+export function perClassTable(cells: readonly TeachCell[]): string[] {
+  const hasRefusal = cells.some((c) => c.refused_after);
+  const hasEce = cells.some((c) => c.ece_t1);
+  const hasOod = cells.some((c) => c.ood_refused_after);
+  const lines = [
+    `| held out | k photos | accuracy, all val | taught class recall | known classes before → after (Δ points)${hasRefusal ? ' | held-out class refused as not a bean leaf, before → after | known classes refused, before → after' : ''}${hasOod ? ' | out-of-domain photos refused, before → after' : ''}${hasEce ? ' | ECE, T = 1 → fitted T' : ''} |`,
+    `| --- | ---: | ---: | ---: | ---: ${hasRefusal ? '| ---: | ---: ' : ''}${hasOod ? '| ---: ' : ''}${hasEce ? '| ---: ' : ''}|`,
+  ];
+  for (const c of cells) {
+    const delta = 100 * (c.known_after.mean - c.known_before);
+    const refusal = hasRefusal ? ` | ${c.refused_before !== undefined && c.refused_after ? `${pct(c.refused_before)} → ${pct(c.refused_after.mean)} %` : '—'} | ${c.known_refused_before !== undefined && c.known_refused_after ? `${pct(c.known_refused_before)} → ${pct(c.known_refused_after.mean)} %` : '—'}` : '';
+    const oodCol = hasOod ? ` | ${c.ood_refused_before !== undefined && c.ood_refused_after ? `${pct(c.ood_refused_before)} → ${pct(c.ood_refused_after.mean)} %` : '—'}` : '';
+    const ece = hasEce ? ` | ${c.ece_t1 && c.ece_rule_t ? `${c.ece_t1.mean.toFixed(3)} → ${c.ece_rule_t.mean.toFixed(3)}` : '—'}` : '';
+    lines.push(`| ${c.held_out} | ${c.k} | ${pm(c.accuracy_all)} % | ${pm(c.taught_recall)} % | ${pct(c.known_before)} → ${pct(c.known_after.mean)} % (${signed(delta)})${refusal}${oodCol}${ece} |`);
+  }
+  return lines;
+}
+
+/** Averaged over held-out classes, per method and k. */
+export function methodTable(cells: readonly TeachCell[]): string[] {
+  const lines = ['| method | k | accuracy, all val | taught recall | known classes Δ points | time to build (Node) |', '| --- | ---: | ---: | ---: | ---: | ---: |'];
+  const methods = [...new Set(cells.map((c) => c.method))];
+  const ks = [...new Set(cells.map((c) => c.k))];
+  for (const m of methods) {
+    for (const k of ks) {
+      const cs = cells.filter((c) => c.method === m && c.k === k);
+      if (cs.length === 0) continue;
+      const avg = (f: (c: TeachCell) => number) => cs.reduce((s, c) => s + f(c), 0) / cs.length;
+      lines.push(`| ${METHOD_NAMES[m]} | ${k} | ${pct(avg((c) => c.accuracy_all.mean))} % | ${pct(avg((c) => c.taught_recall.mean))} % | ` +
+        `${signed(100 * avg((c) => c.known_after.mean - c.known_before))} | ${avg((c) => c.build_ms.mean).toFixed(1)} ms |`);
+    }
+  }
+  return lines;
+}
+
+/** The selection's candidates, compactly. */
+export function selectionTable(selection: NonNullable<TeachReportLike['selection']>): string[] {
+  const ks = selection.candidates[0]?.per_k.map((p) => p.k) ?? [];
+  const lines = [
+    `| α (prior) | γ (taught scatter) | ${ks.map((k) => `k = ${k}: balanced acc. / known drop`).join(' | ')} | drop budget met |`,
+    `| ---: | ---: | ${ks.map(() => '---:').join(' | ')} | --- |`,
+  ];
+  for (const c of selection.candidates) {
+    const chosen = c.priorWeight === selection.selected.priorWeight && c.scatterWeight === selection.selected.scatterWeight;
+    const b = (t: string) => (chosen ? `**${t}**` : t);
+    lines.push(`| ${b(String(c.priorWeight))} | ${b(String(c.scatterWeight))} | ${c.per_k.map((p) => `${pct(p.balanced_accuracy)} % / ${(100 * p.known_drop).toFixed(2)}`).join(' | ')} | ${c.meets_budget ? 'yes' : 'no'} |`);
+  }
+  return lines;
+}
 
 /** The tables of docs/benchmarks.md's eval:teach section, from the JSON report. */
 export function teachTableMarkdown(report: TeachReportLike): string {
-  const lda = report.cells.filter((c) => c.method === 'lda');
-  const hasRefusal = lda.some((c) => c.refused_after);
-  const lines = [
-    '**The app\'s method (closed-form LDA, equal priors), per held-out class.** Accuracy over all 130 val photos (mean ± sd over the draws);',
-    'the taught class\'s val photos recognised; the two known classes\' val accuracy with the 2-class head (before) and after teaching.',
-    '',
-    `| held out | k photos | accuracy, all val | taught class recall | known classes before → after (Δ points)${hasRefusal ? ' | taught-class val photos refused as not a bean leaf, before → after' : ''} |`,
-    `| --- | ---: | ---: | ---: | ---: ${hasRefusal ? '| ---: ' : ''}|`,
-  ];
-  for (const c of lda) {
-    const delta = 100 * (c.known_after.mean - c.known_before);
-    const refusal = hasRefusal ? ` | ${c.refused_before !== undefined && c.refused_after ? `${pct(c.refused_before)} → ${pct(c.refused_after.mean)} %` : '—'}` : '';
-    lines.push(`| ${c.held_out} | ${c.k} | ${pm(c.accuracy_all)} % | ${pm(c.taught_recall)} % | ${pct(c.known_before)} → ${pct(c.known_after.mean)} % (${delta >= 0 ? '+' : ''}${delta.toFixed(1)})${refusal} |`);
+  const lines: string[] = [];
+  const sel = report.selection;
+  if (sel) {
+    lines.push(`**How the teaching rule was chosen (train photos only).** ${sel.protocol} Criterion: ${sel.criterion}`, '',
+      ...selectionTable(sel), '',
+      `Selected: ${ruleText(sel.selected)}; cross-validated ECE of the taught heads ${sel.ece_t1.toFixed(3)} at T = 1 → ${sel.ece_fitted.toFixed(3)} at the fitted T. ` +
+      'This rule is what the app uses (src/engine/model/teach.ts `TEACH_RULE`, a test checks it equals this report\'s selection).', '');
+  }
+  const rule = report.cells.filter((c) => c.method === 'rule');
+  lines.push('**The app\'s rule, per held-out class.** Accuracy over all 130 val photos (mean ± sd over the draws); the taught class\'s val photos recognised; ' +
+    'the two known classes\' val accuracy with the 2-class head (before) and after teaching; refusals by the shipped open-set threshold; ECE of the taught head on all val photos.', '',
+    ...perClassTable(rule.length > 0 ? rule : report.cells.filter((c) => c.method === 'lda')));
+  if (rule.length > 0 && report.cells.some((c) => c.method === 'lda')) {
+    lines.push('', `For comparison, ${METHOD_NAMES.lda} and no temperature (what the app did before this rule):`, '', ...perClassTable(report.cells.filter((c) => c.method === 'lda')));
+  }
+  if (report.full_class_drop) {
+    lines.push('', 'Known classes\' val accuracy when the held-out class is taught from ALL its train photos with the same rule (the drop that a fully seen class still causes: its photos and the known ones overlap): ' +
+      report.full_class_drop.map((d) => `${d.held_out} (${d.photos} photos) ${pct(d.known_before)} → ${pct(d.known_after_all_photos)} % (${signed(100 * (d.known_after_all_photos - d.known_before))})`).join('; ') + '.');
   }
   const softmaxDraws = report.cells.find((c) => c.method.startsWith('softmax'))?.draws;
-  lines.push('', `**Closed form vs trained**, averaged over the three held-out classes (mean of the per-class means; ${lda[0]?.draws ?? 0} draws per k for LDA, ${softmaxDraws ?? 0} for softmax regression, 200 full-batch Nesterov steps, L2 10⁻³, balanced class weights):`, '',
-    '| method | k | accuracy, all val | taught recall | known classes Δ points | time to build (Node) |', '| --- | ---: | ---: | ---: | ---: | ---: |');
-  const names: Record<TeachMethod, string> = {
-    lda: 'LDA, equal priors (the app)',
-    'lda-count-prior': 'LDA, priors from photo counts',
-    'softmax-real': 'softmax regression on the real training features (a phone does not have them)',
-    'softmax-sampled': 'softmax regression on samples from the known classes\' Gaussians',
-  };
-  const methods = [...new Set(report.cells.map((c) => c.method))];
-  const ks = [...new Set(report.cells.map((c) => c.k))];
-  for (const m of methods) {
-    for (const k of ks) {
-      const cs = report.cells.filter((c) => c.method === m && c.k === k);
-      const avg = (f: (c: TeachCell) => number) => cs.reduce((s, c) => s + f(c), 0) / cs.length;
-      lines.push(`| ${names[m]} | ${k} | ${pct(avg((c) => c.accuracy_all.mean))} % | ${pct(avg((c) => c.taught_recall.mean))} % | ` +
-        `${(100 * avg((c) => c.known_after.mean - c.known_before)).toFixed(1)} | ${avg((c) => c.build_ms.mean).toFixed(1)} ms |`);
-    }
-  }
+  const ldaDraws = report.cells.find((c) => c.method === 'rule' || c.method === 'lda')?.draws ?? 0;
+  lines.push('', `**Closed form vs trained**, averaged over the three held-out classes (mean of the per-class means; ${ldaDraws} draws per k for the closed forms, ${softmaxDraws ?? 0} for softmax regression, 200 full-batch Nesterov steps, L2 10⁻³, balanced class weights):`, '',
+    ...methodTable(report.cells));
   const r = report.full_head_reference;
   lines.push('', `All three classes, full training statistics: the shipped trained head ${pct(r.shipped_trained_head!)} %, ` +
     `LDA rows on normalised features ${pct(r.lda_normalised_inputs!)} %, the same rows on raw features divided by the mean ‖x‖ ${pct(r.lda_raw_inputs_scaled!)} % ` +
     `(‖x‖ = ${report.norms.all!.mean.toFixed(2)} ± ${report.norms.all!.sd.toFixed(2)} over all photos).`);
-  const t = report.timing as null | { photos: number; backend: string; decode_ms: number; features_ms: number; teach_ms: number; set_head_ms: number; from_features_ms: number; end_to_end_ms: number; heap_before_bytes: number | null; heap_after_bytes: number | null; head_json_bytes: number; base_head: string };
+  const t = report.timing as null | { photos: number; backend: string; decode_ms: number; features_ms: number; teach_ms: number; set_head_ms: number; from_features_ms: number; end_to_end_ms: number; heap_before_bytes: number | null; heap_after_bytes: number | null; head_json_bytes: number; base_head: string; measured?: string };
   if (t) {
     const mb = (b: number | null) => (b === null ? 'n/a' : `${(b / 2 ** 20).toFixed(1)} MiB`);
-    lines.push('', `**Time to teach from ${t.photos} photos** on ${t.backend.toUpperCase()} in headless Chromium (median of 3; base: ${t.base_head}):`, '',
+    lines.push('', `**Time to teach from ${t.photos} photos** on ${t.backend.toUpperCase()} in headless Chromium (median of 3; base: ${t.base_head}${t.measured ? `; measured ${t.measured}` : ''}):`, '',
       '| decode photos | features (forward graph) | head in closed form | setHead | from features to active head | end to end from the photo files | JS heap before → after | head.json |',
       '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
       `| ${t.decode_ms.toFixed(0)} ms | ${t.features_ms.toFixed(0)} ms | ${t.teach_ms.toFixed(0)} ms | ${t.set_head_ms.toFixed(0)} ms | ${t.from_features_ms.toFixed(0)} ms | ${(t.end_to_end_ms / 1000).toFixed(2)} s | ${mb(t.heap_before_bytes)} → ${mb(t.heap_after_bytes)} | ${(t.head_json_bytes / 1024).toFixed(0)} KiB |`);

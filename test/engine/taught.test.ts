@@ -4,7 +4,7 @@ import { describe, expect, test } from 'vitest';
 import { statisticsJson, type FeatureStatistics } from '../../src/engine/model/domain';
 import { validateHead } from '../../src/engine/model/head';
 import { classNameProblem, cleanClassName } from '../../src/engine/model/labels';
-import { applyHead, ldaHead, seededNormal } from '../../src/engine/model/teach';
+import { applyHead, ldaHead, seededNormal, TEACH_RULE, withClass, withTaughtClass } from '../../src/engine/model/teach';
 import {
   addExample, headFileText, localExampleCount, readHeadFile, renamedHead, taughtClassesOf, teachClass, type BackboneId, type HeadJson,
 } from '../../src/engine/model/taught';
@@ -60,12 +60,31 @@ describe('teaching a class', () => {
     expect(taughtClassesOf(taught)).toEqual([expect.objectContaining({ label: 'Antracnosis del frijol', note: 'Quite las hojas.', photos: 6 })]);
     const stats = taught.statistics as { class_counts: number[] };
     expect(stats.class_counts).toEqual([30, 30, 30, 6]);
-    // Measured for the trained rows, not for the LDA rows: dropped.
+    // The accuracy was measured for the trained rows, not for the rebuilt ones: dropped. The temperature is the
+    // teaching rule's (fitted on cross-validated taught heads of the training features), not the shipped rows' 1.5.
     expect(taught.metrics).toBeUndefined();
-    expect(taught.calibration).toBeUndefined();
+    expect(taught.calibration).toEqual({ temperature: TEACH_RULE.temperature });
     const fresh = photos(5, 20);
     expect(fresh.filter((x) => top(taught, x) === 'Antracnosis del frijol').length).toBeGreaterThanOrEqual(19);
     expect(photos(1, 20).filter((x) => top(taught, x) === 'bean_rust').length).toBeGreaterThanOrEqual(19);
+  });
+
+  test('the stored statistics are the rule\'s: taught mean and count exact, its own scatter weighted by ω', () => {
+    const base = shippedHead();
+    const features = photos(5, 6);
+    const taught = teachClass(base, BACKBONE, { label: 'Mosaico', features });
+    const baseStats = validateHead(base, manifest).statistics!;
+    const expected = withTaughtClass(baseStats, features, TEACH_RULE);
+    const stored = validateHead(taught, manifest).statistics!;
+    expect(stored.classCounts).toEqual([30, 30, 30, 6]);
+    let worst = 0;
+    for (let i = 0; i < expected.scatter.length; i++) worst = Math.max(worst, Math.abs(stored.scatter[i]! - expected.scatter[i]!));
+    expect(worst).toBeLessThan(1e-6);
+    // ω = (30/6)^γ: with γ > 0 the stored scatter differs from the exactly counted one.
+    const exact = withClass(baseStats, features);
+    const gap = Math.max(...Array.from(exact.scatter, (v, i) => Math.abs(v - stored.scatter[i]!)));
+    if (TEACH_RULE.scatterWeight > 0) expect(gap).toBeGreaterThan(1e-4);
+    else expect(gap).toBeLessThan(1e-6);
   });
 
   test('a second class is taught onto a taught head', () => {

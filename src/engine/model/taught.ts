@@ -5,7 +5,7 @@ import { EngineError, describeError } from '../errors';
 import { statisticsJson } from './domain';
 import { validateHead, type Head } from './head';
 import { classNameProblem, cleanClassName, taughtLabelsOf } from './labels';
-import { euclideanNorm, ldaHead, withClass, withExample, type FeatureStatistics } from './teach';
+import { euclideanNorm, ruleRows, TEACH_RULE, withExample, withTaughtClass, type FeatureStatistics } from './teach';
 import { CONTRACT } from './contract';
 
 /** What a head must fit: the backbone's manifest name, weights sha256 and feature size. */
@@ -81,7 +81,7 @@ function meanNorm(features: readonly ArrayLike<number>[]): number {
 
 /** A head.json whose rows are the closed-form LDA rows of `stats`, everything else from `base`. */
 function rebuilt(base: Record<string, unknown>, labels: string[], stats: FeatureStatistics, taught: TaughtInfo, extra: Record<string, unknown>): HeadJson {
-  const lda = ldaHead(stats, { prior: 'uniform', inputScale: taught.input_scale });
+  const lda = ruleRows(stats, TEACH_RULE, stats.classCounts, taught.input_scale);
   const F = stats.classMeans[0]!.length;
   const round = (v: number) => Number(v.toPrecision(8));
   const json: HeadJson = {
@@ -95,9 +95,10 @@ function rebuilt(base: Record<string, unknown>, labels: string[], stats: Feature
     taught,
     ...extra,
   };
-  // The shipped head's accuracy and temperature were measured for its trained rows, not for these.
+  // The shipped head's accuracy was measured for its trained rows, not for these; their temperature is the
+  // rule's, fitted on cross-validated taught heads of the training features (never on val).
   delete json.metrics;
-  delete json.calibration;
+  json.calibration = { temperature: TEACH_RULE.temperature };
   return json;
 }
 
@@ -113,8 +114,8 @@ export interface TeachRequest {
   reservedNames?: readonly string[];
 }
 
-/** The base head plus one class taught from photos' features: statistics extended exactly, every row
- * recomputed in closed form. Throws EngineError (head-no-statistics, head-too-many-classes, head-invalid). */
+/** The base head plus one class taught from photos' features by TEACH_RULE (statistics extended, the taught
+ * class's own scatter weighted by ω; every row recomputed in closed form; the rule's temperature). Throws EngineError (head-no-statistics, head-too-many-classes, head-invalid). */
 export function teachClass(baseJson: unknown, backbone: BackboneId, request: TeachRequest): HeadJson {
   const base = validateHead(baseJson, manifestOf(backbone), 'base head');
   const stats = needStatistics(base);
@@ -128,7 +129,7 @@ export function teachClass(baseJson: unknown, backbone: BackboneId, request: Tea
   if (request.features.length === 0) throw new EngineError('head-invalid', 'no photos to teach from');
   let extended: FeatureStatistics;
   try {
-    extended = withClass(stats, request.features);
+    extended = withTaughtClass(stats, request.features, TEACH_RULE);
   } catch (error) {
     throw new EngineError('head-invalid', `teach: ${describeError(error)}`, undefined, { cause: error });
   }

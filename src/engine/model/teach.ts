@@ -80,6 +80,8 @@ export function choleskySolve(l: Float64Array, F: number, b: ArrayLike<number>):
 
 export interface LdaOptions {
   prior?: PriorRule;
+  /** α of TeachRule (overrides `prior`): log prior = α·log(n_c/n) + (1−α)·log(1/C). */
+  priorWeight?: number;
   /** The graph applies the head to raw features x; the statistics describe x/‖x‖. Rows are divided by this
    * typical ‖x‖ (the features are LayerNorm outputs, so ‖x‖ varies little: see docs/benchmarks.md). 1 = normalised inputs. */
   inputScale?: number;
@@ -103,10 +105,89 @@ export function ldaHead(stats: FeatureStatistics, options: LdaOptions = {}): Lin
       quad += mu[f]! * w[f]!;
       weight[c * F + f] = w[f]! / scale;
     }
-    const logPrior = prior === 'counts' ? Math.log(stats.classCounts[c]! / n) : Math.log(1 / C);
+    const alpha = options.priorWeight ?? (prior === 'counts' ? 1 : 0);
+    const logPrior = alpha * Math.log(stats.classCounts[c]! / n) + (1 - alpha) * Math.log(1 / C);
     bias[c] = -0.5 * quad + logPrior;
   }
   return { weight, bias };
+}
+
+/** The teaching rule: how a class taught from few photos enters the head. Selected by cross-validation on
+ * the backbone's TRAIN features only (bench/lib/teachSelect.ts, npm run eval:teach), never on val. */
+export interface TeachRule {
+  /** α in [0, 1]: log prior of class c = α·log(n_c/n) + (1−α)·log(1/C); 0 = equal priors, 1 = photo counts. */
+  priorWeight: number;
+  /** γ ≥ 0: the taught class's own scatter enters the pooled scatter with weight ω = max(1, n̄/k)^γ (n̄ the other
+   * classes' mean count, k its photos), the degrees of freedom n − C staying those of the real photos. A class seen
+   * in k photos has a rank-(k−1) scatter that barely moves Σ; weighting it gives its directions of variation the
+   * room they would have had from n̄ photos, so that its own new photos are not refused as far from every class.
+   * 0 = as counted (exact statistics). */
+  scatterWeight: number;
+  /** Softmax temperature of the rebuilt (LDA) rows. */
+  temperature: number;
+}
+
+/** The rule the app teaches with: selected by npm run eval:teach's cross-validation on the shipped backbone's
+ * TRAIN features (docs/benchmarks.md, eval:teach; test/engine/teachRule.test.ts checks it equals the report). */
+export const TEACH_RULE: TeachRule = { priorWeight: 0, scatterWeight: 1, temperature: 7.376456 };
+
+/** ω of the rule for a class of `k` photos added to classes of `counts` photos. */
+export function taughtScatterWeight(counts: readonly number[], k: number, rule: TeachRule): number {
+  const others = counts.reduce((a, b) => a + b, 0) / Math.max(1, counts.length);
+  return Math.max(1, others / k) ** rule.scatterWeight;
+}
+
+/** The statistics with one more class (appended last) taught from `rawFeatures` by `rule`: its mean and count
+ * exact, its own scatter weighted by ω (taughtScatterWeight) in the pooled scatter. */
+export function withTaughtClass(stats: FeatureStatistics, rawFeatures: readonly ArrayLike<number>[], rule: TeachRule): FeatureStatistics {
+  const f = featureCount(stats);
+  for (const x of rawFeatures) if (x.length !== f) throw new Error(`a photo has ${x.length} features, expected ${f}`);
+  const added = classStatisticsOf([...rawFeatures]);
+  const omega = taughtScatterWeight(stats.classCounts, added.count, rule);
+  return addClassStatistics(stats, { ...added, scatter: added.scatter.map((v) => omega * v) });
+}
+
+/** Statistics + the head of `rule` for `base` with one class taught from `taught` (raw features; none = the
+ * base head). Rows act on L2-normalised features (inputScale 1). With `withStats`, also the statistics. */
+export function teachRuleHead(base: FeatureStatistics, taught: readonly ArrayLike<number>[], rule: TeachRule): LinearHead;
+export function teachRuleHead(base: FeatureStatistics, taught: readonly ArrayLike<number>[], rule: TeachRule, withStats: true): { head: LinearHead; stats: FeatureStatistics };
+export function teachRuleHead(base: FeatureStatistics, taught: readonly ArrayLike<number>[], rule: TeachRule, withStats = false): LinearHead | { head: LinearHead; stats: FeatureStatistics } {
+  const stats = taught.length > 0 ? withTaughtClass(base, taught, rule) : base;
+  const head = ruleRows(stats, rule);
+  return withStats ? { head, stats } : head;
+}
+
+/** The rows of `rule` from statistics: LDA with log prior α·log(n_c/n) + (1−α)·log(1/C), n_c the classes' photo
+ * counts (default: the statistics' counts). `inputScale`: rows act on raw features of that typical norm. */
+export function ruleRows(stats: FeatureStatistics, rule: TeachRule, photoCounts: readonly number[] = stats.classCounts, inputScale = 1): LinearHead {
+  const head = ldaHead(stats, { inputScale });
+  const n = photoCounts.reduce((a, b) => a + b, 0);
+  photoCounts.forEach((count, c) => { head.bias[c]! += rule.priorWeight * (Math.log(count / n) - Math.log(1 / photoCounts.length)); });
+  return head;
+}
+
+/** T > 0 minimising the mean NLL of softmax(z/T) (golden-section search on log T over [0.05, 20]). */
+export function fitTemperature(logits: readonly ArrayLike<number>[], labels: readonly number[]): number {
+  const nll = (t: number) => {
+    let total = 0;
+    logits.forEach((z, i) => {
+      let max = -Infinity;
+      for (let c = 0; c < z.length; c++) max = Math.max(max, z[c]! / t);
+      let sum = 0;
+      for (let c = 0; c < z.length; c++) sum += Math.exp(z[c]! / t - max);
+      total += Math.log(sum) + max - z[labels[i]!]! / t;
+    });
+    return total / Math.max(1, logits.length);
+  };
+  let lo = Math.log(0.05), hi = Math.log(20);
+  const g = (Math.sqrt(5) - 1) / 2;
+  let a = hi - g * (hi - lo), b = lo + g * (hi - lo);
+  let fa = nll(Math.exp(a)), fb = nll(Math.exp(b));
+  for (let i = 0; i < 60; i++) {
+    if (fa < fb) { hi = b; b = a; fb = fa; a = hi - g * (hi - lo); fa = nll(Math.exp(a)); }
+    else { lo = a; a = b; fa = fb; b = lo + g * (hi - lo); fb = nll(Math.exp(b)); }
+  }
+  return Math.exp((lo + hi) / 2);
 }
 
 /** logits = W·x + b for one input. */
