@@ -143,10 +143,10 @@ export function selectTeachRule(train: readonly Sample[], classes: number, optio
     const meets = perK.filter((p) => p.k >= 10).every((p) => p.known_drop <= options.maxDrop);
     return { ...cand, per_k: perK, meets_budget: meets, mean_balanced_accuracy: mean(perK.map((p) => p.balanced_accuracy)) };
   });
+  // When no rule meets the budget, the smallest drop would be the rule that barely learns the class (it wins by
+  // never predicting it); the budget is then out of reach and the best balanced rate is kept instead.
   const within = scores.filter((s) => s.meets_budget);
-  const best = within.length > 0
-    ? within.reduce((a, b) => (b.mean_balanced_accuracy > a.mean_balanced_accuracy ? b : a))
-    : scores.reduce((a, b) => (dropAt10(b) < dropAt10(a) ? b : a));
+  const best = (within.length > 0 ? within : scores).reduce((a, b) => (b.mean_balanced_accuracy > a.mean_balanced_accuracy ? b : a));
   const store = cvLogits.get(`${best.priorWeight}|${best.scatterWeight}`)!;
   const temperature = fitTemperature(store.logits, store.labels);
   return {
@@ -155,15 +155,11 @@ export function selectTeachRule(train: readonly Sample[], classes: number, optio
       'scored on every photo of the fold. The val photos are not used.',
     criterion: `among the rules whose cross-validated known-class drop is ≤ ${(100 * options.maxDrop).toFixed(0)} point at every k ≥ 10, the highest balanced ` +
       `${options.openSet ? 'rate of photos accepted by the open-set threshold AND classified right' : 'accuracy'} (mean over the three classes) averaged over k; ` +
-      'if none meets the budget, the smallest drop at k = 10. The temperature then ' +
+      'if none meets the budget (it is then out of reach), the highest of those rates among all rules. The temperature then ' +
       'minimises the NLL of the selected rule\'s cross-validated logits.',
     candidates: scores,
     selected: { priorWeight: best.priorWeight, scatterWeight: best.scatterWeight, temperature },
     ece_t1: expectedCalibrationError(store.logits, store.labels, 1),
     ece_fitted: expectedCalibrationError(store.logits, store.labels, temperature),
   };
-}
-
-function dropAt10(s: CandidateScore): number {
-  return s.per_k.find((p) => p.k === 10)?.known_drop ?? Infinity;
 }
