@@ -1,4 +1,4 @@
-import { StrictMode } from 'react';
+import { StrictMode, startTransition } from 'react';
 import { createRoot } from 'react-dom/client';
 import { createEngine } from './engine/index';
 import { createI18n } from './i18n/index';
@@ -15,9 +15,14 @@ void registerPwa().catch((error: unknown) => console.warn('PWA set-up failed', e
 void setupApp(createEngine)
   .catch((error: unknown) => console.warn('set-up failed; using defaults', error))
   .finally(() => {
-    createRoot(document.getElementById('root')!).render(
-      <StrictMode>
-        <App i18n={i18n} />
-      </StrictMode>,
-    );
+    const root = createRoot(document.getElementById('root')!);
+    // As a transition, the first render yields to the browser every few milliseconds instead of holding the main
+    // thread for the whole tree (one long task on a phone).
+    startTransition(() => {
+      root.render(
+        <StrictMode>
+          <App i18n={i18n} />
+        </StrictMode>,
+      );
+    });
   });

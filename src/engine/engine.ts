@@ -44,6 +44,8 @@ export interface EngineDiagnostics {
   liveOutputTensors: number;
   deviceGeneration: number;
   usesF16: boolean;
+  /** Graphs whose ORT session is open (or being created) on the current backend. */
+  sessions: GraphKind[];
 }
 
 class LeafLensEngine implements Engine {
@@ -275,6 +277,7 @@ class LeafLensEngine implements Engine {
       liveOutputTensors: this.runs.liveTensors,
       deviceGeneration: this.runtime.deviceGeneration,
       usesF16: this.runtime.current.files.fp16,
+      sessions: Object.keys(this.runtime.current.sessions) as GraphKind[],
     };
   }
 

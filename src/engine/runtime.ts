@@ -1,7 +1,7 @@
 // The engine's runtime: opens a backend (WebGPU device + explainer + renderer, or WASM), its ORT sessions, and
 // rebuilds it after a device loss (a new device when an adapter is still there, else WASM).
 import { EngineError, describeError, toEngineError } from './errors';
-import { GpuExplainer, type ExplainDims } from './explain';
+import { GpuExplainer, methodSpec, type ExplainDims } from './explain';
 import { GpuHeatmapRenderer } from './render';
 import { createEngineDevice, probeAdapter, watchDevice, type AdapterProbe } from './gpu/device';
 import type { GraphKind } from './model/contract';
@@ -69,7 +69,7 @@ export class EngineRuntime {
   constructor(
     private readonly manifest: Manifest,
     private readonly loader: LoaderContext,
-    private readonly options: Pick<EngineOptions, 'backend' | 'onProgress' | 'onStatus' | 'recovery'>,
+    private readonly options: Pick<EngineOptions, 'backend' | 'onProgress' | 'onStatus' | 'recovery' | 'firstMethod'>,
     private readonly hooks: RuntimeHooks,
   ) {}
 
@@ -171,7 +171,7 @@ export class EngineRuntime {
     return files;
   }
 
-  /** Opens a backend: ORT, (device, explainer, renderer), verified files, and the forward session. For a rebuild,
+  /** Opens a backend: ORT, (device, explainer, renderer), verified files, and the first method's session. For a rebuild,
    * aborting `rebuild.abandon` closes what was opened so far (its device too, which may free ORT from a session
    * creation that hangs). */
   private async open(backend: BackendName, probe?: AdapterProbe, rebuild?: { abandon: AbortSignal }): Promise<Backend> {
@@ -211,12 +211,19 @@ export class EngineRuntime {
     }
     this.options.onProgress?.({ kind: 'session', backend });
     try {
-      await this.session(opened, 'forward', rebuild && gpu ? this.options.recovery?.beforeWebGpuSession : undefined);
+      await this.session(opened, this.firstGraph(files), rebuild && gpu ? this.options.recovery?.beforeWebGpuSession : undefined);
     } catch (error) {
       close(opened);
       throw error;
     }
     return opened;
+  }
+
+  /** The graph whose session a backend opens first: the first method's (lrp only when the model has one). */
+  private firstGraph(files: GraphFiles): GraphKind {
+    const method = this.options.firstMethod;
+    const graph = method ? methodSpec(method).graph : 'forward';
+    return graph === 'lrp' && !files.lrpFile ? 'forward' : graph;
   }
 
   private onDeviceLost(lost: Backend, generation: number, reason: string): void {

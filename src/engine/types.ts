@@ -187,6 +187,10 @@ export interface EngineOptions {
   modelCache?: ModelFileCache;
   /** Serves the model folder's files instead of the network, e.g. a folder the user loaded from disk. */
   files?: ModelFileSource;
+  /** The explanation method the first diagnosis will use (the app's remembered choice): the session of its graph is
+   * the one opened and checked while the model loads, so the first diagnosis does not wait for another session to be
+   * created. Default: the forward graph's. Other graphs' sessions open on their first use. */
+  firstMethod?: ExplainMethod;
   /** Rebuilding the backend after a WebGPU device loss. */
   recovery?: {
     /** How long each rebuild (WebGPU: device + forward session; then, if that failed, WASM) may take before the

@@ -90,7 +90,7 @@ export const en = {
   },
   model: {
     loading: 'Preparing the diagnosis model…',
-    downloading: 'Downloading the model (first visit only): {{percent}}',
+    downloading: 'Downloading the model (first visit only): {{percent}}%',
     fromCache: 'Loading the model from this phone…',
     verifying: 'Checking the model files…',
     starting: 'Starting the model ({{backend}})…',

@@ -92,7 +92,7 @@ export const es: Strings = {
   },
   model: {
     loading: 'Preparando el modelo de diagnóstico…',
-    downloading: 'Descargando el modelo (solo la primera vez): {{percent}}',
+    downloading: 'Descargando el modelo (solo la primera vez): {{percent}} %',
     fromCache: 'Cargando el modelo desde este teléfono…',
     verifying: 'Comprobando los archivos del modelo…',
     starting: 'Iniciando el modelo ({{backend}})…',

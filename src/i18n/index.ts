@@ -52,9 +52,6 @@ export function createI18n(language: LanguageCode = initialLanguage()): I18n {
     if (typeof document !== 'undefined') document.documentElement.lang = lng;
   });
   if (typeof document !== 'undefined') document.documentElement.lang = language;
-  // Intl's first use loads its locale data (~40 ms on a desktop, several times that on a phone): done here, before
-  // the first paint, rather than as a long task in the middle of the model's download (its first percentage).
-  numberFormat(language, 'percent', 0);
   return instance;
 }
 

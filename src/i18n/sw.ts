@@ -92,7 +92,7 @@ export const sw: Strings = {
   },
   model: {
     loading: 'Inaandaa modeli ya uchunguzi…',
-    downloading: 'Inapakua modeli (mara ya kwanza tu): {{percent}}',
+    downloading: 'Inapakua modeli (mara ya kwanza tu): {{percent}}%',
     fromCache: 'Inapakia modeli kutoka kwenye simu hii…',
     verifying: 'Inakagua faili za modeli…',
     starting: 'Inaanzisha modeli ({{backend}})…',

@@ -107,6 +107,7 @@ export async function loadModel(url: string, backend: BackendPreference = store.
     const files = d.modelFiles?.(url);
     created = await d.createEngine(baseUrl, {
       backend,
+      firstMethod: s.method,
       ...(files ? { files } : {}),
       onProgress: (p) => { if (seq === loadSeq) store.getState().modelProgress(p); },
       onStatus: (status) => { if (seq === loadSeq) store.getState().setEngineStatus(status); },

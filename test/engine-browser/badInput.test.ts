@@ -80,6 +80,25 @@ describe('model files', () => {
     expect(events.second.filter((e) => e.kind === 'download').map((e) => e.fromCache)).toEqual([true, true, true]);
   });
 
+  test("the first method's graph is the session opened while loading; the others open on first use", async () => {
+    const url = await serveModel(driver.page, harness.baseUrl, 'first-method', FIXTURE_MODEL_DIR);
+    const sessions = await driver.page.evaluate(async (url) => {
+      const api = window.leafLens;
+      const plain = await api.createEngine(url, { backend: 'wasm', modelCache: api.memoryFileCache() });
+      const byDefault = api.engineDiagnostics(plain).sessions;
+      plain.dispose();
+      const engine = await api.createEngine(url, { backend: 'wasm', firstMethod: 'relevance', modelCache: api.memoryFileCache() });
+      const atLoad = api.engineDiagnostics(engine).sessions;
+      const bitmap = await createImageBitmap(new ImageData(64, 64));
+      const photo = await engine.loadPhoto(await new Promise<Blob>((resolve) => { const c = document.createElement('canvas'); c.width = 64; c.height = 64; c.getContext('2d')!.drawImage(bitmap, 0, 0); c.toBlob((b) => resolve(b!), 'image/png'); }));
+      await engine.diagnose(photo, { method: 'attention' });
+      const afterAttention = api.engineDiagnostics(engine).sessions.sort();
+      engine.dispose();
+      return { byDefault, atLoad, afterAttention };
+    }, url);
+    expect(sessions).toEqual({ byDefault: ['forward'], atLoad: ['full'], afterAttention: ['forward', 'full'] });
+  }, 120_000);
+
   test('the default model folder (the shipped, trained model) loads', async () => {
     const outcome = await driver.page.evaluate(async (base) => {
       try {

@@ -4,7 +4,6 @@ import { useAppStore } from '../../store/index';
 import {
   selectDownloadFraction, selectFromCache, selectLastProgress, selectModelError, selectModelStatus, selectRequestedModelUrl,
 } from '../../store/selectors';
-import { formatPercent } from '../../i18n/index';
 import { switchModel } from '../setup';
 import { ErrorMessage } from './ErrorMessage';
 import { LoadFolderButton } from './LoadFolderButton';
@@ -12,7 +11,7 @@ import { LoadFolderButton } from './LoadFolderButton';
 export const FIXTURE_MODEL_URL = 'models/fixture-deit-micro/';
 
 export function ModelStatus({ onRetry }: { onRetry: () => void }) {
-  const { t, i18n } = useTranslation();
+  const { t } = useTranslation();
   const status = useAppStore(selectModelStatus);
   const fraction = useAppStore(selectDownloadFraction);
   const progress = useAppStore(selectLastProgress);
@@ -22,7 +21,9 @@ export function ModelStatus({ onRetry }: { onRetry: () => void }) {
 
   if (status === 'loading' || status === 'idle') {
     let text = t('model.loading');
-    if (progress?.kind === 'download') text = progress.fromCache || fromCache ? t('model.fromCache') : t('model.downloading', { percent: formatPercent(fraction ?? 0, i18n.language) });
+    // A whole percentage placed by each language's own string, not Intl: Intl's first use loads its locale data (tens
+    // of ms on a phone's main thread), which is better paid at the first diagnosis than during the model's download.
+    if (progress?.kind === 'download') text = progress.fromCache || fromCache ? t('model.fromCache') : t('model.downloading', { percent: Math.round((fraction ?? 0) * 100) });
     else if (progress?.kind === 'verify') text = t('model.verifying');
     else if (progress?.kind === 'session') text = t('model.starting', { backend: progress.backend });
     return (
