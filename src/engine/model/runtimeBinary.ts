@@ -3,8 +3,10 @@
 // thread that reads it tens of milliseconds on a desktop, several times that on a phone. ORT then reads the Blob
 // through an object URL (ort.ts), in its proxy worker on WASM: handing it the bytes instead would copy them there on
 // the page's main thread (structured clone).
-import { describeError } from '../errors';
 import { RUNTIME_CACHE } from './runtimeCache';
+
+// Plain messages: the engine's error module would bring its English strings (~20 kB) into the worker.
+export const describeFailure = (error: unknown): string => (error instanceof Error ? `${error.name}: ${error.message}` : String(error));
 
 export interface RuntimeBinaryRequest {
   /** The binary's URL (hashed asset). */
@@ -25,7 +27,7 @@ export async function fetchRuntimeBinary({ url, current }: RuntimeBinaryRequest)
       const cached = await cache.match(url);
       if (cached) return await wasmBlob(cached);
     } catch (error) {
-      console.warn(`[leaf-lens] ORT runtime cache unreadable (${describeError(error)})`);
+      console.warn(`[leaf-lens] ORT runtime cache unreadable (${describeFailure(error)})`);
       cache = undefined;
     }
   }
@@ -45,7 +47,7 @@ export async function fetchRuntimeBinary({ url, current }: RuntimeBinaryRequest)
       for (const request of await cache.keys()) if (!keep.has(request.url)) await cache.delete(request);
     } catch (error) {
       // Over quota or private mode: this visit runs; the next one downloads the runtime again.
-      console.warn(`[leaf-lens] ORT runtime not stored for offline use (${describeError(error)})`);
+      console.warn(`[leaf-lens] ORT runtime not stored for offline use (${describeFailure(error)})`);
     }
   }
   return new Blob([bytes], { type: WASM_TYPE });
