@@ -11,7 +11,7 @@ import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { readFeatureCache, readPhotoList, writeFeatureCache, type FeatureCache, type PhotoFeatures } from '../bench/lib/featureCache';
 import { machineReport } from '../bench/lib/machine';
-import { evaluateHeldOut, fullClassDrop, fullHeadReference, normSpread, statisticsOf, TEACH_METHODS, teachTableMarkdown, type Sample, type TeachCell, type TeachReportLike } from '../bench/lib/teachEval';
+import { evaluateHeldOut, fullClassDrop, fullHeadReference, normSpread, statisticsOf, TEACH_METHODS, teachSummaryMarkdown, teachTableMarkdown, type Sample, type TeachCell, type TeachReportLike } from '../bench/lib/teachEval';
 import { heldOutBackboneMarkdown, ledoitWolfShrinkage, TEACH_CANDIDATES, type HeldOutBackboneReport } from '../bench/lib/teachHeldOut';
 import { selectTeachRule } from '../bench/lib/teachSelect';
 import { existsSync, readdirSync } from 'node:fs';
@@ -74,7 +74,9 @@ function writeDocsTable(report: TeachReportLike): string {
   const heldOut = existsSync('docs/bench') ? readdirSync('docs/bench').filter((f) => /^eval-teach-heldout-[a-z_]+\.json$/.test(f)).sort() : [];
   const reports = heldOut.map((f) => JSON.parse(readFileSync(join('docs/bench', f), 'utf8')) as HeldOutBackboneReport);
   const table = [teachTableMarkdown(report), ...(reports.length > 0 ? [heldOutBackboneMarkdown(reports)] : [])].join('\n\n');
-  writeFileSync('docs/benchmarks.md', replaceBetweenMarkers(readFileSync('docs/benchmarks.md', 'utf8'), 'eval:teach', table));
+  // Every table in docs/bench/teach.md; the summary in docs/benchmarks.md.
+  writeFileSync('docs/bench/teach.md', `# Teaching a class: every table\n\n<!-- written by npm run eval:teach from docs/bench/eval-teach*.json; do not edit -->\n\n${table}\n`);
+  writeFileSync('docs/benchmarks.md', replaceBetweenMarkers(readFileSync('docs/benchmarks.md', 'utf8'), 'eval:teach', teachSummaryMarkdown(report, reports)));
   return table;
 }
 

@@ -359,3 +359,57 @@ export function teachTableMarkdown(report: TeachReportLike): string {
   }
   return lines.join('\n');
 }
+
+/** The short form for docs/benchmarks.md: the app's rule averaged over the held-out classes per k, the methods at
+ * one k, the timing, and one line per low-resolution backbone; the full tables go to docs/bench/teach.md. */
+export function teachSummaryMarkdown(report: TeachReportLike, heldOut: readonly { held_out: string; baseline: { three_class_lda_val_accuracy: number }; selection: { selected: TeachRule }; cells: TeachCell[]; full_class_drop: NonNullable<TeachReportLike['full_class_drop']> }[], atK = 10): string {
+  const avg = (cs: readonly TeachCell[], f: (c: TeachCell) => number | undefined) => {
+    const vs = cs.map(f).filter((v): v is number => v !== undefined);
+    return vs.length === cs.length && vs.length > 0 ? vs.reduce((a, b) => a + b, 0) / vs.length : undefined;
+  };
+  const cell = (v: number | undefined, f: (v: number) => string) => (v === undefined ? '—' : f(v));
+  const lines: string[] = [];
+  if (report.selection) lines.push(`Teaching rule selected on the train photos only (5-fold cross-validation): ${ruleText(report.selection.selected)}.`, '');
+  const rule = report.cells.filter((c) => c.method === 'rule');
+  const ks = [...new Set(rule.map((c) => c.k))];
+  lines.push('**The app\'s rule**, mean over the three held-out classes (each taught from k of its train photos, seeded draws, scored on all 130 val photos):', '',
+    '| k photos | accuracy, all val | taught class recall | known classes Δ points | taught class refused, before → after | out-of-domain refused, before → after | ECE, T = 1 → fitted T |',
+    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  for (const k of ks) {
+    const cs = rule.filter((c) => c.k === k);
+    const pair = (b: (c: TeachCell) => number | undefined, a: (c: TeachCell) => number | undefined, f: (v: number) => string) => {
+      const before = avg(cs, b); const after = avg(cs, a);
+      return before === undefined || after === undefined ? '—' : `${f(before)} → ${f(after)}`;
+    };
+    lines.push(`| ${k} | ${cell(avg(cs, (c) => c.accuracy_all.mean), (v) => `${pct(v)} %`)} | ${cell(avg(cs, (c) => c.taught_recall.mean), (v) => `${pct(v)} %`)} | ` +
+      `${cell(avg(cs, (c) => c.known_after.mean - c.known_before), (v) => signed(100 * v))} | ${pair((c) => c.refused_before, (c) => c.refused_after?.mean, (v) => `${pct(v)} %`)} | ` +
+      `${pair((c) => c.ood_refused_before, (c) => c.ood_refused_after?.mean, (v) => `${pct(v)} %`)} | ${pair((c) => c.ece_t1?.mean, (c) => c.ece_rule_t?.mean, (v) => v.toFixed(3))} |`);
+  }
+  if (report.full_class_drop) {
+    lines.push('', `Known classes' drop when the held-out class is taught from all its train photos: ${report.full_class_drop.map((d) => `${d.held_out} ${signed(100 * (d.known_after_all_photos - d.known_before))}`).join(', ')} points.`);
+  }
+  lines.push('', `**Closed form vs trained** at k = ${atK}, mean over the held-out classes:`, '', '| method | accuracy, all val | taught recall | known classes Δ points | time to build (Node) |', '| --- | ---: | ---: | ---: | ---: |');
+  for (const m of [...new Set(report.cells.map((c) => c.method))]) {
+    const cs = report.cells.filter((c) => c.method === m && c.k === atK);
+    if (cs.length === 0) continue;
+    lines.push(`| ${METHOD_NAMES[m]} | ${pct(avg(cs, (c) => c.accuracy_all.mean)!)} % | ${pct(avg(cs, (c) => c.taught_recall.mean)!)} % | ${signed(100 * avg(cs, (c) => c.known_after.mean - c.known_before)!)} | ${avg(cs, (c) => c.build_ms.mean)!.toFixed(1)} ms |`);
+  }
+  const t = report.timing as null | { photos: number; backend: string; features_ms: number; from_features_ms: number; end_to_end_ms: number; head_json_bytes: number; measured?: string };
+  if (t) {
+    lines.push('', `**Time to teach from ${t.photos} photos** on ${t.backend.toUpperCase()} in headless Chromium (median of 3${t.measured ? `, ${t.measured.slice(0, 16).replace('T', ' ')} UTC` : ''}): ` +
+      `from features to active head ${t.from_features_ms.toFixed(0)} ms; end to end from the photo files ${(t.end_to_end_ms / 1000).toFixed(2)} s ` +
+      `(of which the ${t.photos} forward runs ${(t.features_ms / 1000).toFixed(2)} s); a taught head.json is ${(t.head_json_bytes / 1024).toFixed(0)} KiB.`);
+  }
+  if (heldOut.length > 0) {
+    lines.push('', `**Low-resolution backbones trained on the CPU without the held-out class** (64 px, not the shipped model; each with its own rule selected on its own train features), at k = ${atK}:`, '',
+      '| held out | its 3-class LDA baseline, val | accuracy, all val | taught class recall | known classes Δ points | Δ when taught from all its train photos |', '| --- | ---: | ---: | ---: | ---: | ---: |');
+    for (const r of heldOut) {
+      const c = r.cells.find((x) => x.method === 'rule' && x.k === atK);
+      const all = r.full_class_drop[0];
+      if (!c) continue;
+      lines.push(`| ${r.held_out} | ${pct(r.baseline.three_class_lda_val_accuracy)} % | ${pm(c.accuracy_all)} % | ${pm(c.taught_recall)} % | ${signed(100 * (c.known_after.mean - c.known_before))} | ${all ? signed(100 * (all.known_after_all_photos - all.known_before)) : '—'} |`);
+    }
+  }
+  lines.push('', 'Every table (per held-out class, every k and method, the selection candidates, each low-resolution backbone): [bench/teach.md](bench/teach.md).');
+  return lines.join('\n');
+}
