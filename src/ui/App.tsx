@@ -1,7 +1,7 @@
 // The app shell: language, the three panels behind a bottom navigation (thumb reach), model loading via
 // TanStack Query (the store mirrors its progress), and app-level messages.
 import { QueryClientProvider, useQuery } from '@tanstack/react-query';
-import { lazy, Suspense, useEffect } from 'react';
+import { Component, lazy, Suspense, useEffect, type ReactNode } from 'react';
 import { I18nextProvider, useTranslation } from 'react-i18next';
 import type { i18n as I18n } from 'i18next';
 import { changeLanguage, isLanguage, LANGUAGES } from '../i18n/index';
@@ -23,6 +23,21 @@ import { queryClient } from './setup';
 const TeachPanel = lazy(() => import('./components/TeachPanel').then((m) => ({ default: m.TeachPanel })));
 const HistoryPanel = lazy(() => import('./components/HistoryPanel').then((m) => ({ default: m.HistoryPanel })));
 const SettingsPanel = lazy(() => import('./components/SettingsPanel').then((m) => ({ default: m.SettingsPanel })));
+
+/** A panel whose code could not be loaded (offline before the service worker had stored it, a broken deploy): a
+ * message and a reload, instead of an empty page. */
+class PanelBoundary extends Component<{ children: ReactNode; message: string; retry: string }, { error: unknown }> {
+  override state: { error: unknown } = { error: null };
+  static getDerivedStateFromError(error: unknown) { return { error }; }
+  override render() {
+    if (this.state.error === null) return this.props.children;
+    return (
+      <ErrorMessage error={{ code: 'panel-load', message: this.props.message, detail: String(this.state.error) }} message={this.props.message}>
+        <button type="button" onClick={() => window.location.reload()}>{this.props.retry}</button>
+      </ErrorMessage>
+    );
+  }
+}
 
 const PANELS: { id: Panel; icon: () => React.JSX.Element }[] = [
   { id: 'diagnose', icon: LeafIcon },
@@ -86,11 +101,13 @@ function Shell() {
         {engineStatus?.kind === 'fell-back' && <p className="notice" role="status">{t('engine.fellBack', { from: engineStatus.from, to: engineStatus.to })}</p>}
         {appError && <ErrorMessage error={appError} onDismiss={() => useAppStore.getState().setAppError(null)} />}
         <div hidden={panel !== 'diagnose'}><DiagnosePanel onRetryModel={() => void modelQuery.refetch()} /></div>
-        <Suspense fallback={<p className="notice" role="status">{t('app.loadingPanel')}</p>}>
-          {panel === 'teach' && <TeachPanel />}
-          {panel === 'history' && <HistoryPanel />}
-          {panel === 'settings' && <SettingsPanel />}
-        </Suspense>
+        <PanelBoundary key={panel} message={t('app.panelFailed')} retry={t('model.retry')}>
+          <Suspense fallback={<p className="notice" role="status">{t('app.loadingPanel')}</p>}>
+            {panel === 'teach' && <TeachPanel />}
+            {panel === 'history' && <HistoryPanel />}
+            {panel === 'settings' && <SettingsPanel />}
+          </Suspense>
+        </PanelBoundary>
       </main>
     </div>
   );
