@@ -71,6 +71,9 @@ test('offline after one visit; a new build is offered as an update and applied o
   // One online reload so the page is controlled by the service worker.
   await page.reload();
   await page.waitForFunction(() => navigator.serviceWorker.controller !== null, undefined, { timeout: SLOW });
+  // Let the reloaded page finish loading its model before the network goes: going offline mid-load makes its
+  // manifest request fail (the engine then falls back to the stored copy, but the browser logs the failed request).
+  await waitForModel(page);
 
   await context.setOffline(true);
   await page.reload();
