@@ -17,12 +17,12 @@ import type { Manifest } from './model/manifest';
 import { Serializer } from './model/session';
 import { describeModel } from './modelInfo';
 import { PhotoRegistry } from './photos';
-import { RunCache, runGraph, type CachedOutputs } from './runCache';
+import { RunCache, runGraph, type CachedOutputs, type CachedRun } from './runCache';
 import { EngineRuntime, explainDims, withTimeout } from './runtime';
 import { EngineStages } from './stages';
+import type { EngineDiagnostics } from './probes';
 import type { BackendName, Diagnosis, Engine, EngineOptions, ExplainOptions, ModelInfo, PhotoEmbedding, PhotoHandle, StageTimings } from './types';
 
-export type { CachedOutputs } from './runCache';
 
 export const DEFAULT_CACHE_NAME = 'leaf-lens-models-v1';
 
@@ -35,20 +35,7 @@ const RETRY_TIMEOUT_MS = 180_000;
 export const DEFERRED_GRAPHS_DELAY_MS = 1_000;
 
 
-/** Counters for tests and the benchmark; not part of the UI's API. */
-export interface EngineDiagnostics {
-  forwardRuns: number;
-  fullRuns: number;
-  lrpRuns: number;
-  cachedRuns: number;
-  liveOutputTensors: number;
-  deviceGeneration: number;
-  usesF16: boolean;
-  /** Graphs whose ORT session is open (or being created) on the current backend. */
-  sessions: GraphKind[];
-}
-
-class LeafLensEngine implements Engine {
+export class LeafLensEngine implements Engine {
   readonly runtime: EngineRuntime;
   private head: Head;
   private readonly shippedHead: Head;
@@ -146,17 +133,7 @@ class LeafLensEngine implements Engine {
     // The top class is known once any run of this photo (with this head) has logits.
     const knownTop = this.runs.anyRunOf(photo.id, this.headGeneration);
     const target = options.targetClass ?? (knownTop ? argmax(knownTop.logits) : undefined);
-    let modelMs = 0;
-    let run = this.runs.find(photo.id, this.headGeneration, needed, target);
-    if (!run) {
-      const tm = performance.now();
-      run = await runGraph(this.runtime, this.manifest, this.dims, {
-        photoId: photo.id, pixels, graph, target: graph === 'forward' ? undefined : target, head: this.head, headGeneration: this.headGeneration,
-      });
-      this.counts[graph] += 1;
-      modelMs = performance.now() - tm;
-      this.runs.remember(run);
-    }
+    const { run, modelMs } = await this.cachedOrRun(this.runs.find(photo.id, this.headGeneration, needed, target), photo.id, pixels, graph, target);
 
     const quality = state.quality ?? assessPhotoQuality(pixels, this.manifest.image_size);
     const judged = judgeDiagnosis(this.head.domain, run.logits, run.features, quality.issues.length);
@@ -207,17 +184,7 @@ class LeafLensEngine implements Engine {
       const state = this.photos.get(photo);
       const { pixels, preprocessMs } = this.photos.pixelsOf(state, this.manifest.image_size);
       // Any run of this photo with this head has the features and logits: only the forward graph runs otherwise.
-      let run = this.runs.anyRunOf(photo.id, this.headGeneration);
-      let modelMs = 0;
-      if (!run) {
-        const tm = performance.now();
-        run = await runGraph(this.runtime, this.manifest, this.dims, {
-          photoId: photo.id, pixels, graph: 'forward', target: undefined, head: this.head, headGeneration: this.headGeneration,
-        });
-        this.counts.forward += 1;
-        modelMs = performance.now() - tm;
-        this.runs.remember(run);
-      }
+      const { run, modelMs } = await this.cachedOrRun(this.runs.anyRunOf(photo.id, this.headGeneration), photo.id, pixels, 'forward', undefined);
       const quality = state.quality ?? assessPhotoQuality(pixels, this.manifest.image_size);
       const judged = judgeDiagnosis(this.head.domain, run.logits, run.features, quality.issues.length);
       return {
@@ -234,6 +201,18 @@ class LeafLensEngine implements Engine {
         modelMs,
       };
     }).catch((error: unknown) => { throw toEngineError(error, 'internal', 'embed'); });
+  }
+
+  /** `cached` when there is one, else a new run of `graph` for the active head, remembered in the run cache. */
+  private async cachedOrRun(cached: CachedRun | undefined, photoId: number, pixels: Float32Array, graph: GraphKind, target: number | undefined): Promise<{ run: CachedRun; modelMs: number }> {
+    if (cached) return { run: cached, modelMs: 0 };
+    const t0 = performance.now();
+    const run = await runGraph(this.runtime, this.manifest, this.dims, {
+      photoId, pixels, graph, target: graph === 'forward' ? undefined : target, head: this.head, headGeneration: this.headGeneration,
+    });
+    this.counts[graph] += 1;
+    this.runs.remember(run);
+    return { run, modelMs: performance.now() - t0 };
   }
 
   combineLeaves(leaves: readonly Diagnosis[]): GroupResult {
@@ -322,31 +301,6 @@ export async function createEngine(baseUrl: string, options: EngineOptions = {})
   } catch (error) {
     throw toEngineError(error, 'internal', `createEngine(${baseUrl})`);
   }
-}
-
-function own(engine: Engine): LeafLensEngine {
-  if (!(engine instanceof LeafLensEngine)) throw new TypeError('not an engine from createEngine');
-  return engine;
-}
-
-/** Counters (model runs, cached runs, live tensors) of an engine made by createEngine; for tests and benchmarks. */
-export function engineDiagnostics(engine: Engine): EngineDiagnostics {
-  return own(engine).diagnostics();
-}
-
-/** Model outputs cached for `photo`, downloaded to the CPU; for tests. */
-export function engineCachedOutputs(engine: Engine, photo: PhotoHandle): Promise<CachedOutputs[]> {
-  return own(engine).cachedOutputs(photo.id);
-}
-
-/** The stages of a diagnosis one at a time on this engine's backend and active head; for benchmarks and evaluations. */
-export function engineStages(engine: Engine): EngineStages {
-  return own(engine).stages();
-}
-
-/** The engine's own GPUDevice, or undefined on WASM; for tests that simulate device loss. */
-export function engineDevice(engine: Engine): GPUDevice | undefined {
-  return own(engine).runtime.current.gpu?.device;
 }
 
 export { memoryFileCache };

@@ -13,8 +13,10 @@
 // evaluations, not for the UI.
 export * from './types';
 export { EngineError, describeError, isEngineError } from './errors';
-export { createEngine, engineCachedOutputs, engineDevice, engineDiagnostics, engineStages, memoryFileCache, DEFAULT_CACHE_NAME } from './engine';
-export type { CachedOutputs, EngineDiagnostics } from './engine';
+export { createEngine, memoryFileCache, DEFAULT_CACHE_NAME } from './engine';
+export { engineCachedOutputs, engineDevice, engineDiagnostics, engineStages } from './probes';
+export type { EngineDiagnostics } from './probes';
+export type { CachedOutputs } from './runCache';
 // The sure / unsure / not-bean-leaf rule, for saved answers that predate `Diagnosis.outcome`.
 export { decideOutcome } from './model/domain';
 // How many leaves one field check may combine.

@@ -1,7 +1,8 @@
 // Runs in the test browser (test/engine-browser/wasmWorker.test.ts): one photo through a WASM engine (ORT in its
 // proxy worker) and, on the page's main thread, the same graph in ORT's WebGPU build on its 'wasm' EP with the
 // engine's own preprocessed pixels and head. Returns both so the test can compare logits and maps.
-import { createEngine, engineCachedOutputs, memoryFileCache } from '../../src/engine/engine';
+import { createEngine, memoryFileCache } from '../../src/engine/engine';
+import { engineCachedOutputs } from '../../src/engine/probes';
 import { explainOnCpu, withExplainDefaults } from '../../src/engine/explain/index';
 import { decodePhoto } from '../../src/engine/image/decode';
 import { preprocessBitmap } from '../../src/engine/image/preprocess';
