@@ -14,22 +14,28 @@ export interface HeatmapPhoto {
   scaled?: ScaledPhotoCache;
 }
 
+/** The canvas size of the engine's last 2D draw (0 before any): the next photo is scaled for it while the model runs. */
+export interface LastDraw2d {
+  width: number;
+  height: number;
+}
+
 /** A Heatmap that draws with whatever backend is current, so it survives a device loss. drawMs records the last draw. */
-export function makeHeatmap(runtime: EngineRuntime, result: ExplainResult, gridSize: number, photo: HeatmapPhoto, timings: StageTimings): Heatmap {
+export function makeHeatmap(runtime: EngineRuntime, result: ExplainResult, gridSize: number, photo: HeatmapPhoto, timings: StageTimings, lastDraw2d?: LastDraw2d): Heatmap {
   return {
     gridSize,
     values: result.values,
     min: result.min,
     max: result.max,
     draw: async (canvas, drawOptions) => {
-      const ms = await drawMap(runtime, canvas, result.values, gridSize, photo, drawOptions);
+      const ms = await drawMap(runtime, canvas, result.values, gridSize, photo, drawOptions, lastDraw2d);
       timings.drawMs = ms;
       return ms;
     },
   };
 }
 
-export async function drawMap(runtime: EngineRuntime, canvas: HTMLCanvasElement | OffscreenCanvas, values: Float32Array, gridSize: number, photo: HeatmapPhoto, options: DrawOptions): Promise<number> {
+export async function drawMap(runtime: EngineRuntime, canvas: HTMLCanvasElement | OffscreenCanvas, values: Float32Array, gridSize: number, photo: HeatmapPhoto, options: DrawOptions, lastDraw2d?: LastDraw2d): Promise<number> {
   if (runtime.recovering) await runtime.recovering;
   const renderOptions: RenderOptions = { ...options, photoRect: photo.crop };
   const backend = runtime.current;
@@ -45,7 +51,9 @@ export async function drawMap(runtime: EngineRuntime, canvas: HTMLCanvasElement 
     }
   }
   try {
-    return await drawHeatmap2d(canvas, values, gridSize, photo.bitmap, renderOptions, photo.scaled);
+    const ms = await drawHeatmap2d(canvas, values, gridSize, photo.bitmap, renderOptions, photo.scaled);
+    if (lastDraw2d) { lastDraw2d.width = canvas.width; lastDraw2d.height = canvas.height; }
+    return ms;
   } catch (error) {
     throw toEngineError(error, 'internal', 'heatmap draw');
   }

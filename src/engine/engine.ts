@@ -1,7 +1,7 @@
 // createEngine: the facade that composes the runtime (backends, sessions, device-loss recovery), the photo registry,
 // the run cache, the explain path and drawing. The big attention tensors stay where the backend made them: GPU
 // buffers for WebGPU, Float32Arrays for WASM.
-import { makeHeatmap } from './draw';
+import { makeHeatmap, type LastDraw2d } from './draw';
 import { EngineError, describeError, toEngineError } from './errors';
 import { methodSpec, withExplainDefaults, type ExplainDims } from './explain';
 import { explainRun } from './explainPath';
@@ -47,6 +47,7 @@ export class LeafLensEngine implements Engine {
   private disposed = false;
   private counts: Record<GraphKind, number> = { forward: 0, full: 0, lrp: 0 };
   private deferredGraphs: { timer?: ReturnType<typeof setTimeout>; requested: boolean } = { requested: false };
+  private readonly lastDraw2d: LastDraw2d = { width: 0, height: 0 };
   model: ModelInfo;
 
   constructor(private readonly manifest: Manifest, head: Head, loader: LoaderContext, options: EngineOptions) {
@@ -133,7 +134,11 @@ export class LeafLensEngine implements Engine {
     // The top class is known once any run of this photo (with this head) has logits.
     const knownTop = this.runs.anyRunOf(photo.id, this.headGeneration);
     const target = options.targetClass ?? (knownTop ? argmax(knownTop.logits) : undefined);
-    const { run, modelMs } = await this.cachedOrRun(this.runs.find(photo.id, this.headGeneration, needed, target), photo.id, pixels, graph, target);
+    const cached = this.runs.find(photo.id, this.headGeneration, needed, target);
+    // The page waits while the model runs (in ORT's worker on WASM): scale the photo for the canvas of the last 2D
+    // draw meanwhile, so that this diagnosis's draw only blends.
+    if (!cached && this.lastDraw2d.width > 0) this.photos.prepareDraw(state, this.lastDraw2d.width, this.lastDraw2d.height);
+    const { run, modelMs } = await this.cachedOrRun(cached, photo.id, pixels, graph, target);
 
     const quality = state.quality ?? assessPhotoQuality(pixels, this.manifest.image_size);
     const judged = judgeDiagnosis(this.head.domain, run.logits, run.features, quality.issues.length);
@@ -170,7 +175,7 @@ export class LeafLensEngine implements Engine {
       top,
       explainedClass,
       options: resolved,
-      heatmap: makeHeatmap(this.runtime, result, this.dims.gridSize, { bitmap: state.handle.bitmap, crop: state.crop, scaled: state.scaled }, timings),
+      heatmap: makeHeatmap(this.runtime, result, this.dims.gridSize, { bitmap: state.handle.bitmap, crop: state.crop, scaled: state.scaled }, timings, this.lastDraw2d),
       backend: this.runtime.current.backend,
       timings,
     };

@@ -45,6 +45,14 @@ export class PhotoRegistry {
     return handle;
   }
 
+  /** In a task of its own (queued now, so it runs after the model run has been sent to its worker and while the
+   * page waits for it): the photo scaled for a `width`×`height` canvas, so that its first 2D draw only blends. */
+  prepareDraw(state: PhotoState, width: number, height: number): void {
+    setTimeout(() => {
+      if (this.photos.get(state.handle.id) === state) state.scaled.prepare(state.handle.bitmap, width, height, state.crop);
+    }, 0);
+  }
+
   get(photo: PhotoHandle): PhotoState {
     const state = this.photos.get(photo.id);
     if (!state || state.handle !== photo) throw new EngineError('internal', `photo ${photo.id} is closed or from another engine`, 'photo-closed');

@@ -166,4 +166,13 @@ describe('heatmap overlay vs CPU reference', () => {
     expect(steps.map((s) => s.reads)).toEqual([1, 2, 2, 2, 3, 4, 5, 5]);
     expect(canvasPageErrors).toEqual([]);
   }, 120_000);
+
+  test('a photo prepared for a canvas size (while the model runs) is drawn there without scaling it again, same pixels', async () => {
+    const steps = (await canvasPage.evaluate(`import('/test/gpu/renderPage.ts').then((m) => m.comparePreparedDraw())`)) as RedrawStep[];
+    expect(steps.map((s) => s.maxDiffFromUncached), JSON.stringify(steps)).toEqual([0, 0, 0]);
+    // Prepared once (a second prepare for the same size reads nothing), the draw at that size reads nothing; a draw
+    // at another size scales and reads the photo itself.
+    expect(steps.map((s) => s.reads)).toEqual([1, 1, 2]);
+    expect(canvasPageErrors).toEqual([]);
+  }, 120_000);
 });

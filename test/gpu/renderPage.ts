@@ -163,6 +163,43 @@ export interface RedrawStep {
 }
 
 /** drawHeatmap2d with a ScaledPhotoCache over a series of redraws (options, map, canvas size, photo region). */
+/** A photo prepared for a canvas size (as the engine does while the model runs), then drawn: the draw reads the
+ * photo no more and gives the pixels of an uncached draw; a draw at another size scales the photo itself. */
+export async function comparePreparedDraw(): Promise<RedrawStep[]> {
+  const photo = smoothPhoto(120, 90);
+  const bitmap = await createImageBitmap(new ImageData(new Uint8ClampedArray(photo.data), photo.width, photo.height));
+  const cache = new ScaledPhotoCache();
+  const square = { x: 15, y: 0, width: 90, height: 90 };
+  const steps: RedrawStep[] = [];
+  const drawAndCompare = async (name: string, size: number) => {
+    const options: RenderOptions = { colorMap: 'turbo', opacity: 0.6, photoRect: square };
+    const values = randomMap(14, 9);
+    const canvas = document.createElement('canvas');
+    canvas.width = size;
+    canvas.height = size;
+    await drawHeatmap2d(canvas, values, 14, bitmap, options, cache);
+    const got = canvas.getContext('2d')!.getImageData(0, 0, size, size).data;
+    const fresh = document.createElement('canvas');
+    fresh.width = size;
+    fresh.height = size;
+    await drawHeatmap2d(fresh, values, 14, bitmap, options);
+    const want = fresh.getContext('2d')!.getImageData(0, 0, size, size).data;
+    let maxDiffFromUncached = 0;
+    for (let i = 0; i < want.length; i++) maxDiffFromUncached = Math.max(maxDiffFromUncached, Math.abs(got[i]! - want[i]!));
+    steps.push({ name, maxDiffFromUncached, reads: cache.reads });
+  };
+  try {
+    cache.prepare(bitmap, 64, 64, square);
+    cache.prepare(bitmap, 64, 64, square);
+    steps.push({ name: 'prepared twice for 64', maxDiffFromUncached: 0, reads: cache.reads });
+    await drawAndCompare('drawn at the prepared size', 64);
+    await drawAndCompare('drawn at another size', 40);
+  } finally {
+    bitmap.close();
+  }
+  return steps;
+}
+
 export async function compareCanvas2dRedraws(): Promise<RedrawStep[]> {
   const photo = smoothPhoto(120, 90);
   const bitmap = await createImageBitmap(new ImageData(new Uint8ClampedArray(photo.data), photo.width, photo.height));

@@ -35,6 +35,33 @@ export class ScaledPhotoCache {
     this.photo = key === this.key ? pixels.slice() : null;
     this.key = key;
   }
+
+  /**
+   * Scales the photo for a canvas of `width`×`height` ahead of its first draw and keeps it, so that draw only blends.
+   * The engine calls it while the model runs in its worker (the page is idle then), for the canvas size of the last
+   * heatmap drawn; the pixels are those a draw would read back (same scaling, tested).
+   */
+  prepare(photo: DrawableImage, width: number, height: number, photoRect?: SourceRect): void {
+    const rect = resolvePhotoRect(photo, photoRect);
+    const key = cacheKey(width, height, rect);
+    if (key === this.key && this.photo) return;
+    const context = new OffscreenCanvas(width, height).getContext('2d', { willReadFrequently: true });
+    if (!context) return;
+    scalePhoto(context, photo, rect, width, height);
+    this.reads++;
+    this.photo = context.getImageData(0, 0, width, height).data;
+    this.key = key;
+  }
+}
+
+type Context2d = CanvasRenderingContext2D | OffscreenCanvasRenderingContext2D;
+
+/** The photo's `rect` scaled onto the whole context, with the browser's best filtering. */
+function scalePhoto(context: Context2d, photo: CanvasImageSource, rect: SourceRect, width: number, height: number): void {
+  context.clearRect(0, 0, width, height);
+  context.imageSmoothingEnabled = true;
+  context.imageSmoothingQuality = 'high';
+  context.drawImage(photo, rect.x, rect.y, rect.width, rect.height, 0, 0, width, height);
 }
 
 function cacheKey(width: number, height: number, rect: SourceRect): string {
@@ -52,7 +79,7 @@ export async function drawHeatmap2d(
 ): Promise<number> {
   const started = performance.now();
   validateRenderInputs(values, gridSize, options);
-  const context = canvas.getContext('2d', { willReadFrequently: true }) as CanvasRenderingContext2D | OffscreenCanvasRenderingContext2D | null;
+  const context = canvas.getContext('2d', { willReadFrequently: true }) as Context2d | null;
   if (!context) throw new Error('heatmap: this canvas has no 2D context (was it already used for WebGPU?)');
   const { width, height } = canvas;
   const rect = resolvePhotoRect(photo, options.photoRect);
@@ -67,10 +94,7 @@ export async function drawHeatmap2d(
       ? await createImageBitmap(new ImageData(new Uint8ClampedArray(photo.data), photo.width, photo.height))
       : undefined;
     try {
-      context.clearRect(0, 0, width, height);
-      context.imageSmoothingEnabled = true;
-      context.imageSmoothingQuality = 'high';
-      context.drawImage(made ?? (photo as DrawableImage), rect.x, rect.y, rect.width, rect.height, 0, 0, width, height);
+      scalePhoto(context, made ?? (photo as DrawableImage), rect, width, height);
     } finally {
       made?.close();
     }
