@@ -17,7 +17,8 @@ export function centreSquare(width: number, height: number): CropRect {
 type AnyCanvas = OffscreenCanvas | HTMLCanvasElement;
 type Any2d = OffscreenCanvasRenderingContext2D | CanvasRenderingContext2D;
 
-function makeCanvas(width: number, height: number): AnyCanvas {
+/** An OffscreenCanvas where the browser has one (Safari before 16.4 has none), else a detached <canvas>. */
+export function makeCanvas(width: number, height: number): AnyCanvas {
   if (typeof OffscreenCanvas !== 'undefined') return new OffscreenCanvas(width, height);
   const canvas = document.createElement('canvas');
   canvas.width = width;

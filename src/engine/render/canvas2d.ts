@@ -1,5 +1,6 @@
 // The WASM path's renderer: the browser scales the photo into a 2D canvas (good filtering, any photo size),
 // then the fast blend (blendFast.ts, tested against the reference's) colours the map over those pixels.
+import { makeCanvas } from '../image/preprocess';
 import { blendHeatmapOntoFast } from './blendFast';
 import { resolvePhotoRect, validateRenderInputs } from './reference';
 import type { PixelImage, RenderOptions, SourceRect } from './types';
@@ -45,7 +46,7 @@ export class ScaledPhotoCache {
     const rect = resolvePhotoRect(photo, photoRect);
     const key = cacheKey(width, height, rect);
     if (key === this.key && this.photo) return;
-    const context = new OffscreenCanvas(width, height).getContext('2d', { willReadFrequently: true });
+    const context = makeCanvas(width, height).getContext('2d', { willReadFrequently: true }) as Context2d | null;
     if (!context) return;
     scalePhoto(context, photo, rect, width, height);
     this.reads++;
