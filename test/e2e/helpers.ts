@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { crc32, deflateSync } from 'node:zlib';
-import type { Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 
 export const FIXTURE_MODEL = 'models/fixture-deit-micro/';
 export const BEANS = join(process.cwd(), '..', 'shared', 'data', 'beans');
@@ -41,6 +41,17 @@ export function shippedAppUrl(baseUrl: string): string {
 /** Until the model has settled: ready, missing or failed (the loading card alone can be absent before loading starts). */
 export async function waitForModel(page: Page): Promise<void> {
   await page.waitForSelector('[data-model-status=ready], [data-model-status=missing], [data-model-status=error]', { state: 'attached', timeout: SLOW });
+}
+
+/** After a first visit: one online reload so the service worker controls the page (its model loaded, so that no
+ * request is cut off mid-load), then the network off and a reload that must work from the caches alone. */
+export async function reloadOfflineAfterInstall(page: Page, context: BrowserContext): Promise<void> {
+  await page.reload();
+  await page.waitForFunction(() => navigator.serviceWorker.controller !== null, undefined, { timeout: SLOW });
+  await waitForModel(page);
+  await context.setOffline(true);
+  await page.reload();
+  await waitForModel(page);
 }
 
 /** Uploads through the camera input and waits for the diagnosis and its drawn heatmap. */

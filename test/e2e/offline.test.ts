@@ -9,7 +9,7 @@ import { chromium, type Browser } from 'playwright-core';
 import { build, preview, type Plugin, type PreviewServer } from 'vite';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../browser/harness';
-import { appErrors, FIXTURE_MODEL, SLOW, tempDir, waitForDiagnosis, waitForModel } from './helpers';
+import { appErrors, FIXTURE_MODEL, reloadOfflineAfterInstall, SLOW, tempDir, waitForDiagnosis, waitForModel } from './helpers';
 
 const configFile = join(process.cwd(), 'vite.config.ts');
 let root: string;
@@ -68,16 +68,9 @@ test('offline after one visit; a new build is offered as an update and applied o
   await page.evaluate(async () => { await navigator.serviceWorker.ready; });
   await page.locator('[data-testid=nav-settings]').click();
   await page.waitForSelector('text=Ready to work offline.', { timeout: SLOW });
-  // One online reload so the page is controlled by the service worker.
-  await page.reload();
-  await page.waitForFunction(() => navigator.serviceWorker.controller !== null, undefined, { timeout: SLOW });
-  // Let the reloaded page finish loading its model before the network goes: going offline mid-load makes its
-  // manifest request fail (the engine then falls back to the stored copy, but the browser logs the failed request).
-  await waitForModel(page);
-
-  await context.setOffline(true);
-  await page.reload();
-  await waitForModel(page);
+  // Going offline while the reloaded page still loads its model would cut its manifest request (the engine falls
+  // back to the stored copy, but the browser logs the failed request): the helper waits for the model first.
+  await reloadOfflineAfterInstall(page, context);
   await expect(page.locator('[data-testid=model-missing]').count()).resolves.toBe(0);
   await page.locator('[data-testid=nav-diagnose]').click();
   await page.locator('[data-testid=sample-bean_rust]').click();

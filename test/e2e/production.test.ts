@@ -9,7 +9,7 @@ import { build } from 'vite';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { startNginx, type NginxServer } from '../../deploy/nginx';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../browser/harness';
-import { appErrors, SLOW, tempDir, VAL_PHOTOS, waitForModel } from './helpers';
+import { appErrors, reloadOfflineAfterInstall, SLOW, tempDir, VAL_PHOTOS, waitForModel } from './helpers';
 
 let root: string;
 let server: NginxServer;
@@ -98,12 +98,7 @@ test('a WASM device: no CSP violation, one ORT runtime, int8 weights, a diagnosi
   expect(uris.some((u) => /model(\.fp16)?\.weights$/.test(u))).toBe(false);
 
   // Installed: reload once online (now controlled by the service worker), then offline.
-  await page.reload();
-  await page.waitForFunction(() => navigator.serviceWorker.controller !== null, undefined, { timeout: SLOW });
-  await waitForModel(page);
-  await context.setOffline(true);
-  await page.reload();
-  await waitForModel(page);
+  await reloadOfflineAfterInstall(page, context);
   expect(await page.getAttribute('[data-model-status]', 'data-model-status')).toBe('ready');
   await page.locator('[data-testid=nav-diagnose]').click();
   await page.locator('[data-testid=sample-healthy]').click();

@@ -18,6 +18,7 @@ import { ErrorMessage } from './ErrorMessage';
 import { HeatmapCanvas } from './HeatmapCanvas';
 import { CameraIcon, ImageIcon } from './Icons';
 import { ProbabilityBars } from './ProbabilityBars';
+import { takeFiles } from '../fileInput';
 
 /** `controls`: the mode switch and field box, shown after the photo buttons (keyboard reaches those first). */
 export function FieldCheck({ controls }: { controls?: ReactNode }) {
@@ -43,8 +44,7 @@ function GroupPicker({ count }: { count: number }) {
   const full = count >= MAX_GROUP_LEAVES;
   const disabled = modelStatus !== 'ready' || full;
   function onInput(event: React.ChangeEvent<HTMLInputElement>) {
-    const files = Array.from(event.target.files ?? []);
-    event.target.value = '';
+    const files = takeFiles(event.target);
     if (files.length > 0) void addGroupPhotos(files.map((f) => ({ blob: f, name: f.name })));
   }
   return (

@@ -5,13 +5,13 @@ import { useAppStore } from '../../store/index';
 import { toUiError } from '../../store/errors';
 import { activateLocalModel, folderFromFiles, saveLocalModel } from '../localModel';
 import { switchModel } from '../setup';
+import { takeFiles } from '../fileInput';
 
 export function LoadFolderButton() {
   const { t } = useTranslation();
   const id = useId();
   async function onChange(event: React.ChangeEvent<HTMLInputElement>) {
-    const files = Array.from(event.target.files ?? []);
-    event.target.value = '';
+    const files = takeFiles(event.target);
     if (files.length === 0) return;
     const folder = folderFromFiles(files);
     const setAppError = useAppStore.getState().setAppError;

@@ -6,6 +6,7 @@ import { toUiError } from '../../store/errors';
 import { useAppStore } from '../../store/index';
 import { className } from '../../i18n/index';
 import { CameraIcon, ImageIcon } from './Icons';
+import { takeFiles } from '../fileInput';
 
 export const SAMPLES = [
   { label: 'angular_leaf_spot', url: 'samples/angular_leaf_spot.jpg' },
@@ -43,8 +44,7 @@ export function PhotoPicker({ compact = false }: { compact?: boolean }) {
   }, []);
 
   function onInput(event: React.ChangeEvent<HTMLInputElement>) {
-    const file = firstFile(event.target.files);
-    event.target.value = ''; // the same file again must still fire change
+    const [file] = takeFiles(event.target);
     if (file) void choosePhoto(file, file.name);
   }
 

@@ -18,6 +18,7 @@ import { switchModel } from '../setup';
 import { LoadFolderButton } from './LoadFolderButton';
 import { version as APP_VERSION } from '../../../package.json';
 import { DomainUncheckedNotice } from './DiagnosisCard';
+import { takeFiles } from '../fileInput';
 
 const PREFERENCES: BackendPreference[] = ['auto', 'webgpu', 'wasm'];
 
@@ -33,8 +34,7 @@ export function SettingsPanel() {
   const offlineReady = useAppStore(selectOfflineReady);
 
   async function onHead(event: React.ChangeEvent<HTMLInputElement>) {
-    const file = event.target.files?.[0];
-    event.target.value = '';
+    const [file] = takeFiles(event.target);
     if (!file) return;
     try {
       const head: unknown = JSON.parse(await file.text());

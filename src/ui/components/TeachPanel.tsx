@@ -14,6 +14,7 @@ import { CameraIcon, ImageIcon } from './Icons';
 import { ErrorMessage } from './ErrorMessage';
 import { saveFile } from '../saveFile';
 import { TeachNoticeView } from './TeachNotice';
+import { takeFiles } from '../fileInput';
 
 const selectTeachPhotos = (s: ReturnType<typeof useAppStore.getState>) => s.teachPhotos;
 const selectTeachBusy = (s: ReturnType<typeof useAppStore.getState>) => s.teachBusy;
@@ -55,8 +56,7 @@ function TeachClassCard() {
   const checking = photos.some((p) => p.status === 'checking');
 
   function onFiles(event: React.ChangeEvent<HTMLInputElement>) {
-    const files = Array.from(event.target.files ?? []);
-    event.target.value = '';
+    const files = takeFiles(event.target);
     if (files.length > 0) void addTeachPhotos(files);
   }
 
@@ -147,8 +147,7 @@ function HeadsCard() {
   const notice = useAppStore(selectHeadsNotice);
 
   function onImport(event: React.ChangeEvent<HTMLInputElement>) {
-    const file = event.target.files?.[0];
-    event.target.value = '';
+    const [file] = takeFiles(event.target);
     if (file) void importHead(file);
   }
 

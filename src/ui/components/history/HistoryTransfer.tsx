@@ -10,6 +10,7 @@ import { exportHistoryFile, importHistory } from '../../../store/actions';
 import { toUiError } from '../../../store/errors';
 import { useAppStore } from '../../../store/index';
 import { saveFile } from '../../saveFile';
+import { takeFiles } from '../../fileInput';
 
 type ImportState =
   | { kind: 'idle' }
@@ -39,7 +40,7 @@ export function HistoryTransfer({ hasEntries }: { hasEntries: boolean }) {
   }
 
   async function importFile(input: HTMLInputElement) {
-    const file = input.files?.[0];
+    const [file] = takeFiles(input);
     if (!file) return;
     setImported({ kind: 'busy' });
     try {
@@ -48,8 +49,6 @@ export function HistoryTransfer({ hasEntries }: { hasEntries: boolean }) {
       setImported(error instanceof HistoryImportError
         ? { kind: 'failed', code: error.code, detail: error.message }
         : { kind: 'failed', code: 'unknown', detail: String(error) });
-    } finally {
-      input.value = '';
     }
   }
 
