@@ -7,14 +7,16 @@ import { registerPwa } from './ui/pwa';
 import { setupApp } from './ui/setup';
 import './ui/styles.css';
 
-const i18n = createI18n();
+// Starts loading the strings of the language shown first (English is in this chunk; another is a chunk of its own).
+const i18nReady = createI18n();
 void registerPwa().catch((error: unknown) => console.warn('PWA set-up failed', error));
 
 // Which model to load (URL, a folder kept from disk, or the built-in one) is settled before the first
 // render, so the app never starts loading one model only to switch to another.
 void setupApp(createEngine)
   .catch((error: unknown) => console.warn('set-up failed; using defaults', error))
-  .finally(() => {
+  .then(() => i18nReady)
+  .then((i18n) => {
     const root = createRoot(document.getElementById('root')!);
     // As a transition, the first render yields to the browser every few milliseconds instead of holding the main
     // thread for the whole tree (one long task on a phone).

@@ -7,6 +7,7 @@ export const en = {
     skipToContent: 'Skip to main content',
     loadingPanel: 'Opening…',
     panelFailed: 'This section could not be opened: its part of the app did not load. Check the connection and try again.',
+    languageFailed: 'That language could not be loaded, so nothing was changed. Check the connection and try again.',
   },
   nav: { diagnose: 'Check a leaf', teach: 'Teach', history: 'History', settings: 'Settings', main: 'Main sections' },
   teach: {

@@ -9,6 +9,7 @@ export const es: Strings = {
     skipToContent: 'Ir al contenido principal',
     loadingPanel: 'Abriendo…',
     panelFailed: 'No se pudo abrir esta sección: su parte de la aplicación no se cargó. Revise la conexión e inténtelo de nuevo.',
+    languageFailed: 'No se pudo cargar ese idioma, así que no se cambió nada. Revise la conexión e inténtelo de nuevo.',
   },
   nav: { diagnose: 'Revisar hoja', teach: 'Enseñar', history: 'Historial', settings: 'Ajustes', main: 'Secciones principales' },
   teach: {

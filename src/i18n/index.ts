@@ -1,11 +1,9 @@
-// i18next set-up: English, Spanish, Swahili bundled (no network), the language picked from the browser
-// unless the user chose one, and Intl helpers for numbers and dates.
+// i18next set-up: English, Spanish, Swahili (no network: the service worker precaches every language's chunk), the
+// language picked from the browser unless the user chose one, and Intl helpers for numbers and dates.
 import i18next, { type i18n as I18n } from 'i18next';
 import { initReactI18next } from 'react-i18next';
 import { readPreference, writePreference } from '../store/preferences';
-import { en } from './en';
-import { es } from './es';
-import { sw } from './sw';
+import { en, type Strings } from './en';
 
 export const LANGUAGES = [
   { code: 'en', name: 'English' },
@@ -38,10 +36,38 @@ export function initialLanguage(): LanguageCode {
   return storedLanguage() ?? pickLanguage(nav?.languages?.length ? nav.languages : [nav?.language ?? 'en']);
 }
 
-export function createI18n(language: LanguageCode = initialLanguage()): I18n {
+// English is in the entry chunk (the fallback, and the engine's own messages); the other languages are chunks of
+// their own, loaded when chosen, so the first screen does not download and parse strings it does not show.
+const LANGUAGE_STRINGS: Record<LanguageCode, () => Promise<Strings>> = {
+  en: () => Promise.resolve(en),
+  es: () => import('./es').then((m) => m.es),
+  sw: () => import('./sw').then((m) => m.sw),
+};
+
+/** Makes a language's strings available to the instance (loads its chunk once). */
+export async function loadLanguage(instance: I18n, code: LanguageCode): Promise<void> {
+  if (instance.hasResourceBundle(code, 'translation')) return;
+  instance.addResourceBundle(code, 'translation', await LANGUAGE_STRINGS[code]());
+}
+
+/** Every language's strings (a taught class may not take a shipped class's name in any of them). */
+export async function loadAllLanguages(instance: I18n): Promise<void> {
+  await Promise.all(LANGUAGES.map((l) => loadLanguage(instance, l.code)));
+}
+
+/** An i18next instance showing `language`, its strings loaded. If they cannot be loaded (a chunk missing from a
+ * broken deploy), the app starts in English rather than not at all. */
+export async function createI18n(language: LanguageCode = initialLanguage()): Promise<I18n> {
+  let strings: Strings = en;
+  try {
+    strings = await LANGUAGE_STRINGS[language]();
+  } catch (error) {
+    console.warn(`language ${language} could not be loaded; using English`, error);
+    language = 'en';
+  }
   const instance = i18next.createInstance();
   void instance.use(initReactI18next).init({
-    resources: { en: { translation: en }, es: { translation: es }, sw: { translation: sw } },
+    resources: { en: { translation: en }, [language]: { translation: strings } },
     lng: language,
     fallbackLng: 'en',
     interpolation: { escapeValue: false }, // React escapes
@@ -56,6 +82,7 @@ export function createI18n(language: LanguageCode = initialLanguage()): I18n {
 }
 
 export async function changeLanguage(instance: I18n, code: LanguageCode): Promise<void> {
+  await loadLanguage(instance, code);
   writePreference('language', code); // not remembered in private mode: the change still applies
   await instance.changeLanguage(code);
 }

@@ -9,6 +9,7 @@ export const sw: Strings = {
     skipToContent: 'Nenda kwenye maudhui makuu',
     loadingPanel: 'Inafungua…',
     panelFailed: 'Sehemu hii haikuweza kufunguliwa: sehemu yake ya programu haikupakia. Angalia muunganisho na ujaribu tena.',
+    languageFailed: 'Lugha hiyo haikuweza kupakiwa, kwa hiyo hakuna kilichobadilishwa. Angalia muunganisho na ujaribu tena.',
   },
   nav: { diagnose: 'Kagua jani', teach: 'Fundisha', history: 'Historia', settings: 'Mipangilio', main: 'Sehemu kuu' },
   teach: {

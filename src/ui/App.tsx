@@ -4,7 +4,7 @@ import { QueryClientProvider, useQuery } from '@tanstack/react-query';
 import { Component, lazy, Suspense, useEffect, type ReactNode } from 'react';
 import { I18nextProvider, useTranslation } from 'react-i18next';
 import type { i18n as I18n } from 'i18next';
-import { changeLanguage, isLanguage, LANGUAGES } from '../i18n/index';
+import { changeLanguage, isLanguage, LANGUAGES, type LanguageCode } from '../i18n/index';
 import { loadModel } from '../store/actions';
 import { loadHeadLibrary } from '../store/teachActions';
 import { useAppStore } from '../store/index';
@@ -69,6 +69,15 @@ function Shell() {
   useEffect(() => { if (modelStatus === 'ready') void loadHeadLibrary(); }, [modelStatus]);
   useEffect(() => { document.title = `${t('app.title')} — ${t('app.tagline')}`; }, [t]);
 
+  // A language's strings load with it; if its chunk cannot be fetched the app stays in the current language and says so.
+  async function chooseLanguage(code: LanguageCode) {
+    try {
+      await changeLanguage(i18n, code);
+    } catch (error) {
+      useAppStore.getState().setAppError({ code: 'language-load', message: t('app.languageFailed'), detail: String(error) });
+    }
+  }
+
   return (
     <div className="app">
       <a className="skip-link" href="#main">{t('app.skipToContent')}</a>
@@ -78,7 +87,7 @@ function Shell() {
           <span className="visually-hidden">{t('app.language')}</span>
           <select
             value={i18n.language} data-testid="language"
-            onChange={(e) => { if (isLanguage(e.target.value)) void changeLanguage(i18n, e.target.value); }}
+            onChange={(e) => { if (isLanguage(e.target.value)) void chooseLanguage(e.target.value); }}
           >
             {LANGUAGES.map((l) => <option key={l.code} value={l.code} lang={l.code}>{l.name}</option>)}
           </select>

@@ -8,6 +8,9 @@ import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { build, preview, type Plugin, type PreviewServer } from 'vite';
 import { afterAll, beforeAll, expect, test } from 'vitest';
+import { en } from '../../src/i18n/en';
+import { es } from '../../src/i18n/es';
+import { sw } from '../../src/i18n/sw';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../browser/harness';
 import { appErrors, FIXTURE_MODEL, reloadOfflineAfterInstall, SLOW, tempDir, waitForDiagnosis, waitForModel } from './helpers';
 
@@ -79,6 +82,21 @@ test('offline after one visit; a new build is offered as an update and applied o
   expect(['angular_leaf_spot', 'bean_rust', 'healthy']).toContain(label);
   expect(await page.evaluate(() => navigator.onLine)).toBe(false);
   expect(await buildOf()).toBe('build-1');
+
+  // Every language works offline: Spanish and Swahili are chunks of their own, loaded when chosen, precached with the
+  // rest; a remembered language loads from the precache on the next start too.
+  const navHistory = page.locator('[data-testid=nav-history]');
+  await page.locator('[data-testid=language]').selectOption('es');
+  await expect.poll(() => navHistory.innerText()).toBe(es.nav.history);
+  await page.locator('[data-testid=language]').selectOption('sw');
+  await expect.poll(() => navHistory.innerText()).toBe(sw.nav.history);
+  await page.reload();
+  await waitForModel(page);
+  await expect.poll(() => navHistory.innerText()).toBe(sw.nav.history);
+  expect(await page.locator('[data-testid=language]').inputValue()).toBe('sw');
+  await page.locator('[data-testid=language]').selectOption('en');
+  await expect.poll(() => navHistory.innerText()).toBe(en.nav.history);
+  expect(await page.evaluate(() => navigator.onLine)).toBe(false);
 
   // Deploy a new build on the same origin; back online, the app notices and offers it (not forced).
   await buildAndServe('build-2');

@@ -5,7 +5,7 @@ import { EngineError } from '../../src/engine/errors';
 import { ADVICE, ADVICE_SOURCES } from '../../src/i18n/advice';
 import { en } from '../../src/i18n/en';
 import { es } from '../../src/i18n/es';
-import { className, createI18n, formatPercent, pickLanguage } from '../../src/i18n/index';
+import { changeLanguage, className, createI18n, formatPercent, loadAllLanguages, pickLanguage } from '../../src/i18n/index';
 import { sw } from '../../src/i18n/sw';
 import { toUiError } from '../../src/store/errors';
 import { errorText } from '../../src/ui/components/ErrorMessage';
@@ -70,8 +70,8 @@ describe('language choice and formatting', () => {
     expect(pickLanguage([])).toBe('en');
   });
 
-  test('class ids: translated when known, readable when not', () => {
-    const i18n = createI18n('es');
+  test('class ids: translated when known, readable when not', async () => {
+    const i18n = await createI18n('es');
     expect(className(i18n, 'bean_rust')).toBe('Roya del frijol');
     expect(className(i18n, 'maize_streak_virus')).toBe('maize streak virus');
   });
@@ -81,18 +81,44 @@ describe('language choice and formatting', () => {
     expect(formatPercent(0.5, 'es')).toMatch(/^50\s%$/);
   });
 
-  test('plural forms in every language', () => {
+  test('plural forms in every language', async () => {
     for (const lng of ['en', 'es', 'sw'] as const) {
-      const i18n = createI18n(lng);
+      const i18n = await createI18n(lng);
       expect(i18n.t('history.count', { count: 1 })).not.toBe(i18n.t('history.count', { count: 2 }).replace('2', '1'));
       expect(i18n.t('history.count', { count: 2 })).toContain('2');
     }
   });
 });
 
+describe('languages load on demand', () => {
+  test('only the language shown (and the English fallback) is loaded; another loads when chosen', async () => {
+    const i18n = await createI18n('en');
+    expect(i18n.hasResourceBundle('en', 'translation')).toBe(true);
+    expect(i18n.hasResourceBundle('es', 'translation')).toBe(false);
+    expect(i18n.hasResourceBundle('sw', 'translation')).toBe(false);
+    await changeLanguage(i18n, 'sw');
+    expect(i18n.language).toBe('sw');
+    expect(i18n.t('nav.history')).toBe(sw.nav.history);
+    expect(i18n.hasResourceBundle('es', 'translation')).toBe(false);
+  });
+
+  test('a Spanish start shows Spanish at once, English as the fallback', async () => {
+    const i18n = await createI18n('es');
+    expect(i18n.t('nav.history')).toBe(es.nav.history);
+    expect(i18n.hasResourceBundle('en', 'translation')).toBe(true);
+  });
+
+  test('loadAllLanguages: every language, so a class name can be checked against all of them', async () => {
+    const i18n = await createI18n('en');
+    await loadAllLanguages(i18n);
+    expect(i18n.t('classes.bean_rust', { lng: 'es' })).toBe(es.classes.bean_rust);
+    expect(i18n.t('classes.bean_rust', { lng: 'sw' })).toBe(sw.classes.bean_rust);
+  });
+});
+
 describe('engine errors: the engine gives codes, i18n every sentence', () => {
-  test('a reason gives its own translated sentence; a code without one its code sentence', () => {
-    const i18n = createI18n('es');
+  test('a reason gives its own translated sentence; a code without one its code sentence', async () => {
+    const i18n = await createI18n('es');
     const t = (k: string) => i18n.t(k);
     const exists = (k: string) => i18n.exists(k);
     const heic = toUiError(new EngineError('image-unsupported-format', 'HEIF/HEIC photo', 'heif'));

@@ -3,7 +3,7 @@
 import { useEffect, useId, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { ADVISED_PHOTOS, MAX_NOTE_LENGTH, MIN_TEACH_PHOTOS } from '../../engine/index';
-import { className, LANGUAGES } from '../../i18n/index';
+import { className, LANGUAGES, loadAllLanguages } from '../../i18n/index';
 import { useAppStore } from '../../store/index';
 import {
   addTeachPhotos, deleteHead, exportHead, importHead, keepTeachPhoto, loadHeadLibrary, removeTeachPhoto, renameHead,
@@ -54,6 +54,7 @@ function TeachClassCard() {
   const [note, setNote] = useState('');
   const kept = photos.filter((p) => p.keep).length;
   const checking = photos.some((p) => p.status === 'checking');
+  useEffect(() => { void loadAllLanguages(i18n).catch(() => undefined); }, [i18n]); // ready before Save (retried there)
 
   function onFiles(event: React.ChangeEvent<HTMLInputElement>) {
     const files = takeFiles(event.target);
@@ -62,6 +63,12 @@ function TeachClassCard() {
 
   async function onSave(event: React.FormEvent) {
     event.preventDefault();
+    // The other languages' strings are chunks loaded on demand: all of them are needed for the reserved names.
+    const languages = await loadAllLanguages(i18n).then(() => null, (error: unknown) => error);
+    if (languages !== null) {
+      useAppStore.getState().setAppError({ code: 'language-load', message: t('app.languageFailed'), detail: String(languages) });
+      return;
+    }
     const ok = await saveTaughtClass({ name, note, reservedNames: model ? reservedNames(i18n, model.labels) : [] });
     if (ok) { setName(''); setNote(''); }
   }
