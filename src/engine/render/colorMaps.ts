@@ -1,8 +1,9 @@
 // Colour maps as 256-entry RGBA8 lookup tables, shared by the CPU reference and the GPU kernel (uploaded as a
-// buffer), so both sides colour with the same numbers. viridis and turbo come from d3-scale-chromatic; jet is
-// the classic piecewise-linear map (what OpenCV's COLORMAP_JET, used by the source material, approximates).
-import { interpolateTurbo, interpolateViridis } from 'd3-scale-chromatic';
+// buffer), so both sides colour with the same numbers. viridis and turbo are d3-scale-chromatic's, as tables generated
+// from it (colorMapTables.ts; importing d3 itself would build all of its schemes on the first screen); jet is the
+// classic piecewise-linear map (what OpenCV's COLORMAP_JET, used by the source material, approximates).
 import type { ColorMapName } from '../types';
+import { COLOR_MAP_TABLES } from './colorMapTables';
 
 /** In the order the UI lists them; the index of each is also its place in the GPU's table (heatmapOverlay.wgsl's
  * `params.lutOffset`). */
@@ -15,14 +16,12 @@ function jet(t: number): [number, number, number] {
   return [channel(3), channel(2), channel(1)].map((c) => Math.round(255 * c)) as [number, number, number];
 }
 
-/** Parses d3's "#rrggbb" or "rgb(r, g, b)". */
-function parseCssColor(css: string): [number, number, number] {
-  if (css.startsWith('#') && css.length === 7) {
-    return [1, 3, 5].map((i) => parseInt(css.slice(i, i + 2), 16)) as [number, number, number];
-  }
-  const match = /^rgb\((\d+),\s*(\d+),\s*(\d+)\)$/.exec(css);
-  if (!match) throw new Error(`colour maps: cannot parse "${css}"`);
-  return [Number(match[1]), Number(match[2]), Number(match[3])];
+/** Entry i of a generated table: its RGB from six hex digits. */
+function tableColour(hex: string): (t: number) => [number, number, number] {
+  return (t) => {
+    const at = 6 * Math.round(t * (LUT_ENTRIES - 1));
+    return [0, 2, 4].map((o) => parseInt(hex.slice(at + o, at + o + 2), 16)) as [number, number, number];
+  };
 }
 
 const cache = new Map<ColorMapName, Uint8Array>();
@@ -33,8 +32,8 @@ export function colorMapLut(name: ColorMapName): Uint8Array {
   if (hit) return hit;
   const colour: (t: number) => [number, number, number] =
     name === 'jet' ? jet
-    : name === 'viridis' ? (t) => parseCssColor(interpolateViridis(t))
-    : name === 'turbo' ? (t) => parseCssColor(interpolateTurbo(t))
+    : name === 'viridis' ? tableColour(COLOR_MAP_TABLES.viridis)
+    : name === 'turbo' ? tableColour(COLOR_MAP_TABLES.turbo)
     : () => { throw new RangeError(`heatmap: unknown colour map "${String(name)}" (expected one of ${COLOR_MAPS.join(', ')})`); };
   const lut = new Uint8Array(LUT_ENTRIES * 4);
   for (let i = 0; i < LUT_ENTRIES; i++) {
