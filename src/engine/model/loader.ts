@@ -151,5 +151,8 @@ export async function loadDefaultHead(manifest: Manifest, ctx: LoaderContext): P
   } else {
     json = await fetchJson(url, path, ctx.signal, ctx.cache, openerOf(ctx));
   }
+  // Parsing (~0.5 MB of JSON) and checking the head (its statistics, the covariance factored) are two main-thread
+  // tasks, not one: on a slow phone each is tens of milliseconds, together a long task that delays any tap.
+  await new Promise((resolve) => setTimeout(resolve, 0));
   return validateHead(json, manifest, path);
 }
