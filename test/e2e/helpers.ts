@@ -5,6 +5,9 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { crc32, deflateSync } from 'node:zlib';
 import type { BrowserContext, Page } from 'playwright-core';
+import { en } from '../../src/i18n/en';
+import { es } from '../../src/i18n/es';
+import { sw } from '../../src/i18n/sw';
 
 export const FIXTURE_MODEL = 'models/fixture-deit-micro/';
 export const BEANS = join(process.cwd(), '..', 'shared', 'data', 'beans');
@@ -52,6 +55,15 @@ export async function reloadOfflineAfterInstall(page: Page, context: BrowserCont
   await context.setOffline(true);
   await page.reload();
   await waitForModel(page);
+}
+
+/** Picks a language in the header and waits until the page shows it (its strings are a chunk loaded on demand, so
+ * the switch is not instant). */
+export async function chooseLanguage(page: Page, code: 'en' | 'es' | 'sw'): Promise<void> {
+  const navText = { en: en.nav.diagnose, es: es.nav.diagnose, sw: sw.nav.diagnose }[code];
+  await page.locator('[data-testid=language]').selectOption(code);
+  await page.waitForFunction(([lang, text]) => document.documentElement.lang === lang &&
+    document.querySelector('[data-testid=nav-diagnose]')?.textContent === text, [code, navText] as const, { timeout: 30_000 });
 }
 
 /** Uploads through the camera input and waits for the diagnosis and its drawn heatmap. */

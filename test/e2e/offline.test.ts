@@ -12,7 +12,7 @@ import { en } from '../../src/i18n/en';
 import { es } from '../../src/i18n/es';
 import { sw } from '../../src/i18n/sw';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../browser/harness';
-import { appErrors, FIXTURE_MODEL, reloadOfflineAfterInstall, SLOW, tempDir, waitForDiagnosis, waitForModel } from './helpers';
+import { appErrors, chooseLanguage, FIXTURE_MODEL, reloadOfflineAfterInstall, SLOW, tempDir, waitForDiagnosis, waitForModel } from './helpers';
 
 const configFile = join(process.cwd(), 'vite.config.ts');
 let root: string;
@@ -86,15 +86,15 @@ test('offline after one visit; a new build is offered as an update and applied o
   // Every language works offline: Spanish and Swahili are chunks of their own, loaded when chosen, precached with the
   // rest; a remembered language loads from the precache on the next start too.
   const navHistory = page.locator('[data-testid=nav-history]');
-  await page.locator('[data-testid=language]').selectOption('es');
+  await chooseLanguage(page, 'es');
   await expect.poll(() => navHistory.innerText()).toBe(es.nav.history);
-  await page.locator('[data-testid=language]').selectOption('sw');
+  await chooseLanguage(page, 'sw');
   await expect.poll(() => navHistory.innerText()).toBe(sw.nav.history);
   await page.reload();
   await waitForModel(page);
   await expect.poll(() => navHistory.innerText()).toBe(sw.nav.history);
   expect(await page.locator('[data-testid=language]').inputValue()).toBe('sw');
-  await page.locator('[data-testid=language]').selectOption('en');
+  await chooseLanguage(page, 'en');
   await expect.poll(() => navHistory.innerText()).toBe(en.nav.history);
   expect(await page.evaluate(() => navigator.onLine)).toBe(false);
 

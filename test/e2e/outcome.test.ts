@@ -7,7 +7,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startBrowserHarness, type BrowserHarness } from '../browser/harness';
 import {
-  appErrors, appUrl, convert, diagnoseFile, FIXTURE_MODEL, shippedAppUrl, SLOW, tempDir, VAL_PHOTOS, waitForModel, writeFile,
+  appErrors, chooseLanguage, appUrl, convert, diagnoseFile, FIXTURE_MODEL, shippedAppUrl, SLOW, tempDir, VAL_PHOTOS, waitForModel, writeFile,
   screenshotPath,
 } from './helpers';
 
@@ -101,9 +101,9 @@ describe('not a bean leaf', () => {
     await expect(card.textContent()).resolves.not.toMatch(CLASS_NAMES);
 
     // Spanish and Swahili say it too.
-    await page.locator('[data-testid=language]').selectOption('sw');
+    await chooseLanguage(page, 'sw');
     await expect(card.textContent()).resolves.toMatch(/Hii haionekani kuwa jani la maharagwe/);
-    await page.locator('[data-testid=language]').selectOption('es');
+    await chooseLanguage(page, 'es');
     await expect(card.textContent()).resolves.toMatch(/Esto no parece una hoja de frijol/);
     expect(appErrors(errors)).toEqual([]);
     await context.close();

@@ -5,7 +5,7 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startBrowserHarness, type BrowserHarness } from '../browser/harness';
-import { appErrors, appUrl, shippedAppUrl, SLOW, uploadPhoto, VAL_PHOTOS, screenshotPath, waitForDiagnosis, waitForModel } from './helpers';
+import { appErrors, chooseLanguage, appUrl, shippedAppUrl, SLOW, uploadPhoto, VAL_PHOTOS, screenshotPath, waitForDiagnosis, waitForModel } from './helpers';
 
 let harness: BrowserHarness;
 beforeAll(async () => { harness = await startBrowserHarness(); }, SLOW);
@@ -123,13 +123,13 @@ test('Swahili and Spanish result screens; keyboard reaches the photo buttons fir
   const { page, context } = await harness.newPage({ viewport: { width: 360, height: 740 } });
   await page.goto(appUrl(harness.baseUrl));
   await waitForModel(page);
-  await page.locator('[data-testid=language]').selectOption('sw');
+  await chooseLanguage(page, 'sw');
   await page.locator('[data-testid=sample-healthy]').click();
   await waitForDiagnosis(page);
   await page.screenshot({ path: screenshotPath(`phone-360x740-diagnosis-sw.png`) });
   await page.locator('[data-testid=advice]').scrollIntoViewIfNeeded();
   await expect(page.locator('[data-testid=advice] h2').textContent()).resolves.toMatch(/^La kufanya/);
-  await page.locator('[data-testid=language]').selectOption('es');
+  await chooseLanguage(page, 'es');
   await page.screenshot({ path: screenshotPath(`phone-360x740-advice-es.png`) });
   await expect(page.locator('[data-testid=advice] h2').textContent()).resolves.toMatch(/^Qué hacer/);
 

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { startBrowserHarness, type BrowserHarness } from '../browser/harness';
 import {
-  appErrors, appUrl, diagnoseFile, shippedAppUrl, FIXTURE_MODEL, pixelStats, SLOW, tempDir, VAL_PHOTOS, waitForModel,
+  appErrors, chooseLanguage, appUrl, diagnoseFile, shippedAppUrl, FIXTURE_MODEL, pixelStats, SLOW, tempDir, VAL_PHOTOS, waitForModel,
   screenshotPath, writeFile,
 } from './helpers';
 
@@ -123,10 +123,10 @@ test('settings: backend, model facts, a head from disk (validated, kept across r
   await expect(page.locator('[data-testid=advice]').textContent()).resolves.toMatch(/No advice is available/);
 
   // Languages: switch to Swahili and Spanish; the nav and result follow; dates and numbers too.
-  await page.locator('[data-testid=language]').selectOption('sw');
+  await chooseLanguage(page, 'sw');
   await expect(page.locator('[data-testid=nav-history]').textContent()).resolves.toBe('Historia');
   expect(await page.evaluate(() => document.documentElement.lang)).toBe('sw');
-  await page.locator('[data-testid=language]').selectOption('es');
+  await chooseLanguage(page, 'es');
   await expect(page.locator('[data-testid=nav-diagnose]').textContent()).resolves.toBe('Revisar hoja');
   await page.reload();
   await waitForModel(page);
