@@ -7,13 +7,19 @@ import { registerPwa } from './ui/pwa';
 import { setupApp } from './ui/setup';
 import './ui/styles.css';
 
-// Starts loading the strings of the language shown first (English is in this chunk; another is a chunk of its own).
-const i18nReady = createI18n();
+// Start-up runs as separate tasks (the modules' evaluation, the strings, the app's set-up), not one: on a slow phone
+// together they are one long task that delays the first paint of the app and any tap.
+const nextTask = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
+
+// The strings of the language shown first (English is in this chunk; another is a chunk of its own).
+const i18nReady = nextTask().then(() => createI18n());
 void registerPwa().catch((error: unknown) => console.warn('PWA set-up failed', error));
 
 // Which model to load (URL, a folder kept from disk, or the built-in one) is settled before the first
 // render, so the app never starts loading one model only to switch to another.
-void setupApp(createEngine)
+void nextTask()
+  .then(() => nextTask())
+  .then(() => setupApp(createEngine))
   .catch((error: unknown) => console.warn('set-up failed; using defaults', error))
   .then(() => i18nReady)
   .then((i18n) => {

@@ -52,7 +52,9 @@ function useModelQuery() {
   // The store holds the model state; the query only runs (and de-duplicates) the load.
   return useQuery({
     queryKey: ['model', url, backend],
-    queryFn: () => loadModel(url, backend),
+    // In a task of its own: the query starts in the effects after the first render, and the load's first store update
+    // re-renders at once (zustand), which together made one long task.
+    queryFn: () => new Promise<void>((resolve) => setTimeout(resolve, 0)).then(() => loadModel(url, backend)),
     gcTime: 0,
   });
 }
