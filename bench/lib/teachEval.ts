@@ -4,7 +4,7 @@
 // have them) or samples drawn from the known classes' Gaussians (what a phone could do).
 import { cholesky, classStatisticsOf, l2Normalize, openSetScorer, type FeatureStatistics, type OpenSetRule } from '../../src/engine/model/domain';
 import {
-  applyHead, euclideanNorm, ldaHead, sampleClass, seededNormal, seededUniform, sharedCovariance, softmaxRegression,
+  applyHead, euclideanNorm, ldaHead, openSetThresholdScale, sampleClass, seededNormal, seededUniform, sharedCovariance, softmaxRegression,
   teachRuleHead, withClass, type LinearHead, type PriorRule, type TeachRule,
 } from '../../src/engine/model/teach';
 import { expectedCalibrationError } from './teachSelect';
@@ -122,6 +122,8 @@ export interface TeachCell {
   /** Out-of-domain photos refused, before and after. */
   ood_refused_before?: number;
   ood_refused_after?: Spread;
+  /** The app's rule only: out-of-domain photos refused after teaching had the threshold stayed the base head's. */
+  ood_refused_after_unscaled_threshold?: Spread;
   /** Expected calibration error of the taught heads on all val photos: softmax at T = 1 and at the rule's T. */
   ece_t1?: Spread;
   ece_rule_t?: Spread;
@@ -142,7 +144,7 @@ export function evaluateHeldOut(train: readonly Sample[], val: readonly Sample[]
   const allTrainNorm = meanNorm(train.map((s) => s.features));
   const cells: TeachCell[] = [];
   const threshold = options.openSet?.threshold ?? Infinity;
-  const refusedShare = (scorer: { score(x: ArrayLike<number>): number }, samples: readonly { features: number[] }[]) => samples.filter((s) => scorer.score(s.features) > threshold).length / Math.max(1, samples.length);
+  const refusedShare = (scorer: { score(x: ArrayLike<number>): number }, samples: readonly { features: number[] }[], limit = threshold) => samples.filter((s) => scorer.score(s.features) > limit).length / Math.max(1, samples.length);
   const ood = (options.ood ?? []).map((features) => ({ features }));
   const scorerBefore = options.openSet ? openSetScorer(base, options.openSet) : null;
   const refusedBefore = scorerBefore ? refusedShare(scorerBefore, valTaught) : undefined;
@@ -152,7 +154,7 @@ export function evaluateHeldOut(train: readonly Sample[], val: readonly Sample[]
     const before = buildHead(method, base, trainKnown, [], allTrainNorm, options.seed, options.rule);
     const knownBefore = valKnown.filter((s) => predict(before, s.features) === s.label).length / valKnown.length;
     for (const k of options.ks) {
-      const all: number[] = [], known: number[] = [], recall: number[] = [], refused: number[] = [], knownRefused: number[] = [], oodRefused: number[] = [], ms: number[] = [];
+      const all: number[] = [], known: number[] = [], recall: number[] = [], refused: number[] = [], knownRefused: number[] = [], oodRefused: number[] = [], oodUnscaled: number[] = [], ms: number[] = [];
       const ece1: number[] = [], eceT: number[] = [];
       const draws = method.startsWith('softmax') ? options.softmaxDraws : options.draws;
       for (let d = 0; d < draws; d++) {
@@ -173,9 +175,12 @@ export function evaluateHeldOut(train: readonly Sample[], val: readonly Sample[]
         if (options.openSet && (method === 'lda' || method === 'rule')) {
           const stats = method === 'rule' ? teachRuleHead(base, picked, options.rule, true).stats : withClass(base, picked);
           const scorer = openSetScorer(stats, options.openSet);
-          refused.push(refusedShare(scorer, valTaught));
-          knownRefused.push(refusedShare(scorer, valKnown));
-          if (ood.length > 0) oodRefused.push(refusedShare(scorer, ood));
+          // The app's rule scales the threshold with the statistics (openSetThresholdScale); the earlier rule kept it.
+          const limit = method === 'rule' ? threshold * openSetThresholdScale(base, stats) : threshold;
+          refused.push(refusedShare(scorer, valTaught, limit));
+          knownRefused.push(refusedShare(scorer, valKnown, limit));
+          if (ood.length > 0) oodRefused.push(refusedShare(scorer, ood, limit));
+          if (ood.length > 0 && method === 'rule') oodUnscaled.push(refusedShare(scorer, ood, threshold));
         }
       }
       const cell: TeachCell = {
@@ -191,6 +196,7 @@ export function evaluateHeldOut(train: readonly Sample[], val: readonly Sample[]
         if (oodRefused.length > 0 && oodRefusedBefore !== undefined) {
           cell.ood_refused_before = oodRefusedBefore;
           cell.ood_refused_after = spread(oodRefused);
+          if (oodUnscaled.length > 0) cell.ood_refused_after_unscaled_threshold = spread(oodUnscaled);
         }
       }
       if (ece1.length > 0) {
@@ -247,7 +253,7 @@ export interface TeachReportLike {
   /** How the rule was selected (bench/lib/teachSelect.ts). */
   selection?: {
     protocol: string; criterion: string; selected: TeachRule; ece_t1: number; ece_fitted: number;
-    candidates: { priorWeight: number; scatterWeight: number; meets_budget: boolean; mean_balanced_accuracy: number; per_k: { k: number; balanced_accuracy: number; known_drop: number; taught_recall: number; taught_refused?: number }[] }[];
+    candidates: { priorWeight: number; scatterWeight: number; meets_budget: boolean; mean_balanced_accuracy: number; per_k: { k: number; balanced_accuracy: number; known_drop: number; taught_recall: number; taught_refused?: number; known_refused?: number }[] }[];
   };
   full_class_drop?: ReturnType<typeof fullClassDrop>;
 }
@@ -308,14 +314,18 @@ export function methodTable(cells: readonly TeachCell[]): string[] {
 /** The selection's candidates, compactly. */
 export function selectionTable(selection: NonNullable<TeachReportLike['selection']>): string[] {
   const ks = selection.candidates[0]?.per_k.map((p) => p.k) ?? [];
+  // Refused by the open-set threshold (scaled as the app does), known classes / taught class, when the selection had one.
+  const withRefusal = selection.candidates.some((c) => c.per_k.some((p) => p.known_refused !== undefined));
+  const refusalHeads = withRefusal ? ` | ${ks.map((k) => `k = ${k}: refused, known / taught`).join(' | ')}` : '';
   const lines = [
-    `| α (prior) | γ (taught scatter) | ${ks.map((k) => `k = ${k}: balanced acc. / known drop`).join(' | ')} | drop budget met |`,
-    `| ---: | ---: | ${ks.map(() => '---:').join(' | ')} | --- |`,
+    `| α (prior) | γ (taught scatter) | ${ks.map((k) => `k = ${k}: balanced acc. / known drop`).join(' | ')}${refusalHeads} | drop budget met |`,
+    `| ---: | ---: | ${ks.map(() => '---:').join(' | ')}${withRefusal ? ` | ${ks.map(() => '---:').join(' | ')}` : ''} | --- |`,
   ];
   for (const c of selection.candidates) {
     const chosen = c.priorWeight === selection.selected.priorWeight && c.scatterWeight === selection.selected.scatterWeight;
     const b = (t: string) => (chosen ? `**${t}**` : t);
-    lines.push(`| ${b(String(c.priorWeight))} | ${b(String(c.scatterWeight))} | ${c.per_k.map((p) => `${pct(p.balanced_accuracy)} % / ${(100 * p.known_drop).toFixed(2)}`).join(' | ')} | ${c.meets_budget ? 'yes' : 'no'} |`);
+    const refusal = withRefusal ? ` | ${c.per_k.map((p) => `${pct(p.known_refused ?? 0)} / ${pct(p.taught_refused ?? 0)} %`).join(' | ')}` : '';
+    lines.push(`| ${b(String(c.priorWeight))} | ${b(String(c.scatterWeight))} | ${c.per_k.map((p) => `${pct(p.balanced_accuracy)} % / ${(100 * p.known_drop).toFixed(2)}`).join(' | ')}${refusal} | ${c.meets_budget ? 'yes' : 'no'} |`);
   }
   return lines;
 }
@@ -332,10 +342,10 @@ export function teachTableMarkdown(report: TeachReportLike): string {
   }
   const rule = report.cells.filter((c) => c.method === 'rule');
   lines.push('**The app\'s rule, per held-out class.** Accuracy over all 130 val photos (mean ± sd over the draws); the taught class\'s val photos recognised; ' +
-    'the two known classes\' val accuracy with the 2-class head (before) and after teaching; refusals by the shipped open-set threshold; ECE of the taught head on all val photos.', '',
+    'the two known classes\' val accuracy with the 2-class head (before) and after teaching; refusals by the open-set threshold (the shipped one for the 2-class head; after teaching scaled by tr(Σ_after⁻¹Σ_before)/F, as the app does); ECE of the taught head on all val photos.', '',
     ...perClassTable(rule.length > 0 ? rule : report.cells.filter((c) => c.method === 'lda')));
   if (rule.length > 0 && report.cells.some((c) => c.method === 'lda')) {
-    lines.push('', `For comparison, ${METHOD_NAMES.lda} and no temperature (what the app did before this rule):`, '', ...perClassTable(report.cells.filter((c) => c.method === 'lda')));
+    lines.push('', `For comparison, ${METHOD_NAMES.lda} and no temperature, the threshold left as it was (what the app did before this rule):`, '', ...perClassTable(report.cells.filter((c) => c.method === 'lda')));
   }
   if (report.full_class_drop) {
     lines.push('', 'Known classes\' val accuracy when the held-out class is taught from ALL its train photos with the same rule (the drop that a fully seen class still causes: its photos and the known ones overlap): ' +
@@ -384,6 +394,11 @@ export function teachSummaryMarkdown(report: TeachReportLike, heldOut: readonly 
     lines.push(`| ${k} | ${cell(avg(cs, (c) => c.accuracy_all.mean), (v) => `${pct(v)} %`)} | ${cell(avg(cs, (c) => c.taught_recall.mean), (v) => `${pct(v)} %`)} | ` +
       `${cell(avg(cs, (c) => c.known_after.mean - c.known_before), (v) => signed(100 * v))} | ${pair((c) => c.refused_before, (c) => c.refused_after?.mean, (v) => `${pct(v)} %`)} | ` +
       `${pair((c) => c.ood_refused_before, (c) => c.ood_refused_after?.mean, (v) => `${pct(v)} %`)} | ${pair((c) => c.ece_t1?.mean, (c) => c.ece_rule_t?.mean, (v) => v.toFixed(3))} |`);
+  }
+  const unscaled = ks.map((k) => ({ k, v: avg(rule.filter((c) => c.k === k), (c) => c.ood_refused_after_unscaled_threshold?.mean) })).filter((u) => u.v !== undefined);
+  if (unscaled.length > 0) {
+    lines.push('', 'The open-set threshold of a taught head is the base head\'s × tr(Σ_after⁻¹Σ_before)/F (docs/model-contract.md); had it stayed the base head\'s, ' +
+      `out-of-domain photos refused after teaching: ${unscaled.map((u) => `${pct(u.v!)} %`).join(', ')} at k = ${unscaled.map((u) => u.k).join(', ')}.`);
   }
   if (report.full_class_drop) {
     lines.push('', `Known classes' drop when the held-out class is taught from all its train photos: ${report.full_class_drop.map((d) => `${d.held_out} ${signed(100 * (d.known_after_all_photos - d.known_before))}`).join(', ')} points.`);

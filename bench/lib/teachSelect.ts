@@ -6,7 +6,7 @@
 // compared on those scores; the selected rule's cross-validated logits then fit the taught heads' temperature.
 import { expectedCalibrationError as sharedEce } from './domainMetrics';
 import { calibratedSoftmax, classStatisticsOf, l2Normalize, openSetScorer, type FeatureStatistics, type OpenSetRule } from '../../src/engine/model/domain';
-import { applyHead, fitTemperature, ruleRows, teachRuleHead, type TeachRule } from '../../src/engine/model/teach';
+import { applyHead, fitTemperature, openSetThresholdScale, ruleRows, teachRuleHead, type TeachRule } from '../../src/engine/model/teach';
 import { drawIndices, type Sample } from './teachEval';
 
 export interface TeachCandidate { priorWeight: number; scatterWeight: number }
@@ -25,7 +25,7 @@ export interface SelectionOptions {
 
 export interface CandidateScore extends TeachCandidate {
   /** Per k: mean over held-out classes, folds and draws. */
-  per_k: { k: number; balanced_accuracy: number; known_drop: number; taught_recall: number; taught_refused?: number }[];
+  per_k: { k: number; balanced_accuracy: number; known_drop: number; taught_recall: number; taught_refused?: number; known_refused?: number }[];
   meets_budget: boolean;
   mean_balanced_accuracy: number;
 }
@@ -79,7 +79,7 @@ export function selectTeachRule(train: readonly Sample[], classes: number, optio
   // Per (class, fold): the class's statistics from its train photos outside the fold.
   const classStats: ClassStats[][] = Array.from({ length: classes }, (_, c) =>
     Array.from({ length: options.folds }, (_, f) => classStatisticsOf(ofClassOutside(c, f).map((i) => train[i]!.features))));
-  const acc = new Map<string, { bal: number[]; drop: number[]; recall: number[]; refused: number[] }>();
+  const acc = new Map<string, { bal: number[]; drop: number[]; recall: number[]; refused: number[]; knownRefused: number[] }>();
   const key = (cand: TeachCandidate, k: number) => `${cand.priorWeight}|${cand.scatterWeight}|${k}`;
   const cvLogits = new Map<string, { logits: Float64Array[]; labels: number[] }>();
   const scatterWeights = [...new Set(options.candidates.map((c) => c.scatterWeight))];
@@ -103,14 +103,16 @@ export function selectTeachRule(train: readonly Sample[], classes: number, optio
           for (const gamma of scatterWeights) {
             const { stats } = teachRuleHead(base, picked, { priorWeight: 0, scatterWeight: gamma, temperature: 1 }, true);
             const scorer = options.openSet ? openSetScorer(stats, options.openSet) : null;
-            const accepted = test.map((i) => !scorer || scorer.score(train[i]!.features) <= options.openSet!.threshold);
+            // As the app does: the threshold follows the statistics (openSetThresholdScale), from the base head's.
+            const limit = options.openSet ? options.openSet.threshold * openSetThresholdScale(base, stats) : Infinity;
+            const accepted = test.map((i) => !scorer || scorer.score(train[i]!.features) <= limit);
             for (const cand of options.candidates.filter((c) => c.scatterWeight === gamma)) {
               const head = ruleRows(stats, { priorWeight: cand.priorWeight, scatterWeight: gamma, temperature: 1 });
-              const slot = acc.get(key(cand, k)) ?? { bal: [], drop: [], recall: [], refused: [] };
+              const slot = acc.get(key(cand, k)) ?? { bal: [], drop: [], recall: [], refused: [], knownRefused: [] };
               acc.set(key(cand, k), slot);
               const correct = new Array<number>(classes).fill(0);
               const total = new Array<number>(classes).fill(0);
-              let knownRight = 0, taughtRight = 0, taughtRefused = 0;
+              let knownRight = 0, taughtRight = 0, taughtRefused = 0, knownRefused = 0;
               const store = cvLogits.get(`${cand.priorWeight}|${gamma}`) ?? { logits: [], labels: [] };
               cvLogits.set(`${cand.priorWeight}|${gamma}`, store);
               test.forEach((i, t) => {
@@ -120,6 +122,7 @@ export function selectTeachRule(train: readonly Sample[], classes: number, optio
                 total[y]! += 1;
                 correct[y]! += ok && accepted[t] ? 1 : 0;
                 if (y < known.length && ok) knownRight += 1;
+                if (y < known.length && !accepted[t]) knownRefused += 1;
                 if (y === known.length) { taughtRight += ok ? 1 : 0; taughtRefused += accepted[t] ? 0 : 1; }
                 store.logits.push(z);
                 store.labels.push(y);
@@ -127,7 +130,10 @@ export function selectTeachRule(train: readonly Sample[], classes: number, optio
               slot.bal.push(correct.reduce((s, v, c) => s + v / total[c]!, 0) / classes);
               slot.drop.push(knownBefore.get(cand.priorWeight)! - knownRight / testKnown.length);
               slot.recall.push(taughtRight / total[known.length]!);
-              if (scorer) slot.refused.push(taughtRefused / total[known.length]!);
+              if (scorer) {
+                slot.refused.push(taughtRefused / total[known.length]!);
+                slot.knownRefused.push(knownRefused / testKnown.length);
+              }
             }
           }
         }
@@ -138,7 +144,7 @@ export function selectTeachRule(train: readonly Sample[], classes: number, optio
   const scores: CandidateScore[] = options.candidates.map((cand) => {
     const perK = options.ks.map((k) => {
       const s = acc.get(key(cand, k))!;
-      return { k, balanced_accuracy: mean(s.bal), known_drop: mean(s.drop), taught_recall: mean(s.recall), ...(s.refused.length ? { taught_refused: mean(s.refused) } : {}) };
+      return { k, balanced_accuracy: mean(s.bal), known_drop: mean(s.drop), taught_recall: mean(s.recall), ...(s.refused.length ? { taught_refused: mean(s.refused), known_refused: mean(s.knownRefused) } : {}) };
     });
     const meets = perK.filter((p) => p.k >= 10).every((p) => p.known_drop <= options.maxDrop);
     return { ...cand, per_k: perK, meets_budget: meets, mean_balanced_accuracy: mean(perK.map((p) => p.balanced_accuracy)) };

@@ -4,7 +4,7 @@ import { describe, expect, test } from 'vitest';
 import { statisticsJson, type FeatureStatistics } from '../../src/engine/model/domain';
 import { validateHead } from '../../src/engine/model/head';
 import { classNameProblem, cleanClassName } from '../../src/engine/model/labels';
-import { applyHead, ldaHead, seededNormal, TEACH_RULE, withClass, withTaughtClass } from '../../src/engine/model/teach';
+import { applyHead, ldaHead, openSetThresholdScale, seededNormal, TEACH_RULE, withClass, withExample, withTaughtClass } from '../../src/engine/model/teach';
 import {
   addExample, headFileText, localExampleCount, readHeadFile, renamedHead, taughtClassesOf, teachClass, type BackboneId, type HeadJson,
 } from '../../src/engine/model/taught';
@@ -85,6 +85,29 @@ describe('teaching a class', () => {
     const gap = Math.max(...Array.from(exact.scatter, (v, i) => Math.abs(v - stored.scatter[i]!)));
     if (TEACH_RULE.scatterWeight > 0) expect(gap).toBeGreaterThan(1e-4);
     else expect(gap).toBeLessThan(1e-6);
+  });
+
+  test('the open-set threshold follows the statistics: scaled by tr(Σ_after⁻¹Σ_before)/F at each teaching and correction', () => {
+    const base = shippedHead();
+    const baseStats = validateHead(base, manifest).statistics!;
+    const features = photos(5, 6);
+    const once = teachClass(base, BACKBONE, { label: 'Mosaico', features });
+    const onceStats = validateHead(once, manifest).statistics!;
+    const threshold = (h: HeadJson) => (h.open_set as { threshold: number }).threshold;
+    const r1 = openSetThresholdScale(baseStats, withTaughtClass(baseStats, features, TEACH_RULE));
+    expect(threshold(once) / 1e6).toBeCloseTo(r1, 6);
+    expect((once.open_set as { score: string }).score).toBe('mahalanobis');
+    if (TEACH_RULE.scatterWeight > 0) expect(r1).toBeLessThan(1); // the weighted scatter widens Σ: a tighter threshold
+    // A second class and a correction each scale the head's own threshold again (from its own statistics).
+    const more = photos(6, 5);
+    const twice = teachClass(once, BACKBONE, { label: 'Kutu', features: more });
+    expect(threshold(twice) / threshold(once)).toBeCloseTo(openSetThresholdScale(onceStats, withTaughtClass(onceStats, more, TEACH_RULE)), 5);
+    const x = photos(1, 1)[0]!;
+    const corrected = addExample(once, BACKBONE, 1, x);
+    expect(threshold(corrected) / threshold(once)).toBeCloseTo(openSetThresholdScale(onceStats, withExample(onceStats, 1, x)), 5);
+    // A head without an open-set rule gets none.
+    const { open_set: _o, ...unchecked } = base;
+    expect(teachClass(unchecked, BACKBONE, { label: 'Mosaico', features }).open_set).toBeUndefined();
   });
 
   test('a second class is taught onto a taught head', () => {

@@ -3,8 +3,8 @@
 // calibration error, Ledoit–Wolf, and that the app's TEACH_RULE is the rule the eval report selected.
 import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
-import { l2Normalize, openSetScorer, shrunkCovariance } from '../../src/engine/model/domain';
-import { fitTemperature, ldaHead, seededNormal, seededUniform, TEACH_RULE, teachRuleHead, withClass, type FeatureStatistics } from '../../src/engine/model/teach';
+import { l2Normalize, openSetScorer, precisionOf, shrunkCovariance } from '../../src/engine/model/domain';
+import { fitTemperature, ldaHead, openSetThresholdScale, seededNormal, seededUniform, sharedCovariance, TEACH_RULE, teachRuleHead, withClass, type FeatureStatistics } from '../../src/engine/model/teach';
 import { expectedCalibrationError, selectTeachRule, stratifiedFolds } from '../../bench/lib/teachSelect';
 import { ledoitWolfShrinkage } from '../../bench/lib/teachHeldOut';
 import { statisticsOf, type Sample } from '../../bench/lib/teachEval';
@@ -68,6 +68,49 @@ describe('teachRuleHead', () => {
     const { head, stats } = teachRuleHead(base, [], { priorWeight: 0.5, scatterWeight: 1, temperature: 1 }, true);
     expect(stats).toBe(base);
     expect(head.bias.length).toBe(2);
+  });
+});
+
+describe('openSetThresholdScale', () => {
+  const base = statsOf(known);
+  const { stats: taughtStats } = teachRuleHead(base, taught, { priorWeight: 0, scatterWeight: 1, temperature: 1 }, true);
+
+  test('equals tr(Σ_after⁻¹·Σ_before) / F computed with the explicit inverse', () => {
+    const F = 4;
+    const p = precisionOf(sharedCovariance(taughtStats), F);
+    const s = sharedCovariance(base);
+    let trace = 0;
+    for (let i = 0; i < F; i++) for (let j = 0; j < F; j++) trace += p[i * F + j]! * s[j * F + i]!;
+    expect(openSetThresholdScale(base, taughtStats)).toBeCloseTo(trace / F, 10);
+    expect(openSetThresholdScale(base, base)).toBeCloseTo(1, 10);
+  });
+
+  test('a covariance c times wider scales every d² and the threshold by 1/c: every decision stays the same', () => {
+    const wider: FeatureStatistics = { ...base, scatter: base.scatter.map((v) => 2.5 * v) };
+    const r = openSetThresholdScale(base, wider);
+    expect(r).toBeCloseTo(1 / 2.5, 10);
+    const before = openSetScorer(base, { score: 'mahalanobis', threshold: 9 });
+    const after = openSetScorer(wider, { score: 'mahalanobis', threshold: 9 * r });
+    const probes = [...cloud([3, 0, 0.5, 0], 30, 1.5), ...cloud([0, 0, 0, 3], 30, 1.5)];
+    for (const x of probes) expect(after.score(x) <= 9 * r).toBe(before.score(x) <= 9);
+  });
+
+  test('after teaching with a weighted scatter, the scaled threshold keeps the known classes\' refusal rate; the unscaled one lets more through', () => {
+    const r = openSetThresholdScale(base, taughtStats);
+    expect(r).toBeLessThan(1); // the weighted scatter widened Σ
+    const fresh = [...cloud([3, 0, 0.5, 0], 1500, 0.6), ...cloud([0, 3, 0, 0.5], 1500, 0.6)];
+    const before = openSetScorer(base, { score: 'mahalanobis', threshold: 0 });
+    const scores = fresh.map((x) => before.score(x)).sort((a, b) => a - b);
+    const threshold = scores[Math.floor(0.95 * scores.length)]!; // 5 % of the known classes' photos refused
+    const after = openSetScorer(taughtStats, { score: 'mahalanobis', threshold: 0 });
+    // Only the known classes' photos nearest a known class: the taught class's own region is meant to be accepted.
+    const refused = (limit: number) => fresh.filter((x) => after.score(x) > limit).length / fresh.length;
+    expect(refused(threshold * r)).toBeGreaterThan(0.03);
+    expect(refused(threshold * r)).toBeLessThan(0.08);
+    expect(refused(threshold)).toBeLessThan(refused(threshold * r));
+    // Points far from every class: refused at least as often with the scaled threshold.
+    const far = cloud([-2, -2, 0, 3], 500, 0.8);
+    expect(far.filter((x) => after.score(x) > threshold * r).length).toBeGreaterThanOrEqual(far.filter((x) => after.score(x) > threshold).length);
   });
 });
 

@@ -5,7 +5,7 @@ import { EngineError, describeError } from '../errors';
 import { statisticsJson } from './domain';
 import { validateHead, type Head } from './head';
 import { classNameProblem, cleanClassName, taughtLabelsOf } from './labels';
-import { euclideanNorm, ruleRows, TEACH_RULE, withExample, withTaughtClass, type FeatureStatistics } from './teach';
+import { euclideanNorm, openSetThresholdScale, ruleRows, TEACH_RULE, withExample, withTaughtClass, type FeatureStatistics } from './teach';
 import { CONTRACT } from './contract';
 
 /** What a head must fit: the backbone's manifest name, weights sha256 and feature size. */
@@ -79,8 +79,9 @@ function meanNorm(features: readonly ArrayLike<number>[]): number {
   return features.reduce((s, x) => s + euclideanNorm(x), 0) / features.length;
 }
 
-/** A head.json whose rows are the closed-form LDA rows of `stats`, everything else from `base`. */
-function rebuilt(base: Record<string, unknown>, labels: string[], stats: FeatureStatistics, taught: TaughtInfo, extra: Record<string, unknown>): HeadJson {
+/** A head.json whose rows are the closed-form LDA rows of `stats` (the statistics of `base` were `before`), its
+ * open-set threshold scaled by openSetThresholdScale(before, stats), everything else from `base`. */
+function rebuilt(base: Record<string, unknown>, labels: string[], before: FeatureStatistics, stats: FeatureStatistics, taught: TaughtInfo, extra: Record<string, unknown>): HeadJson {
   const lda = ruleRows(stats, TEACH_RULE, stats.classCounts, taught.input_scale);
   const F = stats.classMeans[0]!.length;
   const round = (v: number) => Number(v.toPrecision(8));
@@ -99,6 +100,10 @@ function rebuilt(base: Record<string, unknown>, labels: string[], stats: Feature
   // rule's, fitted on cross-validated taught heads of the training features (never on val).
   delete json.metrics;
   json.calibration = { temperature: TEACH_RULE.temperature };
+  // The known classes keep the refusal rate the threshold was fitted for: a wider Σ shrinks every distance.
+  if (isRecord(base.open_set) && typeof base.open_set.threshold === 'number') {
+    json.open_set = { ...base.open_set, threshold: round(base.open_set.threshold * openSetThresholdScale(before, stats)) };
+  }
   return json;
 }
 
@@ -142,7 +147,7 @@ export function teachClass(baseJson: unknown, backbone: BackboneId, request: Tea
     }],
   };
   const baseName = typeof json.name === 'string' ? json.name : backbone.name;
-  return rebuilt(json, [...base.labels, label], extended, taught, {
+  return rebuilt(json, [...base.labels, label], stats, extended, taught, {
     name: request.name?.trim() || `${baseName} + ${label}`,
     backbone_name: backbone.name,
     trained_on: { dataset: `${typeof json.name === 'string' ? json.name : 'the model\u2019s own head'} + photos taught on a phone`, images: extended.classCounts.reduce((a, b) => a + b, 0) },
@@ -171,7 +176,7 @@ export function addExample(headJson: unknown, backbone: BackboneId, classIndex: 
   } catch (error) {
     throw new EngineError('head-invalid', `correction: ${describeError(error)}`, undefined, { cause: error });
   }
-  return rebuilt(json, [...head.labels], updated, taught, { backbone_name: backbone.name });
+  return rebuilt(json, [...head.labels], stats, updated, taught, { backbone_name: backbone.name });
 }
 
 /** Renames a head (its `name`); the classes are untouched. */

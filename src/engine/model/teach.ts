@@ -129,7 +129,7 @@ export interface TeachRule {
 
 /** The rule the app teaches with: selected by npm run eval:teach's cross-validation on the shipped backbone's
  * TRAIN features (docs/benchmarks.md, eval:teach; test/engine/teachRule.test.ts checks it equals the report). */
-export const TEACH_RULE: TeachRule = { priorWeight: 0, scatterWeight: 1, temperature: 7.376456 };
+export const TEACH_RULE: TeachRule = { priorWeight: 0, scatterWeight: 0.5, temperature: 8.634666 };
 
 /** ω of the rule for a class of `k` photos added to classes of `counts` photos. */
 export function taughtScatterWeight(counts: readonly number[], k: number, rule: TeachRule): number {
@@ -145,6 +145,32 @@ export function withTaughtClass(stats: FeatureStatistics, rawFeatures: readonly 
   const added = classStatisticsOf([...rawFeatures]);
   const omega = taughtScatterWeight(stats.classCounts, added.count, rule);
   return addClassStatistics(stats, { ...added, scatter: added.scatter.map((v) => omega * v) });
+}
+
+/** How far a head's open-set threshold moves when its statistics change on the phone (a class taught, a photo
+ * folded in): r = tr(Σ_after⁻¹·Σ_before) / F, so that threshold_after = r·threshold_before. For a photo x of a class
+ * the head already had, with x − μ_c of covariance Σ_before (what the head before believed), E[d²] is
+ * tr(Σ⁻¹·Σ_before): F under Σ_before, F·r under Σ_after. Scaling the threshold by r keeps the known classes' expected
+ * score where the fitted threshold was set (exact when Σ_after = Σ_before / r: every decision then stays as it was).
+ * A taught class's weighted scatter widens Σ, every d² shrinks, and without this the shipped threshold would let
+ * more photos that are not bean leaves through. Computed as ‖L_after⁻¹·L_before‖²_F / F from the Cholesky factors
+ * (L_before is lower-triangular, so column j solves from row j down: F³/6 operations). */
+export function openSetThresholdScale(before: FeatureStatistics, after: FeatureStatistics): number {
+  const F = featureCount(before);
+  if (featureCount(after) !== F) throw new Error(`statistics of ${F} and ${featureCount(after)} features`);
+  const lBefore = cholesky(sharedCovariance(before), F);
+  const lAfter = cholesky(sharedCovariance(after), F);
+  const z = new Float64Array(F);
+  let total = 0;
+  for (let j = 0; j < F; j++) {
+    for (let i = j; i < F; i++) {
+      let sum = lBefore[i * F + j]!;
+      for (let k = j; k < i; k++) sum -= lAfter[i * F + k]! * z[k]!;
+      z[i] = sum / lAfter[i * F + i]!;
+      total += z[i]! * z[i]!;
+    }
+  }
+  return total / F;
 }
 
 /** Statistics + the head of `rule` for `base` with one class taught from `taught` (raw features; none = the
