@@ -92,6 +92,17 @@ def open_set_scores(stats: Dict[str, Any], features: np.ndarray, score: str) -> 
     raise DomainError(f"unknown open-set score {score!r}")
 
 
+def open_set_threshold_scale(before: Dict[str, Any], after: Dict[str, Any]) -> float:
+    """r = tr(Σ_after⁻¹ Σ_before) / F: a taught or corrected head's open-set threshold is the previous one × r
+    (docs/model-contract.md, "The open-set threshold of a taught or corrected head"; the engine computes it in
+    src/engine/model/teach.ts openSetThresholdScale). Σ the shrunk covariance of each statistics."""
+    def covariance(stats: Dict[str, Any]) -> np.ndarray:
+        counts = stats["class_counts"]
+        return shrunk_covariance(np.asarray(stats["scatter"], dtype=np.float64), sum(counts) - len(counts), float(stats["shrinkage"]))
+    sigma_before, sigma_after = covariance(before), covariance(after)
+    return float(np.trace(np.linalg.solve(sigma_after, sigma_before)) / sigma_before.shape[0])
+
+
 def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
     z = np.asarray(logits, dtype=np.float64) / temperature
     z = z - z.max(axis=-1, keepdims=True)

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import copy
+import json
 import math
+import os
 
 import numpy as np
 import pytest
 
 from model.domain import (DomainError, class_statistics, expected_calibration_error, fit_domain, fit_temperature,
-                          l2_normalize, ledoit_wolf_shrinkage, nll, open_set_scores, round_fields, shrunk_covariance,
+                          l2_normalize, ledoit_wolf_shrinkage, nll, open_set_scores, open_set_threshold_scale, round_fields, shrunk_covariance,
                           softmax, threshold_at_refusal, validate_domain_fields)
 
 C, F = 3, 6
@@ -135,3 +137,22 @@ def test_broken_fields_are_refused(name):
 
 def test_a_head_without_the_fields_is_valid():
     validate_domain_fields(head_with({}))
+
+
+def test_taught_head_threshold_follows_the_contract_rule():
+    """The engine's teachClass output (test/fixtures/teach/threshold-pair.json, a TEST FIXTURE) carries the threshold
+    the contract gives: the base head's × tr(Σ_after⁻¹ Σ_before) / F, both covariances from the heads' statistics."""
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    with open(os.path.join(root, "test", "fixtures", "teach", "threshold-pair.json"), encoding="utf-8") as f:
+        pair = json.load(f)
+    base, taught = pair["base"], pair["taught"]
+    for head in (base, taught):
+        validate_domain_fields(head)
+    r = open_set_threshold_scale(base["statistics"], taught["statistics"])
+    assert r < 1  # the taught class's weighted scatter widened Σ
+    assert taught["open_set"]["score"] == base["open_set"]["score"]
+    assert taught["open_set"]["threshold"] == pytest.approx(base["open_set"]["threshold"] * r, rel=1e-6)
+    assert open_set_threshold_scale(base["statistics"], base["statistics"]) == pytest.approx(1.0, rel=1e-12)
+    # A covariance c times wider: every d² and so the threshold × 1/c.
+    wider = {**base["statistics"], "scatter": (2.5 * np.asarray(base["statistics"]["scatter"])).tolist()}
+    assert open_set_threshold_scale(base["statistics"], wider) == pytest.approx(1 / 2.5, rel=1e-9)

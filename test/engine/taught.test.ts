@@ -1,5 +1,6 @@
 // Heads taught on the phone (src/engine/model/taught.ts, labels.ts): teaching a class, corrections, the shared
 // file and its validation, and the contract's rule for taught labels.
+import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import { statisticsJson, type FeatureStatistics } from '../../src/engine/model/domain';
 import { validateHead } from '../../src/engine/model/head';
@@ -108,6 +109,17 @@ describe('teaching a class', () => {
     // A head without an open-set rule gets none.
     const { open_set: _o, ...unchecked } = base;
     expect(teachClass(unchecked, BACKBONE, { label: 'Mosaico', features }).open_set).toBeUndefined();
+  });
+
+  test('the shared fixture pair (checked by the Python side too) carries the contract\'s threshold', () => {
+    // test/fixtures/teach/threshold-pair.json: made by this engine's teachClass (make-threshold-pair.ts);
+    // model/tests/test_domain.py checks the same pair with numpy.
+    const pair = JSON.parse(readFileSync('test/fixtures/teach/threshold-pair.json', 'utf8')) as { base: HeadJson; taught: HeadJson };
+    const m = { name: 'test-fixture-backbone', features: 8, backbone_sha256: 'b'.repeat(64) };
+    const before = validateHead(pair.base, m).statistics!;
+    const after = validateHead(pair.taught, m).statistics!;
+    const threshold = (h: HeadJson) => (h.open_set as { threshold: number }).threshold;
+    expect(threshold(pair.taught) / threshold(pair.base)).toBeCloseTo(openSetThresholdScale(before, after), 6);
   });
 
   test('a second class is taught onto a taught head', () => {
