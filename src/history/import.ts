@@ -3,6 +3,7 @@
 // and reported, a file that is not a history export is refused before anything is written. Entries already in
 // the history (same time, model and answer) are counted as duplicates and left alone: nothing is overwritten.
 import { EXPORT_FORMAT } from './export';
+import { normaliseFieldName } from './fieldName';
 import { HISTORY_OUTCOMES, type HistoryEntry, type HistoryOutcome, type ImportReport } from './types';
 
 /** Why a whole file was refused (shown translated: `history.importErrors.<code>`). */
@@ -15,7 +16,6 @@ export class HistoryImportError extends Error {
 
 const METHODS = ['relevance', 'rollout', 'attention', 'lrp'];
 const FUSIONS = ['mean', 'max', 'min'];
-export const FIELD_MAX_LENGTH = 80;
 const NOTE_MAX_LENGTH = 500;
 
 const isNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
@@ -85,12 +85,6 @@ export function parseEntry(raw: unknown, photos?: ReadonlyMap<string, Blob>): { 
   if (typeof e.groupId === 'string' && e.groupId) entry.groupId = e.groupId;
   if (isObject(e.group) && isInt(e.group.leafCount)) entry.group = { ...e.group, leafCount: e.group.leafCount, refused: isInt(e.group.refused) ? e.group.refused : 0 };
   return photo ? { entry, photo } : { entry };
-}
-
-/** Trimmed, inner whitespace collapsed, at most FIELD_MAX_LENGTH characters; '' when nothing is left. */
-export function normaliseFieldName(value: unknown): string {
-  if (typeof value !== 'string') return '';
-  return value.trim().replace(/\s+/g, ' ').slice(0, FIELD_MAX_LENGTH);
 }
 
 function checkHeader(header: Record<string, unknown>): void {

@@ -4,8 +4,8 @@
 import type {
   BackendPreference, Diagnosis, Engine, EngineOptions, ExplainMethod, ExplainOptions, ModelFileSource, ModelInfo, PhotoHandle,
 } from '../engine/types';
-import { exportHistory, type ExportKind, type ExportResult } from '../history/export';
-import { importHistoryFile, normaliseFieldName } from '../history/import';
+import type { ExportKind, ExportResult } from '../history/export';
+import { normaliseFieldName } from '../history/fieldName';
 import type {
   HistoryEntry, HistoryQuery, HistoryRepository, HistoryRow, HistorySummary, ImportReport, SavedLocation,
 } from '../history/types';
@@ -392,13 +392,17 @@ export function historySummary(field?: string): Promise<HistorySummary> {
 }
 
 /** Reads the database as it is now (an edit made a moment ago is in the file), streamed. */
-export function exportHistoryFile(kind: ExportKind): Promise<ExportResult> {
-  return exportHistory(need().history, kind);
+export async function exportHistoryFile(kind: ExportKind): Promise<ExportResult> {
+  const history = need().history;
+  // Export and import are chunks of their own, loaded on first use (the service worker precaches them).
+  const { exportHistory } = await import('../history/export');
+  return exportHistory(history, kind);
 }
 
 /** Adds a JSON or ZIP export's entries that are not there yet. Throws HistoryImportError for a bad file. */
 export async function importHistory(file: Blob): Promise<ImportReport> {
   const d = need();
+  const { importHistoryFile } = await import('../history/import');
   try {
     return await importHistoryFile(file, (items) => d.history.addMissing(items));
   } finally {

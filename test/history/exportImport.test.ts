@@ -2,7 +2,8 @@
 // round trips keep every entry, duplicates are detected, bad files are refused with a code and change nothing.
 import { describe, expect, test } from 'vitest';
 import { csvField, exportHistory } from '../../src/history/export';
-import { HistoryImportError, importHistoryFile, normaliseFieldName, parseEntry } from '../../src/history/import';
+import { normaliseFieldName } from '../../src/history/fieldName';
+import { HistoryImportError, importHistoryFile, parseEntry } from '../../src/history/import';
 import type { HistoryEntry } from '../../src/history/types';
 import { MemoryHistory } from '../store/memoryHistory.fixture';
 

@@ -3,7 +3,7 @@
 import { useQuery } from '@tanstack/react-query';
 import { useId } from 'react';
 import { useTranslation } from 'react-i18next';
-import { FIELD_MAX_LENGTH } from '../../../history/import';
+import { FIELD_MAX_LENGTH } from '../../../history/fieldName';
 import { chooseField, historyFields } from '../../../store/actions';
 import { useAppStore } from '../../../store/index';
 import { selectCurrentField } from '../../../store/selectors';

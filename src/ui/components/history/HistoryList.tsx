@@ -12,7 +12,7 @@ import { toUiError } from '../../../store/errors';
 import { useAppStore } from '../../../store/index';
 import { modelQuality, qualityMarkKey } from '../../../store/modelQuality';
 import { historyPageKey } from '../../setup';
-import { FIELD_MAX_LENGTH } from '../../../history/import';
+import { FIELD_MAX_LENGTH } from '../../../history/fieldName';
 import { categoryName } from './categories';
 import { entryCategory } from '../../../history/keys';
 
