@@ -8,10 +8,12 @@ import { className } from '../../i18n/index';
 import { CameraIcon, ImageIcon } from './Icons';
 import { takeFiles } from '../fileInput';
 
-export const SAMPLES = [
-  { label: 'angular_leaf_spot', url: 'samples/angular_leaf_spot.jpg' },
-  { label: 'bean_rust', url: 'samples/bean_rust.jpg' },
-  { label: 'healthy', url: 'samples/healthy.jpg' },
+export // The buttons show 128-pixel thumbnails (~5 kB each); the 256-pixel photo is fetched when a sample is tried, so
+// the first screen does not download ~78 kB of photos nobody may tap.
+const SAMPLES = [
+  { label: 'angular_leaf_spot', url: 'samples/angular_leaf_spot.jpg', thumb: 'samples/angular_leaf_spot.thumb.jpg' },
+  { label: 'bean_rust', url: 'samples/bean_rust.jpg', thumb: 'samples/bean_rust.thumb.jpg' },
+  { label: 'healthy', url: 'samples/healthy.jpg', thumb: 'samples/healthy.thumb.jpg' },
 ] as const;
 
 function firstFile(list: FileList | DataTransferItemList | null | undefined): File | null {
@@ -97,7 +99,7 @@ export function PhotoPicker({ compact = false }: { compact?: boolean }) {
         {SAMPLES.map((s) => (
           <li key={s.label}>
             <button type="button" className="sample" data-testid={`sample-${s.label}`} onClick={() => void trySample(s.url, s.label)}>
-              <img src={s.url} alt="" width={64} height={64} />
+              <img src={s.thumb} alt="" width={64} height={64} />
               <span>{t('photo.sample', { label: className(i18n, s.label) })}</span>
             </button>
           </li>
