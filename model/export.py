@@ -105,14 +105,44 @@ def build_graph_files(model: DeiT, fp16: bool = True, with_lrp: bool = True) -> 
     precisions = [("", traced)]
     if fp16:
         precisions.append(("_fp16", onnx_tools.to_fp16(traced)))
+    cfg = model.config
     for suffix, top in precisions:
         graphs = {role: onnx_tools.extract_graph(top, names) for role, names in PRUNED_OUTPUTS.items()}
         if has_lrp:
             graphs["lrp"] = top
+        for proto in graphs.values():  # the same surgery as add_layer_features_to_folder (shipped graphs)
+            onnx_tools.add_layer_features(proto, cfg.depth, cfg.prefix_tokens, cfg.tokens)
         files[FILES["weights" + suffix]] = onnx_tools.attach_external_data(list(graphs.values()), FILES["weights" + suffix])
         for role, proto in graphs.items():
             files[FILES[role + suffix]] = proto.SerializeToString()
-    return files, outputs
+    return files, outputs + [onnx_tools.LAYER_FEATURES]
+
+
+def add_layer_features_to_folder(model_dir: str) -> List[str]:
+    """Adds the optional `layer_features` output to every graph of an exported model folder by graph surgery
+    (for models whose PyTorch checkpoint is not at hand): the graph files and their manifest entries change,
+    the weights files do not (so `backbone_sha256` and every head stay valid). Returns the rewritten graphs."""
+    manifest_path = os.path.join(model_dir, "manifest.json")
+    with open(manifest_path, encoding="utf-8") as f:
+        manifest = json.load(f)
+    changed = []
+    for graph_file in manifest["graphs"].values():
+        path = os.path.join(model_dir, graph_file)
+        proto = onnx.load(path, load_external_data=False)
+        if any(o.name == onnx_tools.LAYER_FEATURES for o in proto.graph.output):
+            continue
+        onnx_tools.add_layer_features(proto, manifest["layers"], manifest["prefix_tokens"], manifest["tokens"])
+        data = proto.SerializeToString()
+        write_bytes(path, data)
+        onnx.checker.check_model(path)  # by path: the checker then finds the external weights beside it
+        for entry in manifest["files"]:
+            if entry["path"] == graph_file:
+                entry.update(sha256=sha256_bytes(data), bytes=len(data))
+        changed.append(graph_file)
+    if onnx_tools.LAYER_FEATURES not in manifest["outputs"]:
+        manifest["outputs"].append(onnx_tools.LAYER_FEATURES)
+    write_json(manifest_path, manifest)
+    return changed
 
 
 # ---- head, manifest ---------------------------------------------------------------------------
@@ -384,10 +414,15 @@ def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
     p.add_argument("--open-set-score", default="mahalanobis", choices=["mahalanobis", "relative_mahalanobis"])
     p.add_argument("--val-refusal", type=float, default=DEFAULT_VAL_REFUSAL,
                    help="share of the val photos the open-set threshold may refuse (target: ≤ 0.05 on unseen photos)")
+    p.add_argument("--add-layer-features", action="store_true", help="add the optional layer_features output to "
+                   "every graph of the existing model folder --out (graph surgery; the weights files do not change)")
     return p.parse_args(argv)
 
 
 def run(args: argparse.Namespace) -> str:
+    if args.add_layer_features:
+        changed = add_layer_features_to_folder(args.out)
+        return f"{args.out}: layer_features added to {', '.join(changed) or 'no graph (all had it)'}"
     if args.fit_domain:
         r = fit_domain_from_records(args.fit_domain, args.out, score=args.open_set_score, val_refusal=args.val_refusal)
         sure = r["sure"]

@@ -130,6 +130,16 @@ class ExportGraph(nn.Module):
         return tuple(outputs)
 
 
+def layer_features_reference(model: DeiT, pixels: Tensor) -> Tensor:
+    """What the graphs' optional `layer_features` output holds, computed directly in PyTorch: [1, 2L, D], row l
+    block l's output at token 0 (CLS), row L + l its mean over the patch tokens (docs/model-contract.md)."""
+    p = model.config.prefix_tokens
+    with torch.no_grad():
+        _, cache = model.forward_with_cache(normalize(pixels))
+    outs = [c["x_out"] for c in cache["blocks"]]
+    return torch.stack([x[:, 0] for x in outs] + [x[:, p:].mean(dim=1) for x in outs], dim=1)
+
+
 def reference_outputs(model: DeiT, pixels: Tensor, target: Tensor, head_weight: Optional[Tensor] = None,
                       head_bias: Optional[Tensor] = None, with_extras: bool = True) -> Dict[str, Tensor]:
     """PyTorch's values of every full-graph output, by name (for fixtures and tests)."""
@@ -138,4 +148,4 @@ def reference_outputs(model: DeiT, pixels: Tensor, target: Tensor, head_weight: 
     graph = ExportGraph(model, with_grads=True, with_extras=with_extras)
     with torch.no_grad():
         values = graph(pixels, head_weight, head_bias, target)
-    return dict(zip(graph.output_names(), values))
+    return {**dict(zip(graph.output_names(), values)), "layer_features": layer_features_reference(model, pixels)}

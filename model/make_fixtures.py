@@ -16,6 +16,7 @@ by both cases. Expected values come from PyTorch in float64 (then stored as floa
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import sys
@@ -30,13 +31,14 @@ import torch  # noqa: E402
 from model.common import write_bytes, write_json  # noqa: E402
 from model.deit import DeiT, preset  # noqa: E402
 from model.export import BEAN_LABELS, export_model  # noqa: E402
-from model.graph import reference_outputs  # noqa: E402
+from model.deit import normalize  # noqa: E402
+from model.graph import layer_features_reference, reference_outputs  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PHOTO = os.path.join(ROOT, "..", "shared", "data", "beans", "val", "bean_rust", "bean_rust_0004.jpg")
 FIXTURES = {"fixture-deit-micro": "fixture-micro", "fixture-deit-micro-distilled": "fixture-micro-distilled"}
 PHOTO_COPY = "photos/bean_rust_0004.jpg"  # under test/fixtures/, shared by both fixtures
-TARGET_INDEPENDENT = ("logits", "features", "attentions")
+TARGET_INDEPENDENT = ("logits", "features", "attentions", "layer_features")
 # The top class must win by this much, so float32/float16 rounding in onnxruntime cannot flip argmax.
 MIN_TOP_MARGIN = 1e-3
 
@@ -136,6 +138,35 @@ def make(name: str, config_name: str, models_root: str, fixtures_root: str, seed
     return manifest
 
 
+def add_layer_features_expected(name: str, config_name: str, fixtures_root: str, seed: int = 0) -> float:
+    """Adds the expected `layer_features` (PyTorch, float64) to a committed fixture without re-exporting it (the
+    graphs got the output by surgery, model/export.py --add-layer-features). The seeded model must reproduce the
+    fixture's committed `features` first (max |difference| returned), so the values are of the same weights."""
+    out_dir = os.path.join(fixtures_root, name)
+    with open(os.path.join(out_dir, "index.json"), encoding="utf-8") as f:
+        index = json.load(f)
+    model = seeded_model(config_name, seed, index["labels"])
+    model64 = DeiT(model.config).double().eval()
+    model64.load_state_dict(model.state_dict())
+    entry = index["tensors"]["pixels"]
+    pixels = np.fromfile(os.path.join(out_dir, entry["file"]), dtype="<f4").reshape(entry["shape"])
+    pixels64 = torch.from_numpy(pixels.astype(np.float64))
+    with torch.no_grad():
+        features, _ = model64.forward_with_cache(normalize(pixels64))
+    entry = index["tensors"]["features"]
+    committed = np.fromfile(os.path.join(out_dir, entry["file"]), dtype="<f4").reshape(entry["shape"])
+    drift = float(np.abs(features.numpy() - committed).max())
+    if drift > 1e-5:
+        raise RuntimeError(f"{name}: the seeded model does not reproduce the committed features (max diff {drift})")
+    value = layer_features_reference(model64, pixels64)
+    write_bytes(os.path.join(out_dir, "layer_features.bin"), _as_f32_bytes(value))
+    index["tensors"]["layer_features"] = {"file": "layer_features.bin", "dtype": "float32", "shape": list(value.shape)}
+    for case in index["cases"].values():
+        case["outputs"]["layer_features"] = "layer_features"
+    write_json(os.path.join(out_dir, "index.json"), index)
+    return drift
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     p = argparse.ArgumentParser(description="writes the committed model fixtures")
     p.add_argument("--models-root", default=os.path.join(ROOT, "public", "models"))
@@ -143,7 +174,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     p.add_argument("--only", choices=sorted(FIXTURES), help="just one fixture")
     p.add_argument("--no-lrp", action="store_true", help="leave attention_relevance out")
     p.add_argument("--no-fp16", action="store_true")
+    p.add_argument("--layer-features-only", action="store_true",
+                   help="only add the expected layer_features to the committed fixtures (no re-export)")
     args = p.parse_args(argv)
+    if args.layer_features_only:
+        for name, config_name in FIXTURES.items():
+            drift = add_layer_features_expected(name, config_name, args.fixtures_root)
+            print(f"{name}: layer_features expected values written (features reproduced within {drift:.1e})")
+        return 0
     for name, config_name in FIXTURES.items():
         if args.only and name != args.only:
             continue

@@ -327,3 +327,52 @@ def to_fp16(model: onnx.ModelProto, keep_fp32: Iterable[str] = ()) -> onnx.Model
 
 def fp16_initializer_names(model: onnx.ModelProto) -> List[str]:
     return [t.name for t in model.graph.initializer if t.data_type == TensorProto.FLOAT16]
+
+
+# ---- intermediate-block features (the optional `layer_features` output) ----------------------
+
+LAYER_FEATURES = "layer_features"
+
+
+def block_output_names(model: onnx.ModelProto, layers: int) -> List[str]:
+    """The residual stream after each block (block 0 first): the input of block l+1's norm1, and for the last
+    block the input of the final norm. The exporter's graphs hold exactly 2L+1 LayerNormalization nodes in
+    topological order (norm1, norm2 of each block, then the final norm); the backward pass and LRP reuse
+    their values without adding any. (Initializer names cannot identify them: equal weights, as in an
+    untrained model, are shared under one name.)"""
+    norms = [node for node in model.graph.node if node.op_type == "LayerNormalization"]
+    if len(norms) != 2 * layers + 1:
+        raise ValueError(f"graph has {len(norms)} LayerNormalization nodes, expected 2·{layers}+1")
+    return [norms[2 * l + 2].input[0] for l in range(layers)]
+
+
+def add_layer_features(model: onnx.ModelProto, layers: int, prefix_tokens: int, tokens: int) -> onnx.ModelProto:
+    """Adds the float32 output ``layer_features`` [1, 2L, D] to a graph, in place (docs/model-contract.md):
+    row l is block l's output at token 0 (CLS), row L + l the mean of block l's output over the patch tokens
+    (prefix_tokens … N−1). Only small int64 constants are added, so the weights file does not change.
+    Idempotent: a graph that has the output already is left as it is."""
+    graph = model.graph
+    if any(o.name == LAYER_FEATURES for o in graph.output):
+        return model
+    blocks = block_output_names(model, layers)
+    final_norm = [node for node in graph.node if node.op_type == "LayerNormalization"][-1]
+    norm = next(t for t in graph.initializer if t.name == final_norm.input[1])
+    fp16, width = norm.data_type == TensorProto.FLOAT16, int(norm.dims[0])
+    p = f"{LAYER_FEATURES}/"
+    consts = {"zero": [0], "one": [1], "prefix": [prefix_tokens], "tokens": [tokens]}
+    for name, value in consts.items():
+        graph.initializer.append(numpy_helper.from_array(np.asarray(value, dtype=np.int64), p + name))
+    cls_rows, patch_rows = [], []
+    for l, x in enumerate(blocks):
+        cls, patches, mean = f"{p}cls_{l}", f"{p}patches_{l}", f"{p}patch_mean_{l}"
+        graph.node.append(helper.make_node("Slice", [x, p + "zero", p + "one", p + "one"], [cls], name=cls))
+        graph.node.append(helper.make_node("Slice", [x, p + "prefix", p + "tokens", p + "one"], [patches], name=patches))
+        graph.node.append(helper.make_node("ReduceMean", [patches], [mean], axes=[1], keepdims=1, name=mean))
+        cls_rows.append(cls)
+        patch_rows.append(mean)
+    joined = p + "concat" if fp16 else LAYER_FEATURES
+    graph.node.append(helper.make_node("Concat", cls_rows + patch_rows, [joined], axis=1, name=p + "concat"))
+    if fp16:
+        graph.node.append(helper.make_node("Cast", [joined], [LAYER_FEATURES], to=TensorProto.FLOAT, name=p + "cast"))
+    graph.output.append(helper.make_tensor_value_info(LAYER_FEATURES, TensorProto.FLOAT, [1, 2 * layers, width]))
+    return model

@@ -8,7 +8,14 @@ The dev dump holds out-of-domain photos from other sources than the test set (it
 other-leaf/) and, as its "val" split, copies of the val photos downscaled to at most 200 px: out-of-domain previews
 are small, and a rule that refuses small photos rather than foreign leaves would look good for the wrong reason.
 Every score is fitted on the train photos only; every threshold is set on the val photos (in domain) only; the dev
-photos only compare candidates. Writes docs/bench/ood-selection.json and the table between the `ood:selection`
+photos only compare candidates.
+
+With layer_features in both dumps (graphs with that output), Fisher combinations over intermediate blocks
+(model/layers.py, LAYER_CANDIDATES) are compared too. The rule that picks among them was written down before
+the dev set was scored (RULE): at the 4 % val refusal setting, among candidates refusing ≥ 95 % of the dev
+non-leaf photos and ≤ 10 % of the low-res val copies, the one refusing the most dev other leaves; a tie keeps the
+candidate with fewer rows (a smaller head), then the shipped CLS score. The test set is scored once, afterwards.
+The dev set is rebuilt by model/devood.py. Writes docs/bench/ood-selection.json and the table between the `ood:selection`
 markers of docs/benchmarks.md."""
 from __future__ import annotations
 
@@ -22,10 +29,23 @@ from typing import Callable, Dict, List
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from model.layers import fit_layer_statistics, layer_scores  # noqa: E402
 from model.domain import (class_statistics, ledoit_wolf_shrinkage, l2_normalize, open_set_scores,  # noqa: E402
                           threshold_at_refusal)
 
 REFUSAL_SWEEP = (0.02, 0.03, 0.04, 0.05)
+LAYER_WIDTH = 192  # D of the shipped DeiT-tiny (embed_dim); --width overrides
+LAYERS = 12
+# Candidate row sets of `layer_features` (row l: block l's CLS token; row L + l: block l's mean patch token),
+# written down before the dev set was scored. "lead" is last session's scratch result (blocks 5–6 patch mean,
+# 9–11 CLS); the others bracket it.
+LAYER_CANDIDATES = {
+    "fisher: lead (patch 5-6, CLS 9-11)": [LAYERS + 5, LAYERS + 6, 9, 10, 11],
+    "fisher: patch 5-6 only": [LAYERS + 5, LAYERS + 6],
+    "fisher: CLS 9-11 only": [9, 10, 11],
+    "fisher: patch 3-8": [LAYERS + b for b in range(3, 9)],
+    "fisher: all 24 rows": list(range(2 * LAYERS)),
+}
 MARK_BEGIN, MARK_END = "<!-- ood:selection -->", "<!-- /ood:selection -->"
 
 
@@ -43,6 +63,10 @@ def load(path: str) -> Dict[str, np.ndarray]:
         groups.setdefault(p["kind"] if p["split"] == "ood" else p["split"], []).append(p)
     out = {k: np.asarray([p["features"] for p in v], dtype=np.float64) for k, v in groups.items()}
     out.update({f"{k}_labels": np.asarray([p["label"] for p in v]) for k, v in groups.items()})
+    if all("layerFeatures" in p for p in photos):  # the graphs' optional layer_features, [2L, D] per photo
+        for k, v in groups.items():
+            flat = np.asarray([p["layerFeatures"] for p in v], dtype=np.float64)
+            out[f"{k}_layers"] = flat.reshape(len(v), -1, LAYER_WIDTH)
     return out
 
 
@@ -57,19 +81,33 @@ def candidates(train: np.ndarray, labels: np.ndarray) -> Dict[str, Callable[[np.
         sims = np.sort(l2_normalize(x) @ bank.T, axis=1)
         return -sims[:, -k:].mean(axis=1)
 
-    return {
+    scorers: Dict[str, Callable[[np.ndarray], np.ndarray]] = {
         "mahalanobis": lambda x: open_set_scores(stats, x, "mahalanobis"),
         "relative_mahalanobis": lambda x: open_set_scores(stats, x, "relative_mahalanobis"),
         "5-NN cosine": knn,
     }
+    return scorers
+
+
+def layer_candidates(train_layers: np.ndarray) -> Dict[str, Callable[[np.ndarray], np.ndarray]]:
+    """Fisher's combination over rows of layer_features (model/layers.py), fitted on the train photos."""
+    out = {}
+    for name, rows in LAYER_CANDIDATES.items():
+        stats = fit_layer_statistics(train_layers, rows, LAYERS)
+        out[name] = (lambda s: lambda x: layer_scores(s, x))(stats)
+    return out
 
 
 def select(main: Dict[str, np.ndarray], dev: Dict[str, np.ndarray]) -> Dict[str, object]:
     scorers = candidates(main["train"], main["train_labels"])
     rows = []
-    for name, score in scorers.items():
-        val = score(main["val"])
-        sets = {"dev low-res val": score(dev["val"]), "dev non-leaf": score(dev["non-leaf"]), "dev other-leaf": score(dev["other-leaf"])}
+    sets_of = {"dev low-res val": "val", "dev non-leaf": "non-leaf", "dev other-leaf": "other-leaf"}
+    jobs = [(name, score, "") for name, score in scorers.items()]
+    if "train_layers" in main and all(f"{k}_layers" in dev for k in sets_of.values()):
+        jobs += [(name, score, "_layers") for name, score in layer_candidates(main["train_layers"]).items()]
+    for name, score, suffix in jobs:
+        val = score(main["val" + suffix])
+        sets = {label: score(dev[key + suffix]) for label, key in sets_of.items()}
         for rate in REFUSAL_SWEEP:
             threshold = threshold_at_refusal(val, rate)
             rows.append({"score": name, "val_refusal_setting": rate, "val_refused": float((val > threshold).mean()),
@@ -77,6 +115,24 @@ def select(main: Dict[str, np.ndarray], dev: Dict[str, np.ndarray]) -> Dict[str,
                          "auroc": {k: auroc(val, v) for k, v in sets.items() if k != "dev low-res val"}})
     return {"photos": {"train": int(len(main["train"])), "val": int(len(main["val"])),
                        **{f"dev {k}": int(len(dev[k])) for k in ("val", "non-leaf", "other-leaf")}}, "rows": rows}
+
+
+RULE = {"val_refusal_setting": 0.04, "min_dev_non_leaf_refused": 0.95, "max_dev_low_res_val_refused": 0.10}
+
+
+def row_count(name: str) -> int:
+    return len(LAYER_CANDIDATES.get(name, [])) or 1
+
+
+def choose(rows: List[dict]) -> str:
+    """RULE applied to the table's rows: the name of the chosen score."""
+    eligible = [r for r in rows if abs(r["val_refusal_setting"] - RULE["val_refusal_setting"]) < 1e-9
+                and r["refused"]["dev non-leaf"] >= RULE["min_dev_non_leaf_refused"]
+                and r["refused"]["dev low-res val"] <= RULE["max_dev_low_res_val_refused"]]
+    if not eligible:
+        return "mahalanobis"
+    best = max(eligible, key=lambda r: (round(r["refused"]["dev other-leaf"], 9), -row_count(r["score"]), r["score"] == "mahalanobis"))
+    return best["score"]
 
 
 def table(report: Dict[str, object]) -> str:
@@ -91,6 +147,9 @@ def table(report: Dict[str, object]) -> str:
         ref, auc = r["refused"], r["auroc"]
         lines.append(f"| {r['score']} | {r['val_refusal_setting'] * 100:.0f} % | {pct(r['val_refused'])} | {pct(ref['dev low-res val'])} | "
                      f"{pct(ref['dev non-leaf'])} | {pct(ref['dev other-leaf'])} | {auc['dev non-leaf']:.3f} / {auc['dev other-leaf']:.3f} |")
+    if report.get("chosen"):
+        lines += ["", f"Chosen by the pre-registered rule (4 % val refusal; dev non-leaf ≥ 95 %, low-res val ≤ 10 %; most dev "
+                      f"other leaves, ties to fewer rows): **{report['chosen']}**."]
     lines += ["", f"Written by `model/ood_select.py` ({report['created'][:10]})."]
     return "\n".join(lines)
 
@@ -114,6 +173,7 @@ def main(argv: List[str] | None = None) -> None:
     p.add_argument("--no-docs", action="store_true")
     args = p.parse_args(argv)
     report = select(load(args.records), load(args.dev))
+    report["chosen"] = choose(report["rows"])
     report = {"kind": "ood-selection", "created": datetime.now(timezone.utc).isoformat(), **report}
     with open(args.json, "w", encoding="utf-8") as f:
         json.dump(report, f, indent=2)

@@ -125,9 +125,11 @@ async function openNodeForward(modelDir: string): Promise<{ size: number; run(by
       if (bytes.length !== 3 * S * S) throw new Error(`pixels: ${bytes.length} bytes, expected ${3 * S * S}`);
       const all = toOrtFeeds(modelFeeds(manifest, head, Float32Array.from(bytes, (v) => v / 255)), (data, dims) => new ort.Tensor('float32', data, dims));
       const feeds = Object.fromEntries(session.inputNames.map((name) => [name, all[name]!]));
-      const out = await session.run(feeds, ['logits', 'features']);
+      const fetches = session.outputNames.includes('layer_features') ? ['logits', 'features', 'layer_features'] : ['logits', 'features'];
+      const out = await session.run(feeds, fetches);
       const logits = Array.from(out.logits!.data as Float32Array);
-      return { logits, features: Array.from(out.features!.data as Float32Array), probabilities: Array.from(calibratedSoftmax(logits, 1)), outcome: 'unsure', domain: { checked: false } };
+      const layers = out.layer_features ? { layerFeatures: Array.from(out.layer_features.data as Float32Array) } : {};
+      return { logits, features: Array.from(out.features!.data as Float32Array), ...layers, probabilities: Array.from(calibratedSoftmax(logits, 1)), outcome: 'unsure', domain: { checked: false } };
     },
   };
 }

@@ -6,6 +6,8 @@ import type { BackendName, DiagnosisOutcome, DomainCheck, Engine } from '../../s
 export interface DomainRecord {
   logits: number[];
   features: number[];
+  /** The graph's optional `layer_features` [2L·D], row-major (dumps for fitting; absent when the graph lacks it). */
+  layerFeatures?: number[];
   /** Calibrated (the head's temperature). */
   probabilities: number[];
   outcome: DiagnosisOutcome;

@@ -59,7 +59,7 @@ def check_graph(path: str, kind: str, manifest: Dict[str, Any]) -> List[str]:
     opset = max(o.version for o in model.opset_import if o.domain in ("", "ai.onnx"))
     assert opset >= CONTRACT["min_opset"] and opset == manifest["opset"]
     symbols = {"S": manifest["image_size"], "F": manifest["features"], "L": manifest["layers"],
-               "H": manifest["heads"], "N": manifest["tokens"]}
+               "H": manifest["heads"], "N": manifest["tokens"], "D": manifest["embed_dim"], "R": 2 * manifest["layers"]}
     inputs = list(model.graph.input)
     assert [i.name for i in inputs] == [i["name"] for i in CONTRACT["inputs"]]
     for got, want in zip(inputs, CONTRACT["inputs"]):

@@ -69,8 +69,8 @@ def test_all_graphs_share_one_weights_file(exported_micro: str) -> None:
 def test_full_graph_has_no_lrp_work(exported_micro: str) -> None:
     full = load(exported_micro, "model.onnx")
     lrp = load(exported_micro, "model.lrp.onnx")
-    assert [o.name for o in full.graph.output] == ["logits", "features", "attentions", "attention_grads"]
-    assert [o.name for o in lrp.graph.output][-1] == "attention_relevance"
+    assert [o.name for o in full.graph.output] == ["logits", "features", "attentions", "attention_grads", "layer_features"]
+    assert [o.name for o in lrp.graph.output][-2:] == ["attention_relevance", "layer_features"]
     # LRP roughly doubles the backward work again; the full graph must be clearly smaller.
     assert len(full.graph.node) < 0.8 * len(lrp.graph.node)
 
@@ -106,7 +106,7 @@ def test_fp16_graph_has_fp16_weights_and_float32_boundaries(exported_micro: str)
 def test_forward_graph_has_no_gradient_work(exported_micro: str) -> None:
     full = load(exported_micro, "model.onnx")
     forward = load(exported_micro, "model.forward.onnx")
-    assert [o.name for o in forward.graph.output] == ["logits", "features", "attentions"]
+    assert [o.name for o in forward.graph.output] == ["logits", "features", "attentions", "layer_features"]
     assert len(forward.graph.node) < len(full.graph.node) / 2
     assert not {"CumSum", "Where"} & {n.op_type for n in forward.graph.node}  # no target handling
 

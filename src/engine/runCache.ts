@@ -29,6 +29,8 @@ export interface CachedRun {
   logits: Float32Array;
   /** The backbone's [1,F] features: with a new head, logits are recomputed from them instead of re-running. */
   features: Float32Array;
+  /** The graph's optional `layer_features` [2L·D] (intermediate blocks, for the head's layer open-set score). */
+  layerFeatures?: Float32Array;
   tensors: Partial<Record<ExplainTensorName, Tensor>>;
 }
 
@@ -139,7 +141,7 @@ export async function runGraph(runtime: EngineRuntime, manifest: Manifest, dims:
     for (const t of Object.values(outputs)) t.dispose();
     throw new EngineError('device-lost', `${graph} run finished on a lost device`);
   }
-  const download = (name: 'logits' | 'features'): Float32Array => {
+  const download = (name: 'logits' | 'features' | 'layer_features'): Float32Array => {
     const tensor = outputs[name]!;
     const values = new Float32Array(tensor.data as Float32Array);
     tensor.dispose();
@@ -147,6 +149,7 @@ export async function runGraph(runtime: EngineRuntime, manifest: Manifest, dims:
   };
   const logits = download('logits');
   const features = download('features');
+  const layerFeatures = outputs.layer_features ? download('layer_features') : undefined;
   const tensors: Partial<Record<ExplainTensorName, Tensor>> = {};
   for (const [name, output] of Object.entries(OUTPUT_OF) as [ExplainTensorName, OutputName][]) {
     const tensor = outputs[output];
@@ -154,6 +157,7 @@ export async function runGraph(runtime: EngineRuntime, manifest: Manifest, dims:
   }
   const run: CachedRun = {
     photoId: request.photoId, graph, target: request.target ?? argmax(logits), headGeneration: request.headGeneration, logits, features, tensors,
+    ...(layerFeatures ? { layerFeatures } : {}),
   };
   checkOutputShapes(run, head.labels.length, manifest.features, dims);
   return run;
@@ -164,6 +168,8 @@ function checkOutputShapes(run: CachedRun, classes: number, features: number, d:
   const problems: string[] = [];
   if (run.logits.length !== classes) problems.push(`logits has ${run.logits.length} values, head has ${classes} classes`);
   if (run.features.length !== features) problems.push(`features has ${run.features.length} values, manifest says ${features}`);
+  const rows = 2 * d.layers;
+  if (run.layerFeatures && run.layerFeatures.length % rows !== 0) problems.push(`layer_features has ${run.layerFeatures.length} values, not ${rows} rows`);
   for (const [name, tensor] of Object.entries(run.tensors)) {
     if (tensor.dims.join(',') !== expected.join(',')) problems.push(`${OUTPUT_OF[name as ExplainTensorName]} is [${tensor.dims.join(',')}], expected [${expected.join(',')}]`);
   }

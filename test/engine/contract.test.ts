@@ -44,7 +44,14 @@ describe('contract port', () => {
   });
 
   test('shape symbols resolve and graph outputs follow the manifest', () => {
-    expect(resolveShape(['L', 1, 'H', 'N', 'N'], { S: 224, C: 3, F: 192, L: 12, H: 3, N: 197 })).toEqual([12, 1, 3, 197, 197]);
+    const bindings = { S: 224, C: 3, F: 192, L: 12, H: 3, N: 197, D: 192, R: 24 };
+    expect(resolveShape(['L', 1, 'H', 'N', 'N'], bindings)).toEqual([12, 1, 3, 197, 197]);
+    expect(resolveShape([1, 'R', 'D'], bindings)).toEqual([1, 24, 192]);
+    // layer_features is optional: every graph kind computes it exactly when the manifest lists it.
+    for (const kind of ['forward', 'full', 'lrp'] as const) {
+      expect(requiredOutputs(kind, ['logits', 'features', 'attentions', 'attention_grads', 'layer_features']).map((o) => o.name)).toContain('layer_features');
+      expect(requiredOutputs(kind, ['logits', 'features', 'attentions', 'attention_grads']).map((o) => o.name)).not.toContain('layer_features');
+    }
     expect(requiredOutputs('forward', ['logits', 'features', 'attentions', 'attention_grads', 'attention_relevance']).map((o) => o.name))
       .toEqual(['logits', 'features', 'attentions']);
     expect(requiredOutputs('full', ['logits', 'features', 'attentions', 'attention_grads']).map((o) => o.name))

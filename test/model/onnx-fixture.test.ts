@@ -26,7 +26,7 @@ interface TensorEntry { file: string; dtype: string; shape: number[] }
 interface FixtureCase { target: number[]; explained_class: number; inputs: Record<string, string>; outputs: Record<string, string> }
 interface FixtureIndex { model: string; backbone_sha256: string; tensors: Record<string, TensorEntry>; cases: Record<string, FixtureCase> }
 interface Manifest {
-  name: string; image_size: number; layers: number; heads: number; tokens: number; features: number; trained: boolean;
+  name: string; image_size: number; embed_dim: number; layers: number; heads: number; tokens: number; features: number; trained: boolean;
   outputs: string[]; graphs: Record<string, string>; files: { path: string; sha256: string; bytes: number }[];
   backbone_sha256: string;
 }
@@ -96,6 +96,7 @@ describe.each(MODELS)('%s', (model) => {
   const classes = index.tensors.head_bias!.shape[0]!;
   const symbols = {
     S: manifest.image_size, C: classes, F: manifest.features, L: manifest.layers, H: manifest.heads, N: manifest.tokens,
+    D: manifest.embed_dim, R: 2 * manifest.layers,
   };
 
   test('is an untrained fixture whose files match the manifest and the expected outputs', () => {

@@ -1,7 +1,7 @@
 // The model contract's machine-readable summary (docs/model-contract.md, block `json contract`), ported to TS.
 // test/engine/contract.test.ts checks that this object equals the block in the document, so the two cannot drift.
 
-export type ShapeSymbol = 'S' | 'C' | 'F' | 'L' | 'H' | 'N';
+export type ShapeSymbol = 'S' | 'C' | 'F' | 'L' | 'H' | 'N' | 'D' | 'R';
 export type ShapeDim = number | ShapeSymbol;
 export type GraphKind = 'full' | 'forward' | 'lrp';
 export type GraphRole = GraphKind | 'full_fp16' | 'forward_fp16' | 'lrp_fp16';
@@ -60,6 +60,7 @@ export const CONTRACT: Contract = {
     { name: 'attentions', dtype: 'float32', shape: ['L', 1, 'H', 'N', 'N'], graphs: ['full', 'forward', 'lrp'], optional: false },
     { name: 'attention_grads', dtype: 'float32', shape: ['L', 1, 'H', 'N', 'N'], graphs: ['full', 'lrp'], optional: false },
     { name: 'attention_relevance', dtype: 'float32', shape: ['L', 1, 'H', 'N', 'N'], graphs: ['lrp'], optional: true },
+    { name: 'layer_features', dtype: 'float32', shape: [1, 'R', 'D'], graphs: ['full', 'forward', 'lrp'], optional: true },
   ],
   graph_roles: {
     full: 'model.onnx',
@@ -92,7 +93,7 @@ export const CONTRACT: Contract = {
   },
 };
 
-export type OutputName = 'logits' | 'features' | 'attentions' | 'attention_grads' | 'attention_relevance';
+export type OutputName = 'logits' | 'features' | 'attentions' | 'attention_grads' | 'attention_relevance' | 'layer_features';
 
 /** Concrete values of the shape symbols for one model + head. */
 export type ShapeBindings = Record<ShapeSymbol, number>;

@@ -134,6 +134,7 @@ export class GraphSession {
 
     const bindings: ShapeBindings = {
       S: manifest.image_size, C: classes, F: manifest.features, L: manifest.layers, H: manifest.heads, N: manifest.tokens,
+      D: manifest.embed_dim, R: 2 * manifest.layers,
     };
     const declared = [...CONTRACT.inputs, ...CONTRACT.outputs];
     for (const meta of [...(this.session.inputMetadata ?? []), ...(this.session.outputMetadata ?? [])]) {

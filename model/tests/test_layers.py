@@ -1,0 +1,130 @@
+"""The optional `layer_features` output (graph surgery and export) and the layer open-set score (model/layers.py).
+The surgery's VALUES are checked against PyTorch by test/model/onnx-fixture.test.ts (onnxruntime-node runs the
+committed fixture graphs; the expected layer_features come from model/graph.py layer_features_reference)."""
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+
+import numpy as np
+import onnx
+import pytest
+
+from model import onnx_tools
+from model.common import sha256_file
+from model.domain import DomainError
+from model.export import add_layer_features_to_folder
+from model.graph import FORWARD_OUTPUTS, FULL_OUTPUTS
+from model.layers import LAYER_SCORE, decode, encode, fit_layer_statistics, layer_scores, log_normal_sf, row_distances
+
+
+def outputs_of(path: str) -> list:
+    return [o.name for o in onnx.load(path, load_external_data=False).graph.output]
+
+
+def test_export_gives_every_graph_layer_features(exported_micro: str) -> None:
+    with open(os.path.join(exported_micro, "manifest.json"), encoding="utf-8") as f:
+        manifest = json.load(f)
+    assert manifest["outputs"][-1] == "layer_features"
+    for graph in manifest["graphs"].values():
+        model = onnx.load(os.path.join(exported_micro, graph), load_external_data=False)
+        out = next(o for o in model.graph.output if o.name == "layer_features")
+        dims = [d.dim_value for d in out.type.tensor_type.shape.dim]
+        assert dims == [1, 2 * manifest["layers"], manifest["embed_dim"]], graph
+        assert out.type.tensor_type.elem_type == onnx.TensorProto.FLOAT, graph
+        # Only Slice/ReduceMean/Concat (+ Cast in fp16) were added: ops the WebGPU and WASM EPs have.
+        added = {n.op_type for n in model.graph.node if n.name.startswith("layer_features/")}
+        assert added <= {"Slice", "ReduceMean", "Concat", "Cast"}
+
+
+def test_surgery_on_an_exported_folder_keeps_the_weights(exported_micro: str, tmp_path) -> None:
+    folder = str(tmp_path / "model")
+    shutil.copytree(exported_micro, folder)
+    manifest_path = os.path.join(folder, "manifest.json")
+    with open(manifest_path, encoding="utf-8") as f:
+        manifest = json.load(f)
+    # Make it a folder from before the output existed: graphs pruned to the old outputs, the name unlisted.
+    old = {"full": FULL_OUTPUTS, "forward": FORWARD_OUTPUTS, "lrp": FULL_OUTPUTS + ["attention_relevance"]}
+    for role, graph in manifest["graphs"].items():
+        path = os.path.join(folder, graph)
+        model = onnx.load(path, load_external_data=False)
+        onnx_tools.remove_unused(model, old[role.replace("_fp16", "")])
+        onnx.save(model, path)
+    manifest["outputs"].remove("layer_features")
+    with open(manifest_path, "w", encoding="utf-8") as f:
+        json.dump(manifest, f)
+    weights = {w: sha256_file(os.path.join(folder, w)) for w in set(manifest["external_data"].values())}
+
+    changed = add_layer_features_to_folder(folder)
+    assert sorted(changed) == sorted(manifest["graphs"].values())
+    with open(manifest_path, encoding="utf-8") as f:
+        after = json.load(f)
+    assert after["outputs"][-1] == "layer_features"
+    assert {w: sha256_file(os.path.join(folder, w)) for w in weights} == weights
+    assert after["backbone_sha256"] == sha256_file(os.path.join(folder, "model.weights"))
+    for entry in after["files"]:
+        assert sha256_file(os.path.join(folder, entry["path"])) == entry["sha256"], entry["path"]
+    for graph in after["graphs"].values():
+        assert outputs_of(os.path.join(folder, graph))[-1] == "layer_features"
+    assert add_layer_features_to_folder(folder) == []  # idempotent
+
+
+def test_surgery_refuses_a_graph_it_does_not_understand(exported_micro: str) -> None:
+    model = onnx.load(os.path.join(exported_micro, "model.forward.onnx"), load_external_data=False)
+    onnx_tools.remove_unused(model, FORWARD_OUTPUTS)
+    with pytest.raises(ValueError, match="LayerNormalization"):
+        onnx_tools.add_layer_features(model, layers=5, prefix_tokens=1, tokens=17)
+
+
+def test_log_normal_sf_is_continuous_and_exact() -> None:
+    z = np.array([-3.0, 0.0, 1.0, 4.999, 5.0, 5.001, 10.0, 40.0])
+    got = log_normal_sf(z)
+    exact = [math.log(0.5 * math.erfc(v / math.sqrt(2))) for v in z[:7]]
+    assert np.allclose(got[:7], exact, rtol=2e-7, atol=1e-9)
+    assert np.isfinite(got[7]) and got[7] < -790  # erfc underflows there; the series does not
+
+
+def synthetic_layers(n: int, rows: int, width: int, seed: int, shift: float = 0.0) -> np.ndarray:
+    base = np.random.default_rng(0).normal(size=(width,))
+    direction = np.random.default_rng(99).normal(size=(width,))
+    return base + shift * direction + 0.3 * np.random.default_rng(seed).normal(size=(n, rows, width))
+
+
+def test_layer_score_is_fisher_over_rows_and_survives_the_head_encoding() -> None:
+    train = synthetic_layers(300, 6, 8, seed=1)
+    stats = fit_layer_statistics(train, rows=[1, 4], layers=3)
+    photos = np.concatenate([synthetic_layers(5, 6, 8, seed=2), synthetic_layers(5, 6, 8, seed=2, shift=0.8)])
+    scores = layer_scores(stats, photos)
+    # Direct computation, row by row.
+    d2 = row_distances(stats, photos)
+    m = np.array([e["log_d2_mean"] for e in stats["rows"]])
+    s = np.array([e["log_d2_sd"] for e in stats["rows"]])
+    direct = [-2 * sum(math.log(0.5 * math.erfc((math.log(d2[i, j]) - m[j]) / s[j] / math.sqrt(2))) for j in range(2))
+              for i in range(len(photos))]
+    assert np.allclose(scores, direct, rtol=1e-6)
+    assert scores[5:].min() > scores[:5].max()  # shifted photos score higher
+    # Through the head (float32 base64, upper triangle) the scores stay within float32 rounding.
+    field = encode(stats, threshold=12.5)
+    assert field["score"] == LAYER_SCORE and field["threshold"] == 12.5
+    again = decode(json.loads(json.dumps(field)), embed_dim=8)
+    assert np.allclose(layer_scores(again, photos), scores, rtol=1e-4)
+
+
+def test_decode_refuses_broken_layer_statistics() -> None:
+    field = encode(fit_layer_statistics(synthetic_layers(50, 4, 6, seed=3), rows=[0, 3], layers=2), threshold=9.0)
+    broken = [
+        {**field, "score": "mahalanobis"},
+        {**field, "threshold": float("nan")},
+        {**field, "rows": []},
+        {**field, "rows": [field["rows"][0], field["rows"][0]]},                       # duplicate row
+        {**field, "rows": [{**field["rows"][0], "row": 4}]},                            # beyond 2·layers
+        {**field, "rows": [{**field["rows"][0], "mean": field["rows"][0]["mean"][:-8]}]},  # too few numbers
+        {**field, "rows": [{**field["rows"][0], "log_d2_sd": 0}]},
+        {**field, "rows": [{**field["rows"][0], "shrinkage": 1.5}]},
+    ]
+    for bad in broken:
+        with pytest.raises(DomainError):
+            decode(bad, embed_dim=6)
+    assert len(decode(field, embed_dim=6)["rows"]) == 2
