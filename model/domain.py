@@ -257,6 +257,9 @@ def validate_domain_fields(head: Dict[str, Any]) -> None:
         p = confidence.get("min_probability") if isinstance(confidence, dict) else None
         if not isinstance(p, (int, float)) or not 0 < p <= 1:
             raise DomainError("confidence.min_probability must be in (0, 1]")
+    if head.get("layer_statistics") is not None:
+        from model.layers import decode  # model.layers imports this module
+        decode(head["layer_statistics"])
     open_set = head.get("open_set")
     if open_set is not None:
         if stats is None:

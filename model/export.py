@@ -316,7 +316,8 @@ DEFAULT_VAL_REFUSAL = 0.04
 
 
 def fit_domain_from_records(records_path: str, model_dir: str, *, score: str = "mahalanobis",
-                            val_refusal: float = DEFAULT_VAL_REFUSAL) -> Dict[str, Any]:
+                            val_refusal: float = DEFAULT_VAL_REFUSAL,
+                            layer_rows: Optional[Sequence[int]] = None) -> Dict[str, Any]:
     """Adds statistics / calibration / open_set / confidence to a model folder's default head, from a records file
     of `npm run eval:domain -- --dump` (train photos → statistics; val photos → temperature and thresholds)."""
     manifest_path = os.path.join(model_dir, "manifest.json")
@@ -350,9 +351,11 @@ def fit_domain_from_records(records_path: str, model_dir: str, *, score: str = "
                                     val_refusal=val_refusal)
     except DomainError as err:
         raise ExportError(str(err)) from err
-    for key in ("statistics", "calibration", "open_set", "confidence"):
+    for key in ("statistics", "calibration", "open_set", "confidence", "layer_statistics"):
         head.pop(key, None)
     head.update(round_fields(fields))
+    if layer_rows:
+        report["layers"] = fit_layer_fields(head, records, manifest, list(layer_rows), val_logits, val_y, val_refusal)
     validate_domain_fields(head)
     head_bytes = (json.dumps(head, allow_nan=False) + "\n").encode()
     write_bytes(head_path, head_bytes)
@@ -361,6 +364,32 @@ def fit_domain_from_records(records_path: str, model_dir: str, *, score: str = "
             entry.update(sha256=sha256_bytes(head_bytes), bytes=len(head_bytes))
     write_json(manifest_path, manifest)
     return report
+
+
+def fit_layer_fields(head: Dict[str, Any], records: Dict[str, Any], manifest: Dict[str, Any], rows: List[int],
+                     val_logits: Any, val_labels: Any, val_refusal: float) -> Dict[str, Any]:
+    """Adds `layer_statistics` (model/layers.py: Gaussians of the chosen layer_features rows on the train photos,
+    Fisher threshold on val) and re-fits `confidence` on the val photos this rule accepts."""
+    import numpy as np
+    from model.domain import fit_min_probability, softmax, threshold_at_refusal
+    from model.layers import encode, fit_layer_statistics, layer_scores
+
+    def layers_of(split: str) -> Any:
+        rows_ = [r for r in records["photos"] if r["split"] == split]
+        if not all("layerFeatures" in r for r in rows_):
+            raise ExportError(f"{split} records lack layerFeatures (dump with graphs that have layer_features)")
+        return np.asarray([r["layerFeatures"] for r in rows_], dtype=np.float64).reshape(len(rows_), 2 * manifest["layers"], manifest["embed_dim"])
+
+    train, val = layers_of("train"), layers_of("val")
+    stats = fit_layer_statistics(train, rows, manifest["layers"])
+    val_scores = layer_scores(stats, val)
+    threshold = threshold_at_refusal(val_scores, val_refusal)
+    head["layer_statistics"] = encode(stats, threshold)
+    accepted = val_scores <= threshold
+    calibrated = softmax(val_logits, head["calibration"]["temperature"])
+    min_probability, sure = fit_min_probability(calibrated, np.asarray(val_labels), accepted, 0.98, 0.85)
+    head["confidence"] = {"min_probability": min_probability}
+    return {"rows": rows, "threshold": threshold, "val_refused": float(1 - accepted.mean()), "sure": sure}
 
 
 def _same_backbone(files: Dict[str, bytes], weights_path: str) -> bool:
@@ -412,6 +441,8 @@ def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
     p.add_argument("--fit-domain", metavar="RECORDS", help="add the open-set / calibration fields to the head of the "
                    "model folder --out, from `npm run eval:domain -- --dump RECORDS --splits train,val`")
     p.add_argument("--open-set-score", default="mahalanobis", choices=["mahalanobis", "relative_mahalanobis"])
+    p.add_argument("--layer-rows", help="with --fit-domain: comma-separated rows of layer_features for the layer "
+                   "open-set score (model/ood_select.py chose 17,18,9,10,11 for deit-tiny-beans: patch 5-6, CLS 9-11)")
     p.add_argument("--val-refusal", type=float, default=DEFAULT_VAL_REFUSAL,
                    help="share of the val photos the open-set threshold may refuse (target: ≤ 0.05 on unseen photos)")
     p.add_argument("--add-layer-features", action="store_true", help="add the optional layer_features output to "
@@ -424,8 +455,12 @@ def run(args: argparse.Namespace) -> str:
         changed = add_layer_features_to_folder(args.out)
         return f"{args.out}: layer_features added to {', '.join(changed) or 'no graph (all had it)'}"
     if args.fit_domain:
-        r = fit_domain_from_records(args.fit_domain, args.out, score=args.open_set_score, val_refusal=args.val_refusal)
-        sure = r["sure"]
+        rows = [int(v) for v in args.layer_rows.split(",")] if args.layer_rows else None
+        r = fit_domain_from_records(args.fit_domain, args.out, score=args.open_set_score, val_refusal=args.val_refusal,
+                                    layer_rows=rows)
+        sure = r["layers"]["sure"] if "layers" in r else r["sure"]
+        if "layers" in r:
+            r["threshold"], r["val_refused"] = r["layers"]["threshold"], r["layers"]["val_refused"]
         return (f"fitted on {r['train_photos']} train / {r['val_photos']} val photos: shrinkage {r['shrinkage']:.4f} "
                 f"(Ledoit-Wolf), T {r['temperature']:.3f} (ECE {r['ece_before']:.3f} -> {r['ece_after']:.3f}, NLL "
                 f"{r['nll_before']:.3f} -> {r['nll_after']:.3f}), threshold {r['threshold']:.2f} (val refused "

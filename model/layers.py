@@ -8,11 +8,16 @@ from __future__ import annotations
 
 import base64
 import math
-from typing import Any, Dict, List, Sequence
+from typing import Any, Dict, List, Optional, Sequence
 
 import numpy as np
 
-from model.domain import DomainError, ledoit_wolf_shrinkage, l2_normalize, precision_of, shrunk_covariance
+if __package__ in (None, ""):  # run as a script (python model/layers.py): make `import model` work
+    import os as _os
+    import sys as _sys
+    _sys.path.insert(0, _os.path.dirname(_os.path.dirname(_os.path.abspath(__file__))))
+
+from model.domain import DomainError, ledoit_wolf_shrinkage, l2_normalize, precision_of, shrunk_covariance  # noqa: E402
 
 LAYER_SCORE = "layer_fisher"
 
@@ -119,7 +124,7 @@ def encode(stats: Dict[str, Any], threshold: float) -> Dict[str, Any]:
     return {"feature_norm": "l2", "layers": stats["layers"], "score": LAYER_SCORE, "threshold": float(threshold), "rows": rows}
 
 
-def decode(field: Dict[str, Any], embed_dim: int) -> Dict[str, Any]:
+def decode(field: Dict[str, Any], embed_dim: Optional[int] = None) -> Dict[str, Any]:
     """`layer_statistics` → arrays, checking the contract's rules (the engine checks the same)."""
     if not isinstance(field, dict) or field.get("feature_norm") != "l2" or field.get("score") != LAYER_SCORE:
         raise DomainError(f"layer_statistics must have feature_norm 'l2' and score '{LAYER_SCORE}'")
@@ -133,9 +138,16 @@ def decode(field: Dict[str, Any], embed_dim: int) -> Dict[str, Any]:
     if not isinstance(entries, list) or not entries:
         raise DomainError("layer_statistics.rows must be a non-empty list")
     rows, seen = [], set()
+    if embed_dim is None:  # the head does not name D: the first mean's length does (the engine checks it against D)
+        first = entries[0].get("mean") if isinstance(entries[0], dict) else None
+        embed_dim = len(base64.b64decode(first or "", validate=False)) // 4 if isinstance(first, str) else 0
+    if embed_dim < 1:
+        raise DomainError("layer_statistics.rows[0].mean is missing")
     tri = embed_dim * (embed_dim + 1) // 2
     for i, e in enumerate(entries):
         what = f"layer_statistics.rows[{i}]"
+        if not isinstance(e, dict):
+            raise DomainError(f"{what} must be an object")
         row, count, lam = e.get("row"), e.get("count"), e.get("shrinkage")
         if not isinstance(row, int) or not 0 <= row < 2 * layers or row in seen:
             raise DomainError(f"{what}.row must be a distinct integer in [0, 2·layers)")
@@ -155,3 +167,49 @@ def decode(field: Dict[str, Any], embed_dim: int) -> Dict[str, Any]:
         rows.append({"row": row, "count": count, "shrinkage": float(lam), "mean": _unb64(e.get("mean", ""), embed_dim, f"{what}.mean"),
                      "scatter": scatter, "log_d2_mean": float(e["log_d2_mean"]), "log_d2_sd": float(sd)})
     return {"feature_norm": "l2", "layers": layers, "rows": rows, "threshold": float(th)}
+
+
+# ---- a small shared reference for the TypeScript side (test/engine/layers.test.ts) ------------------------
+
+REFERENCE = "test/fixtures/layers/reference.json"
+
+
+def reference_case(seed: int = 7) -> Dict[str, Any]:
+    """A synthetic head (3 blocks, width 8, rows 1, 4, 5) fitted on 200 photos, 6 photos to score, and the scores
+    after 3 more photos are pooled in, computed DIRECTLY from the union of the raw rows (the engine updates its
+    statistics incrementally; the shrinkage, p-value fits and threshold stay those of the fit)."""
+    rng = np.random.default_rng(seed)
+    layers, width, rows = 3, 8, [1, 4, 5]
+    base = rng.normal(size=(2 * layers, width))
+    train = base + 0.3 * rng.normal(size=(200, 2 * layers, width))
+    photos = base + rng.choice([0.3, 0.6, 1.2], size=(6, 1, 1)) * rng.normal(size=(6, 2 * layers, width))
+    added = base + 0.8 + 0.3 * rng.normal(size=(3, 2 * layers, width))
+    stats = fit_layer_statistics(train, rows, layers)
+    field = encode(stats, threshold=10.0)
+    decoded = decode(json_roundtrip(field), width)  # float32, as the engine reads it
+    union = rows_of(np.concatenate([train, added]), rows)
+    pooled = {**decoded, "rows": [{**e, "count": len(union), "mean": union[:, j].mean(axis=0),
+                                   "scatter": (union[:, j] - union[:, j].mean(axis=0)).T @ (union[:, j] - union[:, j].mean(axis=0))}
+                                  for j, e in enumerate(decoded["rows"])]}
+    # The pooled scatter differs from the float32 head's by the rounding of the fitted part only.
+    return {"layers": layers, "width": width, "layer_statistics": field,
+            "photos": photos.reshape(6, -1).tolist(), "scores": layer_scores(decoded, photos).tolist(),
+            "added": added.reshape(3, -1).tolist(), "scores_after_adding": layer_scores(pooled, photos).tolist()}
+
+
+def json_roundtrip(value: Dict[str, Any]) -> Dict[str, Any]:
+    import json
+    return json.loads(json.dumps(value))
+
+
+if __name__ == "__main__":
+    import json
+    import os
+    import sys
+
+    out = sys.argv[1] if len(sys.argv) > 1 else REFERENCE  # run from the repository root
+    os.makedirs(os.path.dirname(out), exist_ok=True)
+    with open(out, "w", encoding="utf-8") as f:
+        json.dump(reference_case(), f)
+        f.write("\n")
+    print(f"wrote {out}")

@@ -18,6 +18,7 @@ import { browserVersion, DATA_MOUNT, MODEL_MOUNT, startBenchBrowser } from '../b
 import type { DomainRecord } from '../bench/browser/evalDomain';
 import { calibratedSoftmax, openSetScorer, OPEN_SET_SCORES } from '../src/engine/model/domain';
 import { validateHead } from '../src/engine/model/head';
+import { LAYER_SCORE } from '../src/engine/model/layers';
 import { argmax } from '../src/engine/model/logits';
 import type { Manifest } from '../src/engine/model/manifest';
 
@@ -143,7 +144,9 @@ function report(modelDir: string, run: Awaited<ReturnType<typeof runPhotos>>, du
   const head = validateHead(headJson, manifest as Manifest);
   const val = run.results.filter((r) => r.split === 'val');
   const ood = Object.fromEntries(OOD_KINDS.map((k) => [k, run.results.filter((r) => r.kind === k)])) as Record<(typeof OOD_KINDS)[number], PhotoResult[]>;
-  const rule = head.domain.openSet?.rule ?? null;
+  // The rule the engine refuses by: the intermediate-block score when the head has layer_statistics (the graphs
+  // return layer_features), else the CLS-features rule.
+  const rule = head.domain.layers ? { score: LAYER_SCORE, threshold: head.domain.layers.threshold } : head.domain.openSet?.rule ?? null;
 
   // The head's own score (what the app refuses by) and the alternatives, all from the same features/logits.
   const candidates: Record<string, (r: PhotoResult) => number> = {
@@ -156,6 +159,7 @@ function report(modelDir: string, run: Awaited<ReturnType<typeof runPhotos>>, du
       candidates[score] = (r) => scorer.score(r.features);
     }
   }
+  if (head.domain.layers) candidates[LAYER_SCORE] = (r) => (r.domain.checked ? r.domain.score : NaN);
   const scoreTable = Object.entries(candidates).map(([name, fn]) => {
     const inScores = val.map(fn);
     const at95 = thresholdAtRefusal(inScores, 0.05);

@@ -128,3 +128,35 @@ def test_decode_refuses_broken_layer_statistics() -> None:
         with pytest.raises(DomainError):
             decode(bad, embed_dim=6)
     assert len(decode(field, embed_dim=6)["rows"]) == 2
+
+
+def test_committed_reference_for_the_engine_is_what_python_computes(repo_root: str) -> None:
+    from model.layers import REFERENCE, reference_case
+
+    with open(os.path.join(repo_root, REFERENCE), encoding="utf-8") as f:
+        committed = json.load(f)
+    fresh = reference_case()
+    assert committed["layer_statistics"] == json.loads(json.dumps(fresh["layer_statistics"]))
+    assert np.allclose(committed["scores"], fresh["scores"], rtol=1e-12)
+    assert np.allclose(committed["scores_after_adding"], fresh["scores_after_adding"], rtol=1e-12)
+
+
+def test_shipped_head_has_valid_layer_statistics_of_the_chosen_rows(repo_root: str) -> None:
+    from model.domain import validate_domain_fields
+
+    folder = os.path.join(repo_root, "public", "models", "deit-tiny-beans")
+    with open(os.path.join(folder, "head.json"), encoding="utf-8") as f:
+        head = json.load(f)
+    with open(os.path.join(folder, "manifest.json"), encoding="utf-8") as f:
+        manifest = json.load(f)
+    validate_domain_fields(head)
+    stats = decode(head["layer_statistics"], manifest["embed_dim"])
+    layers = manifest["layers"]
+    assert [r["row"] for r in stats["rows"]] == [layers + 5, layers + 6, 9, 10, 11]
+    assert all(r["count"] == head["trained_on"]["images"] for r in stats["rows"])
+    # A photo at the pooled means is in domain; the rule refuses a photo far from them.
+    at_mean = np.zeros((1, 2 * layers, manifest["embed_dim"]))
+    for r in stats["rows"]:
+        at_mean[0, r["row"]] = r["mean"]
+    assert layer_scores(stats, at_mean)[0] < stats["threshold"]
+    assert layer_scores(stats, np.ones((1, 2 * layers, manifest["embed_dim"])))[0] > stats["threshold"]

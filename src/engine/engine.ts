@@ -141,7 +141,7 @@ export class LeafLensEngine implements Engine {
     const { run, modelMs } = await this.cachedOrRun(cached, photo.id, pixels, graph, target);
 
     const quality = state.quality ?? assessPhotoQuality(pixels, this.manifest.image_size);
-    const judged = judgeDiagnosis(this.head.domain, run.logits, run.features, quality.issues.length);
+    const judged = judgeDiagnosis(this.head.domain, run.logits, run.features, quality.issues.length, run.layerFeatures);
     const probabilities = judged.probabilities;
     const top = argmax(probabilities);
     const explainedClass = options.targetClass ?? top;
@@ -191,10 +191,11 @@ export class LeafLensEngine implements Engine {
       // Any run of this photo with this head has the features and logits: only the forward graph runs otherwise.
       const { run, modelMs } = await this.cachedOrRun(this.runs.anyRunOf(photo.id, this.headGeneration), photo.id, pixels, 'forward', undefined);
       const quality = state.quality ?? assessPhotoQuality(pixels, this.manifest.image_size);
-      const judged = judgeDiagnosis(this.head.domain, run.logits, run.features, quality.issues.length);
+      const judged = judgeDiagnosis(this.head.domain, run.logits, run.features, quality.issues.length, run.layerFeatures);
       return {
         labels: [...this.head.labels],
         features: new Float32Array(run.features),
+        ...(run.layerFeatures ? { layerFeatures: new Float32Array(run.layerFeatures) } : {}),
         logits: new Float32Array(run.logits),
         probabilities: judged.probabilities,
         top: argmax(judged.probabilities),

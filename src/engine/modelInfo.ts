@@ -27,7 +27,7 @@ export function describeModel(m: Manifest, head: Head, isShippedHead: boolean, f
     methods: methodsFor((graph) => graph !== 'lrp' || Boolean(lrpGraphFile(m, usesF16))),
     usesFp16: usesF16,
     totalBytes,
-    domainCheck: head.domain.openSet !== undefined,
+    domainCheck: head.domain.openSet !== undefined || head.domain.layers !== undefined,
     backbone: { name: m.name, sha256: m.backbone_sha256, features: m.features },
     headName: isShippedHead ? undefined : (typeof head.json.name === 'string' ? head.json.name : head.source),
     taught: taughtClassesOf(head.json).map(({ label, note, photos }) => ({ label, note, photos })),

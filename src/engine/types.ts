@@ -138,6 +138,8 @@ export interface PhotoEmbedding {
   labels: string[];
   /** The backbone's raw [F] `features` output (not normalised). */
   features: Float32Array;
+  /** The graph's optional `layer_features` [2L·D] (teaching adds them to the head's layer statistics). */
+  layerFeatures?: Float32Array;
   logits: Float32Array;
   /** Calibrated, as in Diagnosis. */
   probabilities: Float32Array;

@@ -77,7 +77,7 @@ export const CONTRACT: Contract = {
   head_required: ['format', 'contract_version', 'labels', 'features', 'weight', 'bias', 'backbone_sha256', 'trained', 'created'],
   head_format: 'leaf-lens-head',
   label_pattern: '^[a-z0-9_]+$',
-  head_optional: ['statistics', 'calibration', 'open_set', 'confidence', 'name', 'backbone_name', 'taught'],
+  head_optional: ['statistics', 'calibration', 'open_set', 'confidence', 'name', 'backbone_name', 'taught', 'layer_statistics'],
   statistics_feature_norm: 'l2',
   open_set_scores: ['mahalanobis', 'relative_mahalanobis'],
   max_classes: 20,

@@ -36,6 +36,8 @@ export interface DomainModel {
   minProbability?: number;
   /** Present when the head has statistics and an open-set rule. */
   openSet?: OpenSetScorer;
+  /** Present when the head has `layer_statistics`: it decides for runs that return layer_features. */
+  layers?: LayerScorer;
 }
 
 export interface OpenSetScorer {
@@ -44,6 +46,7 @@ export interface OpenSetScorer {
 }
 
 import type { DiagnosisOutcome, DomainCheck } from '../types';
+import type { LayerScorer } from './layers';
 
 // ---- vectors and matrices ---------------------------------------------------------------------------
 
@@ -277,10 +280,14 @@ export function decideOutcome(input: { probabilities: ArrayLike<number>; inDomai
 }
 
 /** Everything the engine adds to one model run: calibrated probabilities, the domain check and the outcome. */
-export function judgeDiagnosis(domain: DomainModel, logits: ArrayLike<number>, features: ArrayLike<number>, qualityIssues = 0): { probabilities: Float32Array; domain: DomainCheck; outcome: DiagnosisOutcome } {
+export function judgeDiagnosis(domain: DomainModel, logits: ArrayLike<number>, features: ArrayLike<number>, qualityIssues = 0, layerFeatures?: ArrayLike<number>): { probabilities: Float32Array; domain: DomainCheck; outcome: DiagnosisOutcome } {
   const probabilities = calibratedSoftmax(logits, domain.temperature);
   let verdict: DomainCheck = { checked: false };
-  if (domain.openSet) {
+  if (domain.layers && layerFeatures) {
+    // The intermediate-block rule (model/ood_select.py chose it on a development set) replaces the CLS rule.
+    const score = domain.layers.score(layerFeatures);
+    verdict = { checked: true, score, threshold: domain.layers.threshold, inDomain: score <= domain.layers.threshold };
+  } else if (domain.openSet) {
     const score = domain.openSet.score(features);
     const threshold = domain.openSet.rule.threshold;
     // NaN features (a broken run) must never pass as in-domain.

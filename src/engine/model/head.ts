@@ -3,6 +3,7 @@ import { EngineError } from '../errors';
 import { CONTRACT } from './contract';
 import { OPEN_SET_SCORES, openSetScorer, type DomainModel, type FeatureStatistics, type OpenSetScoreName } from './domain';
 import { labelsProblem } from './labels';
+import { layerScorer, parseLayerStatistics, type LayerStatistics } from './layers';
 import type { Manifest } from './manifest';
 
 export interface Head {
@@ -18,6 +19,8 @@ export interface Head {
   domain: DomainModel;
   /** The feature statistics when the head has them (teach adds classes to these). */
   statistics?: FeatureStatistics;
+  /** The intermediate-block statistics when the head has them (teach and corrections add photos to these). */
+  layerStatistics?: LayerStatistics;
   /** Where it came from (file name), for messages. */
   source: string;
   /** The head.json object it was made from (kept for teaching, saving and sharing; never modified). */
@@ -29,7 +32,7 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 /** Validates a parsed head.json against the contract and the backbone it is meant for. */
-export function validateHead(json: unknown, manifest: Pick<Manifest, 'features' | 'backbone_sha256'> & { name?: string }, source = 'head.json'): Head {
+export function validateHead(json: unknown, manifest: Pick<Manifest, 'features' | 'backbone_sha256'> & { name?: string; layers?: number; embed_dim?: number }, source = 'head.json'): Head {
   const invalid = (what: string) => new EngineError(/finite number/.test(what) ? 'head-not-finite' : 'head-invalid', `${source}: ${what}`);
   if (!isRecord(json)) throw invalid('not a JSON object');
   const missing = CONTRACT.head_required.filter((key) => !(key in json));
@@ -84,7 +87,29 @@ export function validateHead(json: unknown, manifest: Pick<Manifest, 'features' 
   const metrics = json.metrics;
   const valAccuracy = isRecord(metrics) && typeof metrics.val_accuracy === 'number' ? metrics.val_accuracy : undefined;
   const { domain, statistics } = parseDomainFields(json, classes, features, invalid);
-  return { labels: labels as string[], features, weight, bias, backboneSha256: json.backbone_sha256, trained: json.trained, valAccuracy, domain, statistics, source, json };
+  const layerStatistics = parseLayerFields(json, manifest, domain, invalid);
+  return { labels: labels as string[], features, weight, bias, backboneSha256: json.backbone_sha256, trained: json.trained, valAccuracy, domain, statistics, ...(layerStatistics ? { layerStatistics } : {}), source, json };
+}
+
+/** The optional `layer_statistics` (docs/model-contract.md): parsed, checked against the backbone where the caller
+ * knows its layers and width, and its scorer (covariances factored once) put into the domain model. */
+function parseLayerFields(json: Record<string, unknown>, manifest: { layers?: number; embed_dim?: number }, domain: DomainModel, invalid: (what: string) => EngineError): LayerStatistics | undefined {
+  const field = json.layer_statistics;
+  if (field === undefined) return undefined;
+  if (!isRecord(field)) throw invalid('layer_statistics must be an object');
+  const layers = manifest.layers ?? field.layers;
+  if (typeof layers !== 'number' || !Number.isInteger(layers) || layers < 1) throw invalid('layer_statistics.layers must be a positive integer');
+  // The width is the model's embed_dim; a caller without the manifest reads it from the first mean (4 bytes each).
+  const firstMean = Array.isArray(field.rows) && isRecord(field.rows[0]) ? field.rows[0].mean : undefined;
+  const padding = typeof firstMean === 'string' ? (firstMean.match(/=*$/)?.[0].length ?? 0) : 0;
+  const width = manifest.embed_dim ?? (typeof firstMean === 'string' ? ((firstMean.length * 3) / 4 - padding) / 4 : 0);
+  try {
+    const stats = parseLayerStatistics(field, layers, width);
+    domain.layers = layerScorer(stats);
+    return stats;
+  } catch (error) {
+    throw invalid(error instanceof Error ? error.message : String(error));
+  }
 }
 
 const isFiniteNumber = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value);
