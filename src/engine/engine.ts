@@ -169,6 +169,7 @@ export class LeafLensEngine implements Engine {
       probabilities,
       logits: new Float32Array(run.logits),
       features: new Float32Array(run.features),
+      ...(run.layerFeatures ? { layerFeatures: new Float32Array(run.layerFeatures) } : {}),
       outcome: judged.outcome,
       domain: judged.domain,
       quality,

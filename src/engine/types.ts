@@ -120,6 +120,8 @@ export interface Diagnosis {
   logits: Float32Array;
   /** The backbone's [F] features (teaching a class, corrections). */
   features: Float32Array;
+  /** The graph's optional `layer_features` [2L·D] ("This is actually …" pools them into the head's layer statistics). */
+  layerFeatures?: Float32Array;
   /** not-bean-leaf when out of domain; unsure below the head's confidence bar or with photo-quality issues. */
   outcome: DiagnosisOutcome;
   domain: DomainCheck;

@@ -272,7 +272,7 @@ export async function correctDiagnosis(classIndex: number, copyName: string): Pr
   const current = lib.activeHeadId === null ? null : lib.heads.find((h) => h.id === lib.activeHeadId) ?? null;
   let head: HeadJson;
   try {
-    head = addExample(engine.headJson('active'), engine.model.backbone, classIndex, diagnosis.features);
+    head = addExample(engine.headJson('active'), engine.model.backbone, classIndex, diagnosis.features, diagnosis.layerFeatures);
   } catch (error) {
     return fail('correctFailed', error);
   }

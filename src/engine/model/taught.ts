@@ -7,6 +7,7 @@ import { validateHead, type Head } from './head';
 import { classNameProblem, cleanClassName, taughtLabelsOf } from './labels';
 import { euclideanNorm, openSetThresholdScale, ruleRows, TEACH_RULE, withExample, withTaughtClass, type FeatureStatistics } from './teach';
 import { CONTRACT } from './contract';
+import { addLayerPhotos, layerStatisticsJson } from './layers';
 
 /** What a head must fit: the backbone's manifest name, weights sha256 and feature size. */
 export interface BackboneId {
@@ -79,6 +80,20 @@ function meanNorm(features: readonly ArrayLike<number>[]): number {
   return features.reduce((s, x) => s + euclideanNorm(x), 0) / features.length;
 }
 
+/** The head's layer_statistics with the photos' layer_features pooled in (a correction: a photo of a known class), as
+ * head.json; undefined (the field is dropped, the CLS rule judges) when a photo has none (a graph without the
+ * output) or the head has no layer_statistics. */
+function withLayerPhotos(head: Head, layerFeatures: readonly (ArrayLike<number> | undefined)[], photos: number): Record<string, unknown> | undefined {
+  if (!head.layerStatistics) return undefined;
+  const rows = layerFeatures.filter((x): x is ArrayLike<number> => x !== undefined);
+  if (rows.length !== photos) return undefined;
+  try {
+    return layerStatisticsJson(addLayerPhotos(head.layerStatistics, rows));
+  } catch (error) {
+    throw new EngineError('head-invalid', `layer statistics: ${describeError(error)}`, undefined, { cause: error });
+  }
+}
+
 /** A head.json whose rows are the closed-form LDA rows of `stats` (the statistics of `base` were `before`), its
  * open-set threshold scaled by openSetThresholdScale(before, stats), everything else from `base`. */
 function rebuilt(base: Record<string, unknown>, labels: string[], before: FeatureStatistics, stats: FeatureStatistics, taught: TaughtInfo, extra: Record<string, unknown>): HeadJson {
@@ -96,6 +111,7 @@ function rebuilt(base: Record<string, unknown>, labels: string[], before: Featur
     taught,
     ...extra,
   };
+  if (json.layer_statistics === undefined) delete json.layer_statistics;
   // The shipped head's accuracy was measured for its trained rows, not for these; their temperature is the
   // rule's, fitted on cross-validated taught heads of the training features (never on val).
   delete json.metrics;
@@ -148,6 +164,9 @@ export function teachClass(baseJson: unknown, backbone: BackboneId, request: Tea
   };
   const baseName = typeof json.name === 'string' ? json.name : backbone.name;
   return rebuilt(json, [...base.labels, label], stats, extended, taught, {
+    // A taught head judges by the CLS rule: its class-agnostic layer Gaussians barely move with k photos (pooling
+    // 10 photos of a held-out class left 20–42 % of its val photos refused, the CLS teach rule ~20 %; docs/benchmarks.md).
+    layer_statistics: undefined,
     name: request.name?.trim() || `${baseName} + ${label}`,
     backbone_name: backbone.name,
     trained_on: { dataset: `${typeof json.name === 'string' ? json.name : 'the model\u2019s own head'} + photos taught on a phone`, images: extended.classCounts.reduce((a, b) => a + b, 0) },
@@ -156,7 +175,7 @@ export function teachClass(baseJson: unknown, backbone: BackboneId, request: Tea
 
 /** The head with one more photo (raw features) in class `classIndex`: a corrected example, counted in
  * `taught.local_examples`. The input head is not changed; undo = keep using it. */
-export function addExample(headJson: unknown, backbone: BackboneId, classIndex: number, features: ArrayLike<number>): HeadJson {
+export function addExample(headJson: unknown, backbone: BackboneId, classIndex: number, features: ArrayLike<number>, layerFeatures?: ArrayLike<number>): HeadJson {
   const head = validateHead(headJson, manifestOf(backbone), 'head');
   const stats = needStatistics(head);
   if (!Number.isInteger(classIndex) || classIndex < 0 || classIndex >= head.labels.length) {
@@ -176,7 +195,7 @@ export function addExample(headJson: unknown, backbone: BackboneId, classIndex: 
   } catch (error) {
     throw new EngineError('head-invalid', `correction: ${describeError(error)}`, undefined, { cause: error });
   }
-  return rebuilt(json, [...head.labels], stats, updated, taught, { backbone_name: backbone.name });
+  return rebuilt(json, [...head.labels], stats, updated, taught, { backbone_name: backbone.name, layer_statistics: withLayerPhotos(head, [layerFeatures], 1) });
 }
 
 /** Renames a head (its `name`); the classes are untouched. */
