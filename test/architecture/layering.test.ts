@@ -75,7 +75,7 @@ test('one preference store: only src/store/preferences.ts touches localStorage o
 const PUBLIC_API = new Set(['index', 'kernels']);
 const PURE_REFERENCE = new Set([
   'types', 'explain/methods', 'explain/options', 'explain/reference', 'model/logits', 'model/domain', 'model/group', 'model/teach',
-  'image/quality', 'model/contract', 'model/manifest', 'model/head', 'model/int8', 'model/feeds',
+  'image/quality', 'model/contract', 'model/manifest', 'model/head', 'model/int8', 'model/feeds', 'model/layers',
 ]);
 
 test('bench/, scripts/ and tools/ reach the engine only through its public API and pure references', () => {
