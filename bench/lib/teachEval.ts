@@ -252,7 +252,7 @@ export interface TeachReportLike {
   timing: unknown;
   /** How the rule was selected (bench/lib/teachSelect.ts). */
   selection?: {
-    protocol: string; criterion: string; selected: TeachRule; ece_t1: number; ece_fitted: number;
+    protocol: string; criterion: string; selected: TeachRule; ece_t1: number; ece_fitted: number; known_refused_before?: number;
     candidates: { priorWeight: number; scatterWeight: number; meets_budget: boolean; mean_balanced_accuracy: number; per_k: { k: number; balanced_accuracy: number; known_drop: number; taught_recall: number; taught_refused?: number; known_refused?: number }[] }[];
   };
   full_class_drop?: ReturnType<typeof fullClassDrop>;
@@ -338,6 +338,7 @@ export function teachTableMarkdown(report: TeachReportLike): string {
     lines.push(`**How the teaching rule was chosen (train photos only).** ${sel.protocol} Criterion: ${sel.criterion}`, '',
       ...selectionTable(sel), '',
       `Selected: ${ruleText(sel.selected)}; cross-validated ECE of the taught heads ${sel.ece_t1.toFixed(3)} at T = 1 → ${sel.ece_fitted.toFixed(3)} at the fitted T. ` +
+      (sel.known_refused_before !== undefined ? `The refused columns use the threshold scaled as the app does; before teaching, the 2-class heads refused ${pct(sel.known_refused_before)} % of the held-out folds' known-class photos. ` : '') +
       'This rule is what the app uses (src/engine/model/teach.ts `TEACH_RULE`, a test checks it equals this report\'s selection).', '');
   }
   const rule = report.cells.filter((c) => c.method === 'rule');

@@ -38,6 +38,9 @@ export interface SelectionReport {
   /** Expected calibration error of the selected rule's cross-validated probabilities at T = 1 and at the fitted T. */
   ece_t1: number;
   ece_fitted: number;
+  /** Held-out-fold known-class photos refused by the 2-class heads before teaching (the threshold as given): what the
+   * scaled threshold after teaching should keep (per_k known_refused). */
+  known_refused_before?: number;
 }
 
 /** Stratified deterministic folds: fold index per sample. */
@@ -82,6 +85,7 @@ export function selectTeachRule(train: readonly Sample[], classes: number, optio
   const acc = new Map<string, { bal: number[]; drop: number[]; recall: number[]; refused: number[]; knownRefused: number[] }>();
   const key = (cand: TeachCandidate, k: number) => `${cand.priorWeight}|${cand.scatterWeight}|${k}`;
   const cvLogits = new Map<string, { logits: Float64Array[]; labels: number[] }>();
+  const knownRefusedBefore: number[] = [];
   const scatterWeights = [...new Set(options.candidates.map((c) => c.scatterWeight))];
   for (let h = 0; h < classes; h++) {
     const known = Array.from({ length: classes }, (_, c) => c).filter((c) => c !== h);
@@ -92,6 +96,10 @@ export function selectTeachRule(train: readonly Sample[], classes: number, optio
       const test = train.map((_, i) => i).filter((i) => fold[i] === f);
       const testKnown = test.filter((i) => train[i]!.label !== h);
       const knownBefore = new Map<number, number>();
+      if (options.openSet) {
+        const scorer = openSetScorer(base, options.openSet);
+        knownRefusedBefore.push(testKnown.filter((i) => scorer.score(train[i]!.features) > options.openSet!.threshold).length / testKnown.length);
+      }
       for (const cand of options.candidates) {
         if (knownBefore.has(cand.priorWeight)) continue;
         const before = teachRuleHead(base, [], { priorWeight: cand.priorWeight, scatterWeight: 0, temperature: 1 });
@@ -167,5 +175,6 @@ export function selectTeachRule(train: readonly Sample[], classes: number, optio
     selected: { priorWeight: best.priorWeight, scatterWeight: best.scatterWeight, temperature },
     ece_t1: expectedCalibrationError(store.logits, store.labels, 1),
     ece_fitted: expectedCalibrationError(store.logits, store.labels, temperature),
+    ...(knownRefusedBefore.length > 0 ? { known_refused_before: knownRefusedBefore.reduce((a, b) => a + b, 0) / knownRefusedBefore.length } : {}),
   };
 }
