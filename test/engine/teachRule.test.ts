@@ -182,6 +182,29 @@ describe('selectTeachRule', () => {
   });
 });
 
+describe('selectTeachRule with an open-set rule', () => {
+  test('reports the held-out folds\' known-class refusal before teaching and, with the scaled threshold, after: close to it', () => {
+    const train: Sample[] = [
+      ...cloud([3, 0, 0.5, 0], 80, 0.7).map((features) => ({ features, label: 0 })),
+      ...cloud([0, 3, 0, 0.5], 80, 0.7).map((features) => ({ features, label: 1 })),
+      ...cloud([1.2, 1.2, 2, 0], 80, 0.7).map((features) => ({ features, label: 2 })),
+    ];
+    // A threshold that refuses ~10 % of the training photos under the full 3-class statistics.
+    const full = openSetScorer(statsOf([0, 1, 2].map((c) => train.filter((s) => s.label === c).map((s) => s.features))), { score: 'mahalanobis', threshold: 0 });
+    const scores = train.map((s) => full.score(s.features)).sort((a, b) => a - b);
+    const openSet = { score: 'mahalanobis' as const, threshold: scores[Math.floor(0.9 * scores.length)]! };
+    const report = selectTeachRule(train, 3, {
+      folds: 4, ks: [5, 10], draws: 2, seed: 2, shrinkage: 0.05, maxDrop: 0.05, openSet,
+      candidates: [{ priorWeight: 0, scatterWeight: 0.5 }],
+    });
+    expect(report.known_refused_before).toBeGreaterThan(0.02);
+    for (const p of report.candidates[0]!.per_k) {
+      expect(p.known_refused).toBeDefined();
+      expect(Math.abs(p.known_refused! - report.known_refused_before!)).toBeLessThan(0.04);
+    }
+  });
+});
+
 describe('ledoitWolfShrinkage', () => {
   test('equals the definition (explicit outer products) on a small set', () => {
     const samples: Sample[] = [...cloud([1, 0, 0], 8, 0.5).map((features) => ({ features, label: 0 })), ...cloud([0, 1, 0], 7, 0.5).map((features) => ({ features, label: 1 }))];
