@@ -40,17 +40,27 @@ function scaledTable(lut: Uint8Array, opacity: number): number[] {
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 const [R, G, B, A] = LITTLE_ENDIAN ? [0, 8, 16, 24] : [24, 16, 8, 0];
 
-/** Blends the coloured, upsampled map over `pixels` (a photo already at output size), in place. */
-export function blendHeatmapOntoFast(pixels: PixelImage, values: Float32Array, gridSize: number, options: DrawOptions): void {
+/** 32-bit words over RGBA bytes, or over an aligned copy (an ImageData is aligned; a view into another buffer may not be). */
+function wordsOf(bytes: Uint8ClampedArray, count: number): { words: Uint32Array; aligned: Uint8ClampedArray } {
+  const aligned = bytes.byteOffset % 4 === 0 ? bytes : new Uint8ClampedArray(bytes);
+  return { words: new Uint32Array(aligned.buffer, aligned.byteOffset, count), aligned };
+}
+
+/**
+ * Blends the coloured, upsampled map over a photo already at output size, into `pixels`. The photo is `pixels`
+ * itself (in place), or `photo` (RGBA, same size, left unchanged): a kept scaled photo is then blended straight
+ * into the output, without first copying it there.
+ */
+export function blendHeatmapOntoFast(pixels: PixelImage, values: Float32Array, gridSize: number, options: DrawOptions, photo?: Uint8ClampedArray): void {
   validateRenderInputs(values, gridSize, options);
   const { width, height, data } = pixels;
   if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
     throw new RangeError(`heatmap: output size must be positive integers, got ${width}×${height}`);
   }
   if (data.length !== width * height * 4) throw new RangeError(`heatmap: ${data.length} bytes for a ${width}×${height} RGBA image`);
-  // Word access needs 4-byte alignment (an ImageData always has it; a view into another buffer may not).
-  const aligned = data.byteOffset % 4 === 0 ? data : new Uint8ClampedArray(data);
-  const words = new Uint32Array(aligned.buffer, aligned.byteOffset, width * height);
+  if (photo && photo.length !== data.length) throw new RangeError(`heatmap: a ${photo.length}-byte photo for a ${width}×${height} RGBA image`);
+  const { words, aligned } = wordsOf(data, width * height);
+  const source = photo ? wordsOf(photo, width * height).words : words;
   const table = scaledTable(colorMapLut(options.colorMap), options.opacity);
   const keep = 1 - options.opacity;
   const rows = axis(height, gridSize);
@@ -79,7 +89,7 @@ export function blendHeatmapOntoFast(pixels: PixelImage, values: Float32Array, g
       const i0 = p | 0;
       const f = p - i0;
       const k = i0 * 6;
-      const word = words[at]!;
+      const word = source[at]!;
       let r = (word >>> R) & 255;
       let g = (word >>> G) & 255;
       let b = (word >>> B) & 255;

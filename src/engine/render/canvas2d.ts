@@ -88,8 +88,8 @@ export async function drawHeatmap2d(
   const known = cache?.pixelsFor(key);
   let pixels: ImageData;
   if (known) {
+    // The kept photo is blended straight into a new image (it stays clean for the next redraw).
     pixels = context.createImageData(width, height);
-    pixels.data.set(known);
   } else {
     const made = isPixelImage(photo)
       ? await createImageBitmap(new ImageData(new Uint8ClampedArray(photo.data), photo.width, photo.height))
@@ -102,7 +102,7 @@ export async function drawHeatmap2d(
     pixels = context.getImageData(0, 0, width, height);
     cache?.read(key, pixels.data);
   }
-  blendHeatmapOntoFast(pixels, values, gridSize, options);
+  blendHeatmapOntoFast(pixels, values, gridSize, options, known ?? undefined);
   context.putImageData(pixels, 0, 0);
   return performance.now() - started;
 }

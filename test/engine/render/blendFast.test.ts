@@ -66,3 +66,34 @@ test('refuses what the reference refuses', () => {
   expect(() => blendHeatmapOntoFast(photo, new Float32Array(4), 2, { colorMap: 'jet', opacity: 1.5 })).toThrow(/opacity/);
   expect(() => blendHeatmapOntoFast(photo, new Float32Array(4), 2, { colorMap: 'plasma' as 'jet', opacity: 0.5 })).toThrow(/colour map/);
 });
+
+/** How many bytes differ (a loop: vitest's deep equality takes seconds per 800 kB array). */
+function bytesDiffering(a: Uint8ClampedArray, b: Uint8ClampedArray): number {
+  if (a.length !== b.length) return Math.max(a.length, b.length);
+  let n = 0;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) n++;
+  return n;
+}
+
+test('blending from a separate photo gives the in-place result and leaves the photo unchanged', () => {
+  for (const [width, height, opaque] of [[448, 448, true], [97, 211, false]] as const) {
+    const photo = randomPhoto(width, height, width + 3, opaque);
+    const values = randomMap(14, 11);
+    const options = { colorMap: 'turbo' as const, opacity: 0.5 };
+    const inPlace = { ...photo, data: new Uint8ClampedArray(photo.data) };
+    blendHeatmapOntoFast(inPlace, values, 14, options);
+    const kept = new Uint8ClampedArray(photo.data);
+    const out = { width, height, data: new Uint8ClampedArray(width * height * 4) };
+    blendHeatmapOntoFast(out, values, 14, options, kept);
+    expect(bytesDiffering(out.data, inPlace.data)).toBe(0);
+    expect(bytesDiffering(kept, photo.data)).toBe(0);
+    // Unaligned views of either side take the same path through an aligned copy.
+    const shifted = new Uint8ClampedArray(kept.length + 1);
+    shifted.set(kept, 1);
+    const out2 = { width, height, data: new Uint8ClampedArray(width * height * 4) };
+    blendHeatmapOntoFast(out2, values, 14, options, shifted.subarray(1));
+    expect(bytesDiffering(out2.data, inPlace.data)).toBe(0);
+  }
+  const out = { width: 4, height: 4, data: new Uint8ClampedArray(64) };
+  expect(() => blendHeatmapOntoFast(out, new Float32Array(4), 2, { colorMap: 'jet', opacity: 0.5 }, new Uint8ClampedArray(60))).toThrow(/60-byte photo/);
+});
