@@ -68,13 +68,26 @@ async function importOrt(build: OrtBuild): Promise<Ort> {
   // runtime again after a device loss); without one it fetches build.wasm itself (the service worker's route).
   const binary = await runtimeBinary(build);
   ort.env.wasm.wasmPaths = { mjs: build.mjs, wasm: binary ? URL.createObjectURL(binary) : build.wasm };
-  // Threads need cross-origin isolation (COOP/COEP: vite.config, deploy/nginx.conf.template); without it ORT runs single-threaded.
   const cores = typeof navigator !== 'undefined' ? navigator.hardwareConcurrency || 1 : 1;
-  ort.env.wasm.numThreads = globalThis.crossOriginIsolated ? Math.max(1, Math.min(4, cores)) : 1;
+  ort.env.wasm.numThreads = wasmThreadCount(cores, globalThis.crossOriginIsolated === true);
   ort.env.logLevel = 'error';
   // The worker is ORT's own module started again (vite.config keeps that chunk free of the app's code).
   if (build.name === 'wasm' && typeof Worker !== 'undefined') ort.env.wasm.proxy = true;
   return ort;
+}
+
+/**
+ * ORT's WASM threads on a device with `cores` logical cores: one core is left to the page. onnxruntime-web runs its
+ * sessions on a global thread pool whose threads spin (2^20 polls) after every parallel section and after each
+ * run before they sleep, and it offers no way to turn that off (the session options `session.intra_op.allow_spinning`
+ * and `session.force_spinning_stop` apply to per-session pools only, which its WASM build disables). With as many ORT
+ * threads as cores, a pool thread spinning after the run takes the core that the page needs right then for the
+ * explanation and the heatmap draw (measured on 2 cores: docs/benchmarks.md, "CPU path on WASM"). Threads need
+ * cross-origin isolation (COOP/COEP: vite.config, deploy/nginx.conf.template); without it ORT runs single-threaded.
+ */
+export function wasmThreadCount(cores: number, crossOriginIsolated: boolean): number {
+  if (!crossOriginIsolated || !Number.isFinite(cores)) return 1;
+  return Math.max(1, Math.min(4, Math.floor(cores) - 1));
 }
 
 /** Whether `backend`'s sessions on this module run in ORT's proxy worker (WASM build only). */
