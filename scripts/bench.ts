@@ -2,6 +2,7 @@
 // Per-stage latency on WebGPU and WASM in headless Chromium (bench/index.html), one fresh page per part and
 // backend, then the cold start of the built app. Prints tables; --json writes the report (docs/bench/bench.json).
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { machineReport } from '../bench/lib/machine';
@@ -109,6 +110,7 @@ async function main(): Promise<void> {
   }
   const write = (): void => {
     if (!args.json) return;
+    if (report.machine.load_average) report.machine.load_average.end = loadavg()[0]!;
     mkdirSync(dirname(args.json), { recursive: true });
     writeFileSync(args.json, JSON.stringify(report, null, 2) + '\n');
   };

@@ -5,7 +5,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { BenchReport, EvalReport, NodeBenchReport } from '../bench/lib/report';
+import type { BenchReport, EvalReport, MachineReport, NodeBenchReport } from '../bench/lib/report';
 import { barChartSvg, lineChartSvg } from '../bench/lib/svg';
 import {
   agreementTableMarkdown, cpuPathTableMarkdown, evalTableMarkdown, kernelsShareTableMarkdown, nodeKernelTableMarkdown, orderedStages,
@@ -43,6 +43,13 @@ function updateDoc(path: string, tables: string): boolean {
 
 function readJson<T>(path: string): T | null {
   return existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as T) : null;
+}
+
+/** "; load average 9.1 → 10.2" when the report recorded it (the bench machine is shared). */
+function loadNote(machine: MachineReport): string {
+  const load = machine.load_average;
+  if (!load) return '';
+  return `; load average ${load.start.toFixed(1)}${load.end !== undefined ? ` → ${load.end.toFixed(1)}` : ''}`;
 }
 
 const SOFTWARE_NOTE = 'software WebGPU (SwiftShader), correctness only';
@@ -106,14 +113,14 @@ function main(): void {
   if (cpuPath && cpuWasm) {
     const before = bench?.backends.find((b) => b.backend === 'wasm');
     sections.push(`### CPU path on WASM (${args['cpu-path']}, ${cpuPath.created})`, '',
-      `- ${cpuPath.model.name}: ${cpuPath.model.note}; ${cpuPath.runs} runs; ${cpuPath.browser}; ${cpuPath.machine.cpu}, ${cpuPath.machine.cores} cores`, '',
+      `- ${cpuPath.model.name}: ${cpuPath.model.note}; ${cpuPath.runs} runs; ${cpuPath.browser}; ${cpuPath.machine.cpu}, ${cpuPath.machine.cores} cores${loadNote(cpuPath.machine)}`, '',
       cpuPathTableMarkdown(cpuWasm), '');
     const share = kernelsShareTableMarkdown([
       ...(before && bench ? [{ label: `before (${args.bench}, ${bench.created.slice(0, 10)})`, wasm: before }] : []),
       { label: `after (${cpuPath.created.slice(0, 10)})`, wasm: cpuWasm },
     ]);
     sections.push(share, '');
-    brief.push(`### CPU path on WASM (${args['cpu-path']})`, '', `- ${cpuPath.model.name}; ${cpuPath.runs} runs; ${cpuPath.machine.cpu}, ${cpuPath.machine.cores} cores`, '', share, '');
+    brief.push(`### CPU path on WASM (${args['cpu-path']})`, '', `- ${cpuPath.model.name}; ${cpuPath.runs} runs; ${cpuPath.machine.cpu}, ${cpuPath.machine.cores} cores${loadNote(cpuPath.machine)}`, '', share, '');
   }
 
   const node = readJson<NodeBenchReport>(args.node);

@@ -1,5 +1,5 @@
 // The machine a result was measured on (Node side only).
-import { cpus, platform, release, totalmem } from 'node:os';
+import { cpus, loadavg, platform, release, totalmem } from 'node:os';
 import type { MachineReport } from './report';
 
 export function machineReport(): MachineReport {
@@ -10,5 +10,6 @@ export function machineReport(): MachineReport {
     memory_bytes: totalmem(),
     os: `${platform()} ${release()}`,
     node: process.version,
+    load_average: { start: loadavg()[0]! },
   };
 }

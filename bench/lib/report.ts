@@ -70,6 +70,9 @@ export interface MachineReport {
   memory_bytes: number;
   os: string;
   node: string;
+  /** 1-minute load average when the report was started and when it was written (absent in older reports): the
+   * bench machine is shared, and timings on 2 busy cores say little without it. */
+  load_average?: { start: number; end?: number };
 }
 
 export interface ColdStartRun {
