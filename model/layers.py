@@ -154,8 +154,8 @@ def decode(field: Dict[str, Any], embed_dim: Optional[int] = None) -> Dict[str, 
         seen.add(row)
         if not isinstance(count, int) or count < 2:
             raise DomainError(f"{what}.count must be an integer ≥ 2")
-        if not isinstance(lam, (int, float)) or not 0 <= lam <= 1:
-            raise DomainError(f"{what}.shrinkage must be in [0, 1]")
+        if not isinstance(lam, (int, float)) or not 0 < lam <= 1:
+            raise DomainError(f"{what}.shrinkage must be in (0, 1]")
         sd = e.get("log_d2_sd")
         if not isinstance(e.get("log_d2_mean"), (int, float)) or not isinstance(sd, (int, float)) or not sd > 0:
             raise DomainError(f"{what}: log_d2_mean must be a number, log_d2_sd positive")
@@ -163,6 +163,8 @@ def decode(field: Dict[str, Any], embed_dim: Optional[int] = None) -> Dict[str, 
         scatter = np.zeros((embed_dim, embed_dim))
         scatter[np.triu_indices(embed_dim)] = upper
         scatter = scatter + np.triu(scatter, 1).T
+        if not np.trace(scatter) > 0:
+            raise DomainError(f"{what}.scatter_upper must have a positive trace")
         precision_of(shrunk_covariance(scatter, count - 1, lam))  # positive definite, or DomainError
         rows.append({"row": row, "count": count, "shrinkage": float(lam), "mean": _unb64(e.get("mean", ""), embed_dim, f"{what}.mean"),
                      "scatter": scatter, "log_d2_mean": float(e["log_d2_mean"]), "log_d2_sd": float(sd)})

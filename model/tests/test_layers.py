@@ -123,6 +123,7 @@ def test_decode_refuses_broken_layer_statistics() -> None:
         {**field, "rows": [{**field["rows"][0], "mean": field["rows"][0]["mean"][:-8]}]},  # too few numbers
         {**field, "rows": [{**field["rows"][0], "log_d2_sd": 0}]},
         {**field, "rows": [{**field["rows"][0], "shrinkage": 1.5}]},
+        {**field, "rows": [{**field["rows"][0], "shrinkage": 0}]},
     ]
     for bad in broken:
         with pytest.raises(DomainError):

@@ -73,6 +73,7 @@ describe('layer open-set score', () => {
       [{ ...field, rows: [{ ...rows[0], scatter_upper: '%%%' }] }, /base64/],
       [{ ...field, rows: [{ ...rows[0], log_d2_sd: 0 }] }, /log_d2_sd/],
       [{ ...field, rows: [{ ...rows[0], count: 1 }] }, /count/],
+      [{ ...field, rows: [{ ...rows[0], shrinkage: 0 }] }, /shrinkage/],
     ];
     for (const [bad, message] of cases) expect(() => parseLayerStatistics(bad, reference.layers, reference.width)).toThrow(message);
     expect(() => parseLayerStatistics(field, reference.layers + 1, reference.width)).toThrow(/layers/);

@@ -65,19 +65,22 @@ export interface LayerScorer {
   score(layerFeatures: ArrayLike<number>): number;
 }
 
-/** Factors each row's shrunk covariance once (Cholesky); throws when one is not positive definite. */
+/** Factors each row's shrunk covariance (Cholesky) on the first score, not when the head loads: five 192×192 factors
+ * cost ~16 ms here (several times that on a phone), which the page's start-up should not pay. They exist: the
+ * scatter is a sum of outer products and λ > 0 with a positive trace (parseLayerStatistics) adds a ridge. */
 export function layerScorer(stats: LayerStatistics): LayerScorer {
   const { width } = stats;
-  const factors = stats.rows.map((r) => cholesky(shrunkCovariance(r.scatter, width, r.count - 1, r.shrinkage), width));
+  let factors: Float64Array[] | undefined;
   return {
     threshold: stats.threshold,
     score(layerFeatures) {
+      factors ??= stats.rows.map((r) => cholesky(shrunkCovariance(r.scatter, width, r.count - 1, r.shrinkage), width));
       if (layerFeatures.length !== 2 * stats.layers * width) {
         throw new Error(`layer_features has ${layerFeatures.length} values, statistics expect ${2 * stats.layers}×${width}`);
       }
       let total = 0;
       stats.rows.forEach((r, k) => {
-        const d2 = mahalanobisViaCholesky(rowOf(layerFeatures, r.row, width), r.mean, factors[k]!, width);
+        const d2 = mahalanobisViaCholesky(rowOf(layerFeatures, r.row, width), r.mean, factors![k]!, width);
         const z = (Math.log(Math.max(d2, 1e-12)) - r.logD2Mean) / r.logD2Sd;
         total += -2 * logNormalSf(z);
       });
@@ -164,7 +167,7 @@ export function parseLayerStatistics(json: unknown, layers: number, width: numbe
     }
     seen.add(row as number);
     if (!Number.isInteger(e.count) || (e.count as number) < 2) throw new Error(`${what}.count must be an integer ≥ 2`);
-    if (!isNumber(e.shrinkage) || e.shrinkage < 0 || e.shrinkage > 1) throw new Error(`${what}.shrinkage must be in [0, 1]`);
+    if (!isNumber(e.shrinkage) || e.shrinkage <= 0 || e.shrinkage > 1) throw new Error(`${what}.shrinkage must be in (0, 1]`);
     if (!isNumber(e.log_d2_mean) || !isNumber(e.log_d2_sd) || !(e.log_d2_sd > 0)) throw new Error(`${what}: log_d2_mean must be a number, log_d2_sd positive`);
     const upper = decodeFloats(e.scatter_upper, (width * (width + 1)) / 2, `${what}.scatter_upper`);
     const scatter = new Float64Array(width * width);
@@ -176,6 +179,9 @@ export function parseLayerStatistics(json: unknown, layers: number, width: numbe
         k++;
       }
     }
+    let trace = 0;
+    for (let a = 0; a < width; a++) trace += scatter[a * width + a]!;
+    if (!(trace > 0)) throw new Error(`${what}.scatter_upper must have a positive trace`);
     return { row: row as number, count: e.count as number, shrinkage: e.shrinkage, mean: decodeFloats(e.mean, width, `${what}.mean`),
       scatter, logD2Mean: e.log_d2_mean, logD2Sd: e.log_d2_sd };
   });
