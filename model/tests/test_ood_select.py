@@ -36,3 +36,20 @@ def test_select_refuses_far_photos_and_keeps_in_domain_ones():
     assert all(r["auroc"]["dev other-leaf"] > 0.99 for r in maha)
     text = table({**report, "created": "2026-12-01T00:00:00Z"})
     assert "| mahalanobis | 4 % |" in text and "dev other leaves refused" in text
+
+
+def test_the_pre_registered_rule_picks_the_most_other_leaves_among_eligible_rows() -> None:
+    from model.ood_select import choose
+
+    def row(score: str, setting: float, other: float, non_leaf: float = 1.0, low_res: float = 0.03) -> dict:
+        return {"score": score, "val_refusal_setting": setting,
+                "refused": {"dev other-leaf": other, "dev non-leaf": non_leaf, "dev low-res val": low_res}}
+
+    lead, patches = "fisher: lead (patch 5-6, CLS 9-11)", "fisher: patch 5-6 only"
+    rows = [row("mahalanobis", 0.04, 0.79), row(lead, 0.04, 0.90), row(patches, 0.04, 0.88),
+            row("fisher: all 24 rows", 0.05, 0.99)]                       # other settings do not count
+    assert choose(rows) == lead
+    assert choose(rows + [row("fisher: all 24 rows", 0.04, 0.97, non_leaf=0.90)]) == lead   # too few non-leaves
+    assert choose(rows + [row("fisher: all 24 rows", 0.04, 0.97, low_res=0.2)]) == lead     # refuses small photos
+    assert choose([row(lead, 0.04, 0.9), row(patches, 0.04, 0.9)]) == patches              # a tie: fewer rows
+    assert choose([row(lead, 0.04, 0.99, non_leaf=0.5)]) == "mahalanobis"                  # none eligible
