@@ -1,5 +1,6 @@
 // npm run eval:domain [-- --model DIR --data DIR --ood DIR --backend wasm|webgpu --limit K --json FILE --no-docs]
 // npm run eval:domain -- --dump FILE --splits train,val   (features + logits for model/export.py --fit-domain)
+//   [--graph forward_fp16]   (the records of the fp16 graph instead, to check what fp16 rounding does to the scores)
 // npm run eval:domain -- --table-only                      (rewrite the docs table from the --json file)
 //
 // Does the app know when it does not know? Every photo goes through the engine's public API in headless
@@ -31,6 +32,8 @@ const { values: args } = parseArgs({
     backend: { type: 'string', default: 'wasm' },
     limit: { type: 'string' },
     dump: { type: 'string' },
+    // With --dump: the graph role whose outputs are recorded (forward_fp16: what WebGPU with shader-f16 runs).
+    graph: { type: 'string', default: 'forward' },
     json: { type: 'string', default: 'docs/bench/eval-domain.json' },
     'no-docs': { type: 'boolean', default: false },
     'table-only': { type: 'boolean', default: false },
@@ -118,7 +121,9 @@ async function runPhotos(modelDir: string): Promise<{ results: PhotoResult[]; la
 async function openNodeForward(modelDir: string): Promise<{ size: number; run(bytes: Uint8Array): Promise<DomainRecord> }> {
   const ort = await import('onnxruntime-node');
   const { manifest, head } = readModel(modelDir);
-  const session = await ort.InferenceSession.create(join(modelDir, manifest.graphs.forward), { intraOpNumThreads: 2 });
+  const file = (manifest.graphs as Record<string, string | undefined>)[args.graph];
+  if (!file || !args.graph.startsWith('forward')) throw new Error(`--graph ${args.graph}: not a forward graph of this model (${Object.keys(manifest.graphs).join(', ')})`);
+  const session = await ort.InferenceSession.create(join(modelDir, file), { intraOpNumThreads: 2 });
   const S = manifest.image_size;
   return {
     size: S,
