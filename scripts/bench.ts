@@ -1,4 +1,4 @@
-// npm run bench [-- --model DIR --runs 5 --warmup 1 --backends webgpu,wasm --photo FILE --json FILE --no-cold-start]
+// npm run bench [-- --model DIR --runs 5 --warmup 1 --backends webgpu,wasm --photo FILE --json FILE --no-cold-start --cores N]
 // Per-stage latency on WebGPU and WASM in headless Chromium (bench/index.html), one fresh page per part and
 // backend, then the cold start of the built app. Prints tables; --json writes the report (docs/bench/bench.json).
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -25,6 +25,9 @@ const { values: args } = parseArgs({
     'no-cold-start': { type: 'boolean', default: false },
     'cold-start-only': { type: 'boolean', default: false },
     'software-webgpu-model': { type: 'boolean', default: false },
+    /** The bench pages report N logical cores (navigator.hardwareConcurrency, via the DevTools protocol), so the engine
+     * sizes onnxruntime's WASM threads as on such a device (wasmThreadCount): A/B of thread counts on one machine. */
+    cores: { type: 'string' },
   },
 });
 const log = (line: string): void => console.log(`[bench] ${line.replace(/^\[bench\] /, '')}`);
@@ -43,11 +46,13 @@ async function main(): Promise<void> {
   const runs = Number(args.runs);
   const warmup = Number(args.warmup);
   const backends = args.backends.split(',').map((b) => b.trim()) as ('webgpu' | 'wasm')[];
+  const cores = args.cores !== undefined ? Number(args.cores) : undefined;
+  if (cores !== undefined && (!Number.isInteger(cores) || cores < 1)) throw new Error(`--cores needs a whole number ≥ 1, got ${args.cores}`);
   const note = manifest.trained
     ? 'trained model'
     : 'UNTRAINED stand-in with the architecture of the shipped model (random weights): latency is representative, predictions are not';
   log(`model ${manifest.name} (${modelDir}) — ${note}`);
-  log(`photo ${photo}; ${warmup} warm-up + ${runs} timed runs per backend`);
+  log(`photo ${photo}; ${warmup} warm-up + ${runs} timed runs per backend${cores !== undefined ? `; pages report ${cores} cores` : ''}`);
 
   const harness = await startBenchBrowser({ modelDir, dataDir: dirname(photo), log });
   const results: BackendBench[] = [];
@@ -82,6 +87,10 @@ async function main(): Promise<void> {
         for (const part of parts) {
           const { page, close } = await harness.openBenchPage();
           try {
+            if (cores !== undefined) {
+              const cdp = await page.context().newCDPSession(page);
+              await cdp.send('Emulation.setHardwareConcurrencyOverride', { hardwareConcurrency: cores });
+            }
             if (part === 'stages') stages = await page.evaluate((c) => window.leafLensBench.stages(c), { ...common, backend, graphsOnWasm: backend === 'webgpu' && softwareWebgpu });
             else e2e = await page.evaluate((c) => window.leafLensBench.endToEnd(c), { ...common, backend, method: 'relevance' as const });
           } catch (err) {
