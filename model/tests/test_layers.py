@@ -161,3 +161,57 @@ def test_shipped_head_has_valid_layer_statistics_of_the_chosen_rows(repo_root: s
         at_mean[0, r["row"]] = r["mean"]
     assert layer_scores(stats, at_mean)[0] < stats["threshold"]
     assert layer_scores(stats, np.ones((1, 2 * layers, manifest["embed_dim"])))[0] > stats["threshold"]
+
+
+def test_fit_domain_with_layer_rows_writes_a_valid_head(exported_micro: str, tmp_path) -> None:
+    """export.py --fit-domain RECORDS --layer-rows: layer_statistics from the train records only, the threshold at
+    4 % of val, confidence re-fitted; the manifest's head entry follows the new bytes."""
+    from model.domain import validate_domain_fields
+    from model.export import fit_domain_from_records
+
+    folder = str(tmp_path / "model")
+    shutil.copytree(exported_micro, folder)
+    with open(os.path.join(folder, "manifest.json"), encoding="utf-8") as f:
+        manifest = json.load(f)
+    layers, width, features = manifest["layers"], manifest["embed_dim"], manifest["features"]
+    rng = np.random.default_rng(4)
+    centres = rng.normal(size=(3, features))
+    base_layers = rng.normal(size=(2 * layers, width))
+    photos = []
+    for split, per_class in (("train", 60), ("val", 25)):
+        for label in range(3):
+            for _ in range(per_class):
+                feats = centres[label] + 0.3 * rng.normal(size=features)
+                logits = [float(v) for v in -np.linalg.norm(centres - feats, axis=1)]
+                lf = base_layers + 0.3 * rng.normal(size=(2 * layers, width))
+                photos.append({"split": split, "kind": "bean", "label": label, "features": feats.tolist(),
+                               "logits": logits, "layerFeatures": lf.reshape(-1).tolist()})
+    records = str(tmp_path / "records.json")
+    with open(records, "w", encoding="utf-8") as f:
+        json.dump({"labels": ["angular_leaf_spot", "bean_rust", "healthy"], "photos": photos}, f)
+
+    rows = [1, 2 * layers - 1]
+    report = fit_domain_from_records(records, folder, layer_rows=rows, val_refusal=0.04)
+    with open(os.path.join(folder, "head.json"), encoding="utf-8") as f:
+        head = json.load(f)
+    validate_domain_fields(head)
+    stats = decode(head["layer_statistics"], width)
+    assert [r["row"] for r in stats["rows"]] == rows
+    assert all(r["count"] == 180 for r in stats["rows"])   # the train photos only
+    assert report["layers"]["val_refused"] <= 0.04 + 1e-9
+    val = np.asarray([p["layerFeatures"] for p in photos if p["split"] == "val"]).reshape(-1, 2 * layers, width)
+    assert np.isclose((layer_scores(stats, val) > stats["threshold"]).mean(), report["layers"]["val_refused"])
+    assert 0 < head["confidence"]["min_probability"] <= 1
+    with open(os.path.join(folder, "manifest.json"), encoding="utf-8") as f:
+        entry = next(e for e in json.load(f)["files"] if e["path"] == "head.json")
+    assert entry["sha256"] == sha256_file(os.path.join(folder, "head.json"))
+    # Records without layer_features cannot give layer rows: a one-line error, not a half-written head.
+    for p in photos:
+        p.pop("layerFeatures")
+    with open(records, "w", encoding="utf-8") as f:
+        json.dump({"labels": ["angular_leaf_spot", "bean_rust", "healthy"], "photos": photos}, f)
+    from model.export import ExportError
+    written = sha256_file(os.path.join(folder, "head.json"))
+    with pytest.raises(ExportError, match="layerFeatures"):
+        fit_domain_from_records(records, folder, layer_rows=rows)
+    assert sha256_file(os.path.join(folder, "head.json")) == written
