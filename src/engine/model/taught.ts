@@ -164,8 +164,8 @@ export function teachClass(baseJson: unknown, backbone: BackboneId, request: Tea
   };
   const baseName = typeof json.name === 'string' ? json.name : backbone.name;
   return rebuilt(json, [...base.labels, label], stats, extended, taught, {
-    // A taught head judges by the CLS rule: its class-agnostic layer Gaussians barely move with k photos (pooling
-    // 10 photos of a held-out class left 20–42 % of its val photos refused, the CLS teach rule ~20 %; docs/benchmarks.md).
+    // A taught head judges by the CLS rule, which eval:teach measures and selected TEACH_RULE for; pooling the photos
+    // into the class-agnostic layer Gaussians did no better for the taught class (docs/benchmarks.md).
     layer_statistics: undefined,
     name: request.name?.trim() || `${baseName} + ${label}`,
     backbone_name: backbone.name,
