@@ -152,6 +152,7 @@ export interface FetchVerifiedOptions {
 
 /** Progress events per downloaded file, at most (plus the final one). */
 export const PROGRESS_STEPS = 100;
+const READ_SLICE_MS = 12;
 
 async function readBody(response: Response, entry: ModelFileEntry, url: string, onChunk: (loaded: number) => void, signal?: AbortSignal): Promise<Uint8Array> {
   if (!response.body) return new Uint8Array(await response.arrayBuffer());
@@ -162,10 +163,17 @@ async function readBody(response: Response, entry: ModelFileEntry, url: string, 
   // hundreds of times per file on a fast network, blocking the main thread for nothing a reader can see.
   const step = Math.max(1, Math.ceil(entry.bytes / PROGRESS_STEPS));
   let reported = 0;
+  // When the bytes arrive faster than they are read (a fast network, a local server) every read resolves at once
+  // and the whole file would be copied, with its progress renders, in one main-thread task: yield now and then.
+  let sliceStart = performance.now();
   const reader = response.body.getReader();
   try {
     for (;;) {
       throwIfAborted(signal, `download ${entry.path}`);
+      if (performance.now() - sliceStart > READ_SLICE_MS) {
+        await new Promise((resolve) => setTimeout(resolve, 0));
+        sliceStart = performance.now();
+      }
       const { done, value } = await reader.read();
       if (done) break;
       const room = Math.max(0, entry.bytes - loaded);
