@@ -12,11 +12,6 @@ function afterFirstPaint(): Promise<void> {
   });
 }
 
-const nextTask = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
-
 void afterFirstPaint()
-  // React's DOM renderer (about a third of the code) and the rest are evaluated in two tasks, not one long one.
-  .then(() => import('react-dom/client'))
-  .then(() => nextTask())
   .then(() => import('./start'))
   .catch((error: unknown) => console.error('Leaf Lens could not start', error));
