@@ -1,5 +1,5 @@
 import react from '@vitejs/plugin-react';
-import { defineConfig, type Plugin } from 'vite';
+import { defineConfig } from 'vite';
 import { VitePWA } from 'vite-plugin-pwa';
 import { RUNTIME_CACHE } from './src/engine/model/runtimeCache';
 
@@ -53,38 +53,9 @@ const pwa = VitePWA({
   devOptions: { enabled: false },
 });
 
-// src/main.tsx starts the app (src/start.tsx, a dynamic import) only after the app shell has painted. So that its
-// code still downloads from the start, the HTML preloads that chunk and the chunks it imports. At low priority:
-// the stylesheet and the shell come first, and the scripts are not mistaken for render-blocking ones.
-function preloadAppStart(): Plugin {
-  return {
-    name: 'leaf-lens-preload-app-start',
-    apply: 'build',
-    transformIndexHtml: {
-      order: 'post',
-      handler(html, ctx) {
-        const chunks = Object.values(ctx.bundle ?? {}).filter((c) => c.type === 'chunk');
-        const start = chunks.find((c) => c.facadeModuleId?.endsWith('/src/start.tsx'));
-        if (!start) throw new Error('preloadAppStart: no chunk for src/start.tsx');
-        const files = new Set<string>();
-        const visit = (fileName: string) => {
-          if (files.has(fileName) || html.includes(`/${fileName}"`)) return;
-          files.add(fileName);
-          for (const dep of chunks.find((c) => c.fileName === fileName)?.imports ?? []) visit(dep);
-        };
-        visit(start.fileName);
-        return [...files].map((file) => ({
-          tag: 'link', injectTo: 'head' as const,
-          attrs: { rel: 'modulepreload', crossorigin: '', fetchpriority: 'low', href: `./${file}` },
-        }));
-      },
-    },
-  };
-}
-
 export default defineConfig({
   base: './',
-  plugins: [react(), pwa, preloadAppStart()],
+  plugins: [react(), pwa],
   optimizeDeps: { exclude: ['onnxruntime-web'] },
   server: { headers: isolationHeaders },
   preview: { headers: isolationHeaders },

@@ -1,17 +1,36 @@
-// The entry. The app shell in index.html paints first; then the app's code (start.tsx and what it imports, a chunk
-// preloaded by the HTML) is evaluated. Evaluated first, its ~0.5 MB of JS holds the shell's first paint for as long
-// as it runs on a slow phone, on every visit (from the service worker's cache too). The styles stay in the entry so
-// that the shell is painted with them.
+import { StrictMode, startTransition } from 'react';
+import { createRoot } from 'react-dom/client';
+import { createEngine } from './engine/index';
+import { createI18n } from './i18n/index';
+import { App } from './ui/App';
+import { registerPwa } from './ui/pwa';
+import { setupApp } from './ui/setup';
 import './ui/styles.css';
 
-/** After the next frame is painted; a hidden tab paints no frames, so a timer starts the app there. */
-function afterFirstPaint(): Promise<void> {
-  return new Promise((resolve) => {
-    requestAnimationFrame(() => setTimeout(resolve, 0));
-    setTimeout(resolve, 250);
-  });
-}
+// Start-up runs as separate tasks (the modules' evaluation, the strings, the app's set-up), not one: on a slow phone
+// together they are one long task that delays the first paint of the app and any tap.
+const nextTask = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
-void afterFirstPaint()
-  .then(() => import('./start'))
-  .catch((error: unknown) => console.error('Leaf Lens could not start', error));
+// The strings of the language shown first (English is in this chunk; another is a chunk of its own).
+const i18nReady = nextTask().then(() => createI18n());
+void registerPwa().catch((error: unknown) => console.warn('PWA set-up failed', error));
+
+// Which model to load (URL, a folder kept from disk, or the built-in one) is settled before the first
+// render, so the app never starts loading one model only to switch to another.
+void nextTask()
+  .then(() => nextTask())
+  .then(() => setupApp(createEngine))
+  .catch((error: unknown) => console.warn('set-up failed; using defaults', error))
+  .then(() => i18nReady)
+  .then((i18n) => {
+    const root = createRoot(document.getElementById('root')!);
+    // As a transition, the first render yields to the browser every few milliseconds instead of holding the main
+    // thread for the whole tree (one long task on a phone).
+    startTransition(() => {
+      root.render(
+        <StrictMode>
+          <App i18n={i18n} />
+        </StrictMode>,
+      );
+    });
+  });
