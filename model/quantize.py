@@ -23,6 +23,7 @@ import numpy as np  # noqa: E402
 import onnx  # noqa: E402
 
 from model.common import sha256_bytes, write_bytes, write_json  # noqa: E402
+from model.onnx_tools import EXTERNAL_ALIGN  # noqa: E402
 
 FORMAT = "leaf-lens-int8-weights"
 VERSION = 1
@@ -133,6 +134,11 @@ def build_int8(graphs: Dict[str, bytes], weights: Dict[str, bytes]) -> Tuple[byt
     return bytes(blob), layout
 
 
+def is_padding(end: int, start: int) -> bool:
+    """A gap the weights file's own alignment leaves (onnx_tools aligns every tensor to EXTERNAL_ALIGN bytes)."""
+    return start - end < EXTERNAL_ALIGN and start % EXTERNAL_ALIGN == 0
+
+
 def check_layout(layout: Dict[str, Any]) -> None:
     """The rules the engine checks too: regions inside the int8 file, and each target tiled exactly."""
     size = {"float32": 4, "float16": 2}
@@ -150,8 +156,10 @@ def check_layout(layout: Dict[str, Any]) -> None:
         spans.sort()
         position = 0
         for start, end in spans:
-            if start != position:
-                raise ValueError(f"{file}: bytes {position}..{start} are not covered by any tensor (or overlap)")
+            if start < position:
+                raise ValueError(f"{file}: a tensor at {start} overlaps the one before it (ending at {position})")
+            if start > position and not is_padding(position, start):
+                raise ValueError(f"{file}: bytes {position}..{start} are not covered by any tensor")
             position = end
         if position != layout["targets"][file]["bytes"]:
             raise ValueError(f"{file}: tensors cover {position} of {layout['targets'][file]['bytes']} bytes")

@@ -94,3 +94,32 @@ def test_a_gap_in_a_target_is_refused() -> None:
                           {"name": "b", "shape": [2], "encoding": "float32", "offset": 16, "targets": {"w": {"offset": 24, "dtype": "float32"}}}]}
     with pytest.raises(ValueError, match="not covered"):
         quantize.check_layout(layout)
+
+
+def _two_tensor_layout(second_offset: int) -> dict:
+    """Two float32 tensors of 4 values (16 bytes) in a weights file; the second at `second_offset`."""
+    return {"bytes": 64, "targets": {"w": {"bytes": second_offset + 16, "dtype": "float32"}},
+            "tensors": [{"name": "a", "shape": [4], "encoding": "float32", "offset": 0, "targets": {"w": {"offset": 0, "dtype": "float32"}}},
+                        {"name": "b", "shape": [4], "encoding": "float32", "offset": 16, "targets": {"w": {"offset": second_offset, "dtype": "float32"}}}]}
+
+
+def test_the_weights_files_alignment_padding_is_accepted_and_rebuilt_as_zeros() -> None:
+    assert RULES["target_alignment"] == quantize.EXTERNAL_ALIGN  # the contract names the exporter's alignment
+    align = RULES["target_alignment"]
+    layout = _two_tensor_layout(align)  # bytes 16..64 are padding before an aligned tensor
+    quantize.check_layout(layout)
+    blob = np.arange(1, 9, dtype="<f4").tobytes() + bytes(32)
+    rebuilt = quantize.rebuild(blob, layout, "w")
+    assert rebuilt[16:align] == bytes(align - 16)
+    assert np.array_equal(np.frombuffer(rebuilt[align:], dtype="<f4"), np.arange(5, 9, dtype=np.float32))
+
+
+@pytest.mark.parametrize("offset", [32, 128])  # a gap before an unaligned start; a gap as long as the alignment
+def test_a_gap_that_is_not_padding_is_refused(offset: int) -> None:
+    with pytest.raises(ValueError, match="not covered"):
+        quantize.check_layout(_two_tensor_layout(offset))
+
+
+def test_an_overlap_is_refused() -> None:
+    with pytest.raises(ValueError, match="overlaps"):
+        quantize.check_layout(_two_tensor_layout(8))

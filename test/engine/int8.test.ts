@@ -131,6 +131,29 @@ describe('the shipped model\'s int8 weights', () => {
     expect(codeOf(() => validateInt8Layout(l, manifest))).toBe('model-contract');
   });
 
+  // Two float32 tensors of 4 values in a weights file, the second at `second` (the exporter aligns tensors to 64 bytes).
+  const paddedPair = (second: number) => {
+    const files = [{ path: 'model.int8.weights', bytes: 32, sha256: '0'.repeat(64) }, { path: 'model.weights', bytes: second + 16, sha256: '0'.repeat(64) }];
+    const small = { ...manifest, files, external_data: { 'model.onnx': 'model.weights' } } as Manifest;
+    const tensor = (name: string, offset: number, at: number) => ({ name, shape: [4], encoding: 'float32', offset, targets: { 'model.weights': { offset: at, dtype: 'float32' } } });
+    const layout = { format: layoutJson().format, version: layoutJson().version, file: 'model.int8.weights', bytes: 32, source: 'model.weights',
+      targets: { 'model.weights': { bytes: second + 16, dtype: 'float32' } }, tensors: [tensor('a', 0, 0), tensor('b', 16, second)] };
+    return { small, layout };
+  };
+
+  test('the weights file\'s alignment padding is accepted and rebuilt as zeros; other gaps are refused', () => {
+    const { small, layout } = paddedPair(64);
+    const values = new Uint8Array(new Float32Array([1, 2, 3, 4, 5, 6, 7, 8]).buffer);
+    const rebuilt = new Float32Array(rebuildWeights(values, validateInt8Layout(layout, small), 'model.weights').buffer);
+    expect(Array.from(rebuilt.subarray(0, 4))).toEqual([1, 2, 3, 4]);
+    expect(Array.from(rebuilt.subarray(4, 16))).toEqual(new Array(12).fill(0));
+    expect(Array.from(rebuilt.subarray(16))).toEqual([5, 6, 7, 8]);
+    for (const second of [32, 128]) { // a gap before an unaligned tensor; a gap as long as the alignment
+      const bad = paddedPair(second);
+      expect(codeOf(() => validateInt8Layout(bad.layout, bad.small))).toBe('model-contract');
+    }
+  });
+
   test('a manifest naming an unlisted int8 file is refused', () => {
     const m = JSON.parse(readFileSync(join(DIR, 'manifest.json'), 'utf8')) as Record<string, unknown>;
     m.weights_int8 = { file: 'missing.weights', layout: 'model.int8.json' };

@@ -43,6 +43,8 @@ export interface Contract {
     tensor_required: string[];
     encodings: ('int8' | 'float32')[];
     target_dtypes: ('float32' | 'float16')[];
+    /** Tensors in a weights file start on a multiple of this; a shorter gap before one is padding. */
+    target_alignment: number;
   };
 }
 
@@ -90,6 +92,7 @@ export const CONTRACT: Contract = {
     tensor_required: ['name', 'shape', 'encoding', 'offset', 'targets'],
     encodings: ['int8', 'float32'],
     target_dtypes: ['float32', 'float16'],
+    target_alignment: 64,
   },
 };
 
