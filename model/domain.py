@@ -69,8 +69,9 @@ def precision_of(cov: np.ndarray) -> np.ndarray:
     return inv.T @ inv
 
 
-def open_set_scores(stats: Dict[str, Any], features: np.ndarray, score: str) -> np.ndarray:
-    """The engine's scores (src/engine/model/domain.ts) for a batch of raw features."""
+def open_set_scores(stats: Dict[str, Any], features: np.ndarray, score: str, class_scale: Any = None) -> np.ndarray:
+    """The engine's scores (src/engine/model/domain.ts) for a batch of raw features. `class_scale` (head.json
+    `open_set.class_scale`, one number per class; None = all 1): each class's d² is divided by it before the minimum."""
     means = np.asarray(stats["class_means"], dtype=np.float64)
     counts = np.asarray(stats["class_counts"], dtype=np.float64)
     scatter = np.asarray(stats["scatter"], dtype=np.float64)
@@ -80,6 +81,8 @@ def open_set_scores(stats: Dict[str, Any], features: np.ndarray, score: str) -> 
     precision = precision_of(shrunk_covariance(scatter, n - classes, lam))
     d = x[:, None, :] - means[None, :, :]
     per_class = np.einsum("bcf,fg,bcg->bc", d, precision, d)
+    if class_scale is not None:
+        per_class = per_class / np.asarray(class_scale, dtype=np.float64)[None, :]
     best = per_class.min(axis=1)
     if score == "mahalanobis":
         return best
@@ -269,5 +272,9 @@ def validate_domain_fields(head: Dict[str, Any]) -> None:
         th = open_set.get("threshold")
         if not isinstance(th, (int, float)) or not math.isfinite(th):
             raise DomainError("open_set.threshold must be a finite number")
+        scale = open_set.get("class_scale")
+        if scale is not None and (not isinstance(scale, list) or len(scale) != len(stats["class_counts"]) or not all(
+                isinstance(v, (int, float)) and math.isfinite(v) and v > 0 for v in scale)):
+            raise DomainError(f"open_set.class_scale must be {len(stats['class_counts'])} finite positive numbers (one per class)")
         if open_set["score"] == "relative_mahalanobis":
             open_set_scores(stats, np.zeros((1, features)) + 1.0, "relative_mahalanobis")

@@ -4,7 +4,7 @@
 // have them) or samples drawn from the known classes' Gaussians (what a phone could do).
 import { cholesky, classStatisticsOf, l2Normalize, openSetScorer, type FeatureStatistics, type OpenSetRule } from '../../src/engine/model/domain';
 import {
-  applyHead, euclideanNorm, ldaHead, openSetThresholdScale, sampleClass, seededNormal, seededUniform, sharedCovariance, softmaxRegression,
+  applyHead, euclideanNorm, ldaHead, openSetThresholdScale, taughtClassScale, sampleClass, seededNormal, seededUniform, sharedCovariance, softmaxRegression,
   teachRuleHead, withClass, type LinearHead, type PriorRule, type TeachRule,
 } from '../../src/engine/model/teach';
 import { expectedCalibrationError } from './teachSelect';
@@ -174,7 +174,9 @@ export function evaluateHeldOut(train: readonly Sample[], val: readonly Sample[]
         }
         if (options.openSet && (method === 'lda' || method === 'rule')) {
           const stats = method === 'rule' ? teachRuleHead(base, picked, options.rule, true).stats : withClass(base, picked);
-          const scorer = openSetScorer(stats, options.openSet);
+          // The app's rule divides the taught class's d² by 1 + 1/k (taughtClassScale) and scales the threshold
+          // (openSetThresholdScale); the earlier rule did neither.
+          const scorer = openSetScorer(stats, method === 'rule' ? { ...options.openSet, classScale: [...knownClasses.map(() => 1), taughtClassScale(k)] } : options.openSet);
           // The app's rule scales the threshold with the statistics (openSetThresholdScale); the earlier rule kept it.
           const limit = method === 'rule' ? threshold * openSetThresholdScale(base, stats) : threshold;
           refused.push(refusedShare(scorer, valTaught, limit));

@@ -6,7 +6,7 @@
 // compared on those scores; the selected rule's cross-validated logits then fit the taught heads' temperature.
 import { expectedCalibrationError as sharedEce } from './domainMetrics';
 import { calibratedSoftmax, classStatisticsOf, l2Normalize, openSetScorer, type FeatureStatistics, type OpenSetRule } from '../../src/engine/model/domain';
-import { applyHead, fitTemperature, openSetThresholdScale, ruleRows, teachRuleHead, type TeachRule } from '../../src/engine/model/teach';
+import { applyHead, fitTemperature, openSetThresholdScale, ruleRows, taughtClassScale, teachRuleHead, type TeachRule } from '../../src/engine/model/teach';
 import { drawIndices, type Sample } from './teachEval';
 
 export interface TeachCandidate { priorWeight: number; scatterWeight: number }
@@ -110,7 +110,8 @@ export function selectTeachRule(train: readonly Sample[], classes: number, optio
           const picked = drawIndices(pool.length, k, options.seed * 7919 + h * 997 + f * 101 + k * 13 + d).map((j) => train[pool[j]!]!.features);
           for (const gamma of scatterWeights) {
             const { stats } = teachRuleHead(base, picked, { priorWeight: 0, scatterWeight: gamma, temperature: 1 }, true);
-            const scorer = options.openSet ? openSetScorer(stats, options.openSet) : null;
+            // As the app does: the taught class's d² divided by 1 + 1/k (taughtClassScale).
+            const scorer = options.openSet ? openSetScorer(stats, { ...options.openSet, classScale: [...known.map(() => 1), taughtClassScale(k)] }) : null;
             // As the app does: the threshold follows the statistics (openSetThresholdScale), from the base head's.
             const limit = options.openSet ? options.openSet.threshold * openSetThresholdScale(base, stats) : Infinity;
             const accepted = test.map((i) => !scorer || scorer.score(train[i]!.features) <= limit);

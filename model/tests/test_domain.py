@@ -139,6 +139,16 @@ def test_a_head_without_the_fields_is_valid():
     validate_domain_fields(head_with({}))
 
 
+def test_class_scale_is_validated():
+    """open_set.class_scale, when present, is one finite positive number per class; anything else is refused."""
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    with open(os.path.join(root, "test", "fixtures", "teach", "threshold-pair.json"), encoding="utf-8") as f:
+        taught = json.load(f)["taught"]
+    for bad in ([1, 1, 1], [1, 1, 1, 0], [1, 1, 1, float("nan")], "1.1"):
+        with pytest.raises(DomainError, match="class_scale"):
+            validate_domain_fields({**taught, "open_set": {**taught["open_set"], "class_scale": bad}})
+
+
 def test_taught_head_threshold_follows_the_contract_rule():
     """The engine's teachClass output (test/fixtures/teach/threshold-pair.json, a TEST FIXTURE) carries the threshold
     the contract gives: the base head's × tr(Σ_after⁻¹ Σ_before) / F, both covariances from the heads' statistics."""
@@ -153,6 +163,16 @@ def test_taught_head_threshold_follows_the_contract_rule():
     assert taught["open_set"]["score"] == base["open_set"]["score"]
     assert taught["open_set"]["threshold"] == pytest.approx(base["open_set"]["threshold"] * r, rel=1e-6)
     assert open_set_threshold_scale(base["statistics"], base["statistics"]) == pytest.approx(1.0, rel=1e-12)
+    # The taught class's d² is divided by 1 + 1/n (its photos), the known classes' by 1; the engine's scores of the
+    # probes under the taught head are what numpy gets with that rule.
+    counts = taught["statistics"]["class_counts"]
+    assert "class_scale" not in base["open_set"]
+    assert taught["open_set"]["class_scale"] == pytest.approx([1, 1, 1, 1 + 1 / counts[3]], rel=1e-7)
+    probes = np.asarray(pair["probes"])
+    got = open_set_scores(taught["statistics"], probes, "mahalanobis", taught["open_set"]["class_scale"])
+    assert got == pytest.approx(pair["taught_scores"], rel=1e-6)
+    unscaled = open_set_scores(taught["statistics"], probes, "mahalanobis")
+    assert (got[:2] < unscaled[:2]).all()  # photos of the taught class score lower than without the scale
     # A covariance c times wider: every d² and so the threshold × 1/c.
     wider = {**base["statistics"], "scatter": (2.5 * np.asarray(base["statistics"]["scatter"])).tolist()}
     assert open_set_threshold_scale(base["statistics"], wider) == pytest.approx(1 / 2.5, rel=1e-9)

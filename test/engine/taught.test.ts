@@ -122,6 +122,34 @@ describe('teaching a class', () => {
     expect(threshold(pair.taught) / threshold(pair.base)).toBeCloseTo(openSetThresholdScale(before, after), 6);
   });
 
+  test('the taught class\'s distance is divided by 1 + 1/k in the open-set score; corrections follow its count', () => {
+    const pair = JSON.parse(readFileSync('test/fixtures/teach/threshold-pair.json', 'utf8')) as { base: HeadJson; taught: HeadJson; probes: number[][]; taught_scores: number[] };
+    const m = { name: 'test-fixture-backbone', features: 8, backbone_sha256: 'b'.repeat(64) };
+    const counts = (pair.taught.statistics as { class_counts: number[] }).class_counts;
+    expect((pair.taught.open_set as { class_scale: number[] }).class_scale).toEqual([1, 1, 1, Number((1 + 1 / counts[3]!).toPrecision(8))]);
+    const scaled = validateHead(pair.taught, m).domain.openSet!;
+    const { class_scale: _s, ...plainRule } = pair.taught.open_set as Record<string, unknown>;
+    const plain = validateHead({ ...pair.taught, open_set: plainRule }, m).domain.openSet!;
+    // Photos of the taught class (probes 0, 1): their nearest class is the taught one, so the score is d² / (1 + 1/k).
+    for (const x of pair.probes.slice(0, 2)) expect(scaled.score(x)).toBeCloseTo(plain.score(x) / (1 + 1 / counts[3]!), 5);
+    // A photo of a known class: its own class is nearest either way; nothing changes.
+    expect(scaled.score(pair.probes[2]!)).toBeCloseTo(plain.score(pair.probes[2]!), 9);
+    pair.probes.forEach((x, i) => expect(scaled.score(x)).toBeCloseTo(pair.taught_scores[i]!, 6));
+    // A correction of the taught class: its scale follows its count; one of a known class keeps theirs at 1.
+    const corrected = addExample(pair.taught, { name: m.name, sha256: m.backbone_sha256, features: 8 }, 3, pair.probes[0]!);
+    expect((corrected.open_set as { class_scale: number[] }).class_scale).toEqual([1, 1, 1, Number((1 + 1 / (counts[3]! + 1)).toPrecision(8))]);
+    const known = addExample(pair.taught, { name: m.name, sha256: m.backbone_sha256, features: 8 }, 0, pair.probes[2]!);
+    expect((known.open_set as { class_scale: number[] }).class_scale.slice(0, 3)).toEqual([1, 1, 1]);
+  });
+
+  test('open_set.class_scale must be one finite positive number per class', () => {
+    const pair = JSON.parse(readFileSync('test/fixtures/teach/threshold-pair.json', 'utf8')) as { taught: HeadJson };
+    const m = { name: 'test-fixture-backbone', features: 8, backbone_sha256: 'b'.repeat(64) };
+    for (const bad of [[1, 1, 1], [1, 1, 1, 0], [1, 1, 1, -2], [1, 1, 1, 'x'], 1.1]) {
+      expect(() => validateHead({ ...pair.taught, open_set: { ...(pair.taught.open_set as object), class_scale: bad } }, m)).toThrow(expect.objectContaining({ code: 'head-invalid', detail: expect.stringMatching(/class_scale/) }));
+    }
+  });
+
   test('a second class is taught onto a taught head', () => {
     const once = teachClass(shippedHead(), BACKBONE, { label: 'Mosaico', features: photos(4, 5) });
     const twice = teachClass(once, BACKBONE, { label: 'Kutu', features: photos(6, 5), name: 'Shamba langu' });

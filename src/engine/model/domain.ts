@@ -21,6 +21,9 @@ export type OpenSetScoreName = (typeof OPEN_SET_SCORES)[number];
 export interface OpenSetRule {
   score: OpenSetScoreName;
   threshold: number;
+  /** Per class (label order), the class's d² is divided by this before the minimum (head.json `open_set.class_scale`):
+   * 1 + 1/k for a class taught from k photos, whose mean is itself uncertain (docs/model-contract.md). Absent = all 1. */
+  classScale?: readonly number[];
 }
 
 /** The outcome rule's fallback when a head carries no `confidence`: the app's earlier rule (top probability
@@ -215,8 +218,8 @@ function backgroundOf(stats: FeatureStatistics): { mean: Float64Array; covarianc
 }
 
 /** Builds the scorer once per head: the covariances are factored here (Cholesky), not per photo.
- * mahalanobis: min_c d²(x, μ_c; Σ). relative_mahalanobis: min_c [d²(x, μ_c; Σ) − d²(x, μ; Σ₀)] (Ren et al. 2021),
- * Σ₀ the background covariance of all classes pooled. Throws when a covariance is not positive definite. */
+ * mahalanobis: min_c d²(x, μ_c; Σ)/s_c. relative_mahalanobis: min_c [d²(x, μ_c; Σ)/s_c] − d²(x, μ; Σ₀) (Ren et al. 2021),
+ * Σ₀ the background covariance of all classes pooled, s_c the rule's classScale (1 when absent). Throws when a covariance is not positive definite. */
 export function openSetScorer(stats: FeatureStatistics, rule: OpenSetRule): OpenSetScorer {
   const f = featureCount(stats);
   const n = stats.classCounts.reduce((a, b) => a + b, 0);
@@ -230,7 +233,7 @@ export function openSetScorer(stats: FeatureStatistics, rule: OpenSetRule): Open
       if (rawFeatures.length !== f) throw new Error(`features has ${rawFeatures.length} values, statistics ${f}`);
       const x = l2Normalize(rawFeatures);
       let best = Infinity;
-      for (const mean of stats.classMeans) best = Math.min(best, mahalanobisViaCholesky(x, mean, factor, f));
+      stats.classMeans.forEach((mean, c) => { best = Math.min(best, mahalanobisViaCholesky(x, mean, factor, f) / (rule.classScale?.[c] ?? 1)); });
       if (background && backgroundFactor) best -= mahalanobisViaCholesky(x, background.mean, backgroundFactor, f);
       return best;
     },

@@ -185,8 +185,16 @@ function parseDomainFields(json: Record<string, unknown>, classes: number, featu
       throw invalid(`open_set.score must be one of ${OPEN_SET_SCORES.join(', ')}`);
     }
     if (!isFiniteNumber(o.threshold)) throw invalid('open_set.threshold must be a finite number');
+    let classScale: number[] | undefined;
+    if (o.class_scale !== undefined) {
+      const v = o.class_scale;
+      if (!Array.isArray(v) || v.length !== statistics.classMeans.length || !v.every((s) => isFiniteNumber(s) && s > 0)) {
+        throw invalid(`open_set.class_scale must be ${statistics.classMeans.length} finite positive numbers (one per class)`);
+      }
+      classScale = v as number[];
+    }
     try {
-      domain.openSet = openSetScorer(statistics, { score: o.score as OpenSetScoreName, threshold: o.threshold });
+      domain.openSet = openSetScorer(statistics, { score: o.score as OpenSetScoreName, threshold: o.threshold, ...(classScale ? { classScale } : {}) });
     } catch (error) {
       throw invalid(`statistics: the covariance is not positive definite (${error instanceof Error ? error.message : String(error)})`);
     }

@@ -5,7 +5,7 @@ import { EngineError, describeError } from '../errors';
 import { statisticsJson } from './domain';
 import { validateHead, type Head } from './head';
 import { classNameProblem, cleanClassName, taughtLabelsOf } from './labels';
-import { euclideanNorm, openSetThresholdScale, ruleRows, TEACH_RULE, withExample, withTaughtClass, type FeatureStatistics } from './teach';
+import { euclideanNorm, openSetThresholdScale, ruleRows, taughtClassScale, TEACH_RULE, withExample, withTaughtClass, type FeatureStatistics } from './teach';
 import { CONTRACT } from './contract';
 import { addLayerPhotos, layerStatisticsJson } from './layers';
 
@@ -118,7 +118,11 @@ function rebuilt(base: Record<string, unknown>, labels: string[], before: Featur
   json.calibration = { temperature: TEACH_RULE.temperature };
   // The known classes keep the refusal rate the threshold was fitted for: a wider Σ shrinks every distance.
   if (isRecord(base.open_set) && typeof base.open_set.threshold === 'number') {
-    json.open_set = { ...base.open_set, threshold: round(base.open_set.threshold * openSetThresholdScale(before, stats)) };
+    // A taught class's mean comes from few photos: its d² is divided by 1 + 1/n (taughtClassScale); the others' by 1.
+    const taughtLabels = new Set(taught.classes.map((c) => c.label));
+    const scale = labels.map((label, c) => (taughtLabels.has(label) ? round(taughtClassScale(stats.classCounts[c]!)) : 1));
+    const { class_scale: _previous, ...rule } = base.open_set;
+    json.open_set = { ...rule, threshold: round(base.open_set.threshold * openSetThresholdScale(before, stats)), ...(scale.some((v) => v !== 1) ? { class_scale: scale } : {}) };
   }
   return json;
 }

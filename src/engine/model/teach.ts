@@ -173,6 +173,16 @@ export function openSetThresholdScale(before: FeatureStatistics, after: FeatureS
   return total / F;
 }
 
+/** How much a class's squared distance is divided by in the open-set score (head.json `open_set.class_scale`): 1 + 1/n
+ * for a class whose mean comes from n photos. A new photo x of the class differs from the estimated mean μ̂ by
+ * (x − μ) − (μ̂ − μ), of covariance Σ·(1 + 1/n), so E[d²(x, μ̂; Σ)] is (1 + 1/n) times what the threshold was fitted
+ * for. Negligible for the shipped classes (n ≈ 340), large for a class taught from a few photos (2 at k = 1,
+ * 1.1 at k = 10); only taught classes carry it (docs/model-contract.md). */
+export function taughtClassScale(photos: number): number {
+  if (!Number.isInteger(photos) || photos < 1) throw new Error(`a class needs a positive number of photos (got ${photos})`);
+  return 1 + 1 / photos;
+}
+
 /** Statistics + the head of `rule` for `base` with one class taught from `taught` (raw features; none = the
  * base head). Rows act on L2-normalised features (inputScale 1). With `withStats`, also the statistics. */
 export function teachRuleHead(base: FeatureStatistics, taught: readonly ArrayLike<number>[], rule: TeachRule): LinearHead;
