@@ -77,17 +77,18 @@ async function importOrt(build: OrtBuild): Promise<Ort> {
 }
 
 /**
- * ORT's WASM threads on a device with `cores` logical cores: one core is left to the page. onnxruntime-web runs its
- * sessions on a global thread pool whose threads spin (2^20 polls) after every parallel section and after each
- * run before they sleep, and it offers no way to turn that off (the session options `session.intra_op.allow_spinning`
- * and `session.force_spinning_stop` apply to per-session pools only, which its WASM build disables). With as many ORT
- * threads as cores, a pool thread spinning after the run takes the core that the page needs right then for the
- * explanation and the heatmap draw (measured on 2 cores: docs/benchmarks.md, "CPU path on WASM"). Threads need
- * cross-origin isolation (COOP/COEP: vite.config, deploy/nginx.conf.template); without it ORT runs single-threaded.
+ * ORT's WASM threads on a device with `cores` logical cores: one per core, at most 4. onnxruntime-web runs its
+ * sessions on a global thread pool whose threads spin (2^20 polls) after each parallel section and each run before
+ * they sleep, and its WASM build offers no way to stop that (`session.intra_op.allow_spinning` and
+ * `session.force_spinning_stop` act on per-session pools only, which it disables). One core fewer for ORT was
+ * measured (docs/benchmarks.md, "CPU path on WASM"; `npm run bench -- --cores N`): on a busy 2-core machine one
+ * thread halved every stage, on a quiet one two threads were faster in every stage (end to end 205 vs 329 ms,
+ * kernels + draw 5.6 vs 8.7 ms), so each core gets a thread. Threads need cross-origin isolation (COOP/COEP:
+ * vite.config, deploy/nginx.conf.template); without it ORT runs single-threaded.
  */
 export function wasmThreadCount(cores: number, crossOriginIsolated: boolean): number {
   if (!crossOriginIsolated || !Number.isFinite(cores)) return 1;
-  return Math.max(1, Math.min(4, Math.floor(cores) - 1));
+  return Math.max(1, Math.min(4, Math.floor(cores)));
 }
 
 /** Whether `backend`'s sessions on this module run in ORT's proxy worker (WASM build only). */
