@@ -11,19 +11,12 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from model.gaussian import DomainError, l2_normalize, ledoit_wolf_shrinkage, precision_of, shrunk_covariance  # noqa: F401
+from model.layers import decode as decode_layer_statistics
+
 FEATURE_NORM = "l2"
 OPEN_SET_SCORES = ("mahalanobis", "relative_mahalanobis")
 DOMAIN_FIELDS = ("statistics", "calibration", "open_set", "confidence")
-
-
-class DomainError(ValueError):
-    pass
-
-
-def l2_normalize(x: np.ndarray) -> np.ndarray:
-    x = np.asarray(x, dtype=np.float64)
-    norms = np.linalg.norm(x, axis=-1, keepdims=True)
-    return np.divide(x, norms, out=np.zeros_like(x), where=norms > 0)
 
 
 def class_statistics(features: np.ndarray, labels: np.ndarray, classes: int) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -42,31 +35,6 @@ def class_statistics(features: np.ndarray, labels: np.ndarray, classes: int) -> 
         means.append(mean)
         counts.append(len(rows))
     return np.stack(means), np.asarray(counts), scatter
-
-
-def ledoit_wolf_shrinkage(centred: np.ndarray) -> float:
-    """Ledoit–Wolf (2004) optimal λ for shrinking the sample covariance toward (trace/F)·I."""
-    n, f = centred.shape
-    sample = centred.T @ centred / n
-    mu = np.trace(sample) / f
-    delta = np.sum((sample - mu * np.eye(f)) ** 2)
-    beta = sum(np.sum((np.outer(r, r) - sample) ** 2) for r in centred) / n ** 2
-    return float(min(1.0, max(0.0, min(beta, delta) / delta))) if delta > 0 else 1.0
-
-
-def shrunk_covariance(scatter: np.ndarray, dof: float, shrinkage: float) -> np.ndarray:
-    cov = scatter / dof
-    f = cov.shape[0]
-    return (1 - shrinkage) * cov + shrinkage * (np.trace(cov) / f) * np.eye(f)
-
-
-def precision_of(cov: np.ndarray) -> np.ndarray:
-    try:
-        chol = np.linalg.cholesky(cov)
-    except np.linalg.LinAlgError as err:
-        raise DomainError(f"covariance not positive definite ({err})") from err
-    inv = np.linalg.inv(chol)
-    return inv.T @ inv
 
 
 def open_set_scores(stats: Dict[str, Any], features: np.ndarray, score: str, class_scale: Any = None) -> np.ndarray:
@@ -261,8 +229,7 @@ def validate_domain_fields(head: Dict[str, Any]) -> None:
         if not isinstance(p, (int, float)) or not 0 < p <= 1:
             raise DomainError("confidence.min_probability must be in (0, 1]")
     if head.get("layer_statistics") is not None:
-        from model.layers import decode  # model.layers imports this module
-        decode(head["layer_statistics"])
+        decode_layer_statistics(head["layer_statistics"])
     open_set = head.get("open_set")
     if open_set is not None:
         if stats is None:

@@ -17,7 +17,7 @@ if __package__ in (None, ""):  # run as a script (python model/layers.py): make 
     import sys as _sys
     _sys.path.insert(0, _os.path.dirname(_os.path.dirname(_os.path.abspath(__file__))))
 
-from model.domain import DomainError, ledoit_wolf_shrinkage, l2_normalize, precision_of, shrunk_covariance  # noqa: E402
+from model.gaussian import DomainError, ledoit_wolf_shrinkage, l2_normalize, precision_of, shrunk_covariance  # noqa: E402
 
 LAYER_SCORE = "layer_fisher"
 
