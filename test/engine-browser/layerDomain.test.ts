@@ -28,13 +28,14 @@ test('layer_features and the layer open-set rule on WASM and WebGPU', async () =
       const layerFeatures = Array.from(plain.layerFeatures ?? []);
       const rowOf = (r: number) => { const x = layerFeatures.slice(r * D, (r + 1) * D); const n = Math.hypot(...x); return x.map((v) => v / n); };
       const rows = [1, 2 * L - 1];
-      // Each chosen row's Gaussian at this photo's own (or the opposite) direction, covariance 0.01·I.
+      // Each chosen row's Gaussian at this photo's own (or the opposite) direction, covariance 0.01·I (the scatter is
+      // already isotropic, so full shrinkage, which the contract's λ in (0, 1] allows, changes nothing).
       const upperIdentity = (scale: number) => { const u: number[] = []; for (let a = 0; a < D; a++) for (let b = a; b < D; b++) u.push(a === b ? scale : 0); return u; };
       const withLayers = (sign: number) => ({
         ...headJson,
         layer_statistics: {
           feature_norm: 'l2', score: 'layer_fisher', layers: L, threshold: 20,
-          rows: rows.map((row) => ({ row, count: 11, shrinkage: 0, mean: b64(rowOf(row).map((v) => sign * v)), scatter_upper: b64(upperIdentity(0.01 * 10)), log_d2_mean: 0, log_d2_sd: 1 })),
+          rows: rows.map((row) => ({ row, count: 11, shrinkage: 1, mean: b64(rowOf(row).map((v) => sign * v)), scatter_upper: b64(upperIdentity(0.01 * 10)), log_d2_mean: 0, log_d2_sd: 1 })),
         },
       });
       await engine.setHead(withLayers(1), 'centred.json');
