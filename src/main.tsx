@@ -1,6 +1,6 @@
 import { StrictMode, startTransition } from 'react';
 import { createRoot } from 'react-dom/client';
-import { createEngine } from './engine/index';
+import { createEngine, nextTask } from './engine/index';
 import { createI18n } from './i18n/index';
 import { App } from './ui/App';
 import { registerPwa } from './ui/pwa';
@@ -9,7 +9,6 @@ import './ui/styles.css';
 
 // Start-up runs as separate tasks (the modules' evaluation, the strings, the app's set-up), not one: on a slow phone
 // together they are one long task that delays the first paint of the app and any tap.
-const nextTask = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
 // The strings of the language shown first (English is in this chunk; another is a chunk of its own).
 const i18nReady = nextTask().then(() => createI18n());

@@ -19,6 +19,8 @@ export type { EngineDiagnostics } from './probes';
 export type { CachedOutputs } from './runCache';
 // The sure / unsure / not-bean-leaf rule, for saved answers that predate `Diagnosis.outcome`.
 export { decideOutcome } from './model/domain';
+// Yielding to the browser between pieces of start-up work (the app's start and the engine's loading use the same).
+export { nextTask } from './nextTask';
 // How many leaves one field check may combine.
 export { MAX_GROUP_LEAVES } from './model/group';
 // Teaching a class on the phone, corrections and shared heads: pure functions over head.json objects.

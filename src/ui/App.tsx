@@ -5,6 +5,7 @@ import { Component, lazy, Suspense, useEffect, type ReactNode } from 'react';
 import { I18nextProvider, useTranslation } from 'react-i18next';
 import type { i18n as I18n } from 'i18next';
 import { changeLanguage, isLanguage, LANGUAGES, type LanguageCode } from '../i18n/index';
+import { nextTask } from '../engine/index';
 import { loadModel } from '../store/actions';
 import { loadHeadLibrary } from '../store/teachActions';
 import { useAppStore } from '../store/index';
@@ -54,7 +55,7 @@ function useModelQuery() {
     queryKey: ['model', url, backend],
     // In a task of its own: the query starts in the effects after the first render, and the load's first store update
     // re-renders at once (zustand), which together made one long task.
-    queryFn: () => new Promise<void>((resolve) => setTimeout(resolve, 0)).then(() => loadModel(url, backend)),
+    queryFn: () => nextTask().then(() => loadModel(url, backend)),
     gcTime: 0,
   });
 }

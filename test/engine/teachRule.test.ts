@@ -15,6 +15,11 @@ function cloud(centre: number[], count: number, spread: number): number[][] {
   return Array.from({ length: count }, () => centre.map((c) => c + spread * normal()));
 }
 
+/** Three classes of `count` photos each, for the selection tests (the draws in the same order as before). */
+function threeClassTrain(count: number, spread: number): Sample[] {
+  return [[3, 0, 0.5, 0], [0, 3, 0, 0.5], [1.2, 1.2, 2, 0]].flatMap((centre, label) => cloud(centre, count, spread).map((features) => ({ features, label })));
+}
+
 function statsOf(classes: number[][][], shrinkage = 0.05): FeatureStatistics {
   return statisticsOf(classes.flatMap((c, label) => c.map((features) => ({ features, label }))), classes.map((_, i) => i), shrinkage);
 }
@@ -162,11 +167,7 @@ describe('stratifiedFolds', () => {
 
 describe('selectTeachRule', () => {
   test('selects among the candidates on the given (train) samples, a rule within the drop budget when one is', () => {
-    const train: Sample[] = [
-      ...cloud([3, 0, 0.5, 0], 60, 0.9).map((features) => ({ features, label: 0 })),
-      ...cloud([0, 3, 0, 0.5], 60, 0.9).map((features) => ({ features, label: 1 })),
-      ...cloud([1.2, 1.2, 2, 0], 60, 0.9).map((features) => ({ features, label: 2 })),
-    ];
+    const train = threeClassTrain(60, 0.9);
     const report = selectTeachRule(train, 3, {
       folds: 3, ks: [5, 10], draws: 2, seed: 1, shrinkage: 0.05, maxDrop: 0.05,
       candidates: [{ priorWeight: 0, scatterWeight: 0 }, { priorWeight: 1, scatterWeight: 0 }],
@@ -184,11 +185,7 @@ describe('selectTeachRule', () => {
 
 describe('selectTeachRule with an open-set rule', () => {
   test('reports the held-out folds\' known-class refusal before teaching and, with the scaled threshold, after: close to it', () => {
-    const train: Sample[] = [
-      ...cloud([3, 0, 0.5, 0], 80, 0.7).map((features) => ({ features, label: 0 })),
-      ...cloud([0, 3, 0, 0.5], 80, 0.7).map((features) => ({ features, label: 1 })),
-      ...cloud([1.2, 1.2, 2, 0], 80, 0.7).map((features) => ({ features, label: 2 })),
-    ];
+    const train = threeClassTrain(80, 0.7);
     // A threshold that refuses ~10 % of the training photos under the full 3-class statistics.
     const full = openSetScorer(statsOf([0, 1, 2].map((c) => train.filter((s) => s.label === c).map((s) => s.features))), { score: 'mahalanobis', threshold: 0 });
     const scores = train.map((s) => full.score(s.features)).sort((a, b) => a - b);

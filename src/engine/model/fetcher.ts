@@ -1,6 +1,7 @@
 // Downloads model files with progress, verifies size and sha256, and keeps them in a cache.
 // A cache failure (quota, private mode, no Cache API) is logged and the download still counts.
 import { EngineError, describeError, throwIfAborted } from '../errors';
+import { nextTask } from '../nextTask';
 import type { ModelFileCache, ModelFileSource } from '../types';
 import { sha256OffMainThread } from './hashOffThread';
 import type { ModelFileEntry } from './manifest';
@@ -171,7 +172,7 @@ async function readBody(response: Response, entry: ModelFileEntry, url: string, 
     for (;;) {
       throwIfAborted(signal, `download ${entry.path}`);
       if (performance.now() - sliceStart > READ_SLICE_MS) {
-        await new Promise((resolve) => setTimeout(resolve, 0));
+        await nextTask();
         sliceStart = performance.now();
       }
       const { done, value } = await reader.read();

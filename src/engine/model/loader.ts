@@ -1,5 +1,6 @@
 // Model folder → verified bytes: manifest (validated), the graphs and weights of one precision, the default head.
 import { EngineError, describeError, throwIfAborted } from '../errors';
+import { nextTask } from '../nextTask';
 import type { LoadProgress, ModelFileSource } from '../types';
 import { fetchJson, fetchVerified, networkOpener, sourceOpener, type FileOpener, type ModelFileCache } from './fetcher';
 import { validateHead, type Head } from './head';
@@ -134,8 +135,6 @@ async function loadWeights(manifest: Manifest, weightsPath: string, fetchEntry: 
   const entry = fileEntry(manifest, weightsPath);
   return [fetchEntry(entry), [entry]];
 }
-
-const nextTask = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
 /** The manifest's default head; verified against `files` when listed there. */
 export async function loadDefaultHead(manifest: Manifest, ctx: LoaderContext): Promise<Head> {
