@@ -80,15 +80,13 @@ function meanNorm(features: readonly ArrayLike<number>[]): number {
   return features.reduce((s, x) => s + euclideanNorm(x), 0) / features.length;
 }
 
-/** The head's layer_statistics with the photos' layer_features pooled in (a correction: a photo of a known class), as
- * head.json; undefined (the field is dropped, the CLS rule judges) when a photo has none (a graph without the
- * output) or the head has no layer_statistics. */
-function withLayerPhotos(head: Head, layerFeatures: readonly (ArrayLike<number> | undefined)[], photos: number): Record<string, unknown> | undefined {
-  if (!head.layerStatistics) return undefined;
-  const rows = layerFeatures.filter((x): x is ArrayLike<number> => x !== undefined);
-  if (rows.length !== photos) return undefined;
+/** The head's layer_statistics with a corrected photo's layer_features pooled in, as head.json; undefined (the field
+ * is dropped, the CLS rule judges) when the run had none (a graph without the output) or the head has no
+ * layer_statistics. */
+function withLayerPhoto(head: Head, layerFeatures: ArrayLike<number> | undefined): Record<string, unknown> | undefined {
+  if (!head.layerStatistics || !layerFeatures) return undefined;
   try {
-    return layerStatisticsJson(addLayerPhotos(head.layerStatistics, rows));
+    return layerStatisticsJson(addLayerPhotos(head.layerStatistics, [layerFeatures]));
   } catch (error) {
     throw new EngineError('head-invalid', `layer statistics: ${describeError(error)}`, undefined, { cause: error });
   }
@@ -199,7 +197,7 @@ export function addExample(headJson: unknown, backbone: BackboneId, classIndex: 
   } catch (error) {
     throw new EngineError('head-invalid', `correction: ${describeError(error)}`, undefined, { cause: error });
   }
-  return rebuilt(json, [...head.labels], stats, updated, taught, { backbone_name: backbone.name, layer_statistics: withLayerPhotos(head, [layerFeatures], 1) });
+  return rebuilt(json, [...head.labels], stats, updated, taught, { backbone_name: backbone.name, layer_statistics: withLayerPhoto(head, layerFeatures) });
 }
 
 /** Renames a head (its `name`); the classes are untouched. */
