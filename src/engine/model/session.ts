@@ -49,17 +49,34 @@ function queueOf(ort: Ort): Serializer {
   return queue;
 }
 
-/** Work on a device that is lost may never settle: give up when the device goes, so the ORT queue moves on.
- * `late` receives what the abandoned work still produces. */
-function raceDeviceLoss<T>(work: Promise<T>, device: GPUDevice | undefined, what: string, late?: (value: T) => void): Promise<T> {
-  if (!device) return work;
-  let abandoned = false;
-  work.then((value) => { if (abandoned) late?.(value); }, () => undefined); // a late failure is expected
+/** Calls into ORT (`enter`) through its module's queue, on `device` when there is one. The caller stops waiting when
+ * the device is lost: work on a lost device may never settle. The queue does not: ORT's WASM instance (asyncify) must
+ * not be entered again while a call is suspended inside it; releasing a session then was seen to corrupt it
+ * ('__next_prime overflow') or to spin the page's main thread for good. So the next call waits until ORT is out.
+ * Queued work whose device is already gone never enters ORT; `before` (a test seam) runs in the queue but outside
+ * ORT, so a loss may cut it short. `late` receives what abandoned work still produces. */
+function callOrt<T>(ort: Ort, device: GPUDevice | undefined, what: string, enter: () => Promise<T>,
+  extra: { before?: () => Promise<void>; late?: (value: T) => void } = {}): Promise<T> {
+  const queue = queueOf(ort);
+  if (!device) return queue.run(async () => { await extra.before?.(); return enter(); });
+  let lostError: EngineError | undefined;
   const lost = device.lost.then((info) => {
-    abandoned = true;
-    throw new EngineError('device-lost', `${what} (${info.reason}: ${info.message})`);
+    lostError = new EngineError('device-lost', `${what} (${info.reason}: ${info.message})`);
+    throw lostError;
   });
-  return Promise.race([work, lost]);
+  lost.catch(() => undefined);
+  const inQueue = queue.run(async () => {
+    if (extra.before) await Promise.race([extra.before(), lost]);
+    if (lostError) throw lostError;
+    const work = enter();
+    work.then((value) => { if (lostError) extra.late?.(value); }, () => undefined); // a late failure is expected
+    return work;
+  });
+  return Promise.race([inQueue, lost]);
+}
+
+function releaseInQueue(ort: Ort, session: InferenceSession): Promise<void> {
+  return queueOf(ort).run(() => session.release()).catch(() => undefined); // a session on a lost device may refuse
 }
 
 export class GraphSession {
@@ -94,13 +111,10 @@ export class GraphSession {
     const bytes = runsInWorker(ort, backend) ? source.bytes.slice() : source.bytes;
     let session: InferenceSession;
     try {
-      // A creation on a device that is lost may never return (seen after a loss during ORT's first-run set-up): the
-      // queue gives up on it when the device goes, so that other sessions of this ORT module (a WASM fall-back) can
-      // still be created; a session that still arrives is released.
-      session = await queueOf(ort).run(() => {
-        const creating = (async () => { await target.beforeCreate?.(); return ort.InferenceSession.create(bytes, options); })();
-        return raceDeviceLoss(creating, device, `${source.file}: device lost while its session was created`, (late) => void late.release().catch(() => undefined));
-      });
+      // The caller hears of a device lost during the creation at once; a session that still arrives is released.
+      session = await callOrt(ort, device, `${source.file}: device lost while its session was created`,
+        () => ort.InferenceSession.create(bytes, options),
+        { before: target.beforeCreate, late: (late) => void releaseInQueue(ort, late) });
     } catch (error) {
       if (error instanceof EngineError && error.code === 'device-lost') throw error;
       throw new EngineError('model-corrupt', `${source.file}: onnxruntime-web (${backend}) could not load it: ${describeError(error)}`, undefined, { cause: error });
@@ -110,7 +124,7 @@ export class GraphSession {
       graph.checkContract(manifest, classes);
       if (backend === 'webgpu') await graph.checkSharedDevice();
     } catch (error) {
-      await session.release().catch(() => undefined);
+      await releaseInQueue(ort, session);
       throw error;
     }
     return graph;
@@ -199,7 +213,7 @@ export class GraphSession {
     if (missing.length > 0) throw new EngineError('model-contract', `${this.file}: has no output ${missing.join(', ')}`);
     let outputs: Record<string, Tensor>;
     try {
-      outputs = await queueOf(this.ort).run(() => raceDeviceLoss(this.session.run(usable, fetches), this.device, `${this.file}: device lost during the run`));
+      outputs = await callOrt(this.ort, this.device, `${this.file}: device lost during the run`, () => this.session.run(usable, fetches));
     } catch (error) {
       throw new EngineError('internal', `${this.file}: run failed on ${this.backend}: ${describeError(error)}`, undefined, { cause: error });
     }
@@ -216,7 +230,8 @@ export class GraphSession {
     return outputs;
   }
 
+  /** Through the ORT queue like every other call into ORT, but never cut short: a release must not re-enter ORT. */
   async release(): Promise<void> {
-    try { await this.session.release(); } catch { /* already gone with its device */ }
+    await releaseInQueue(this.ort, this.session);
   }
 }
