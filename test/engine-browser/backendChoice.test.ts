@@ -212,7 +212,7 @@ test.each([
         if (injected) return mapAsync.apply(this, args);
         lose();
         const mapped = mapAsync.apply(this, args);
-        return new Promise<void>((resolve, reject) => setTimeout(() => mapped.then(resolve, reject), 1000));
+        return new Promise<undefined>((resolve, reject) => setTimeout(() => mapped.then(resolve, reject), 1000));
       };
     } else {
       const submit = first.queue.submit.bind(first.queue);
