@@ -74,6 +74,24 @@ def open_set_threshold_scale(before: Dict[str, Any], after: Dict[str, Any]) -> f
     return float(np.trace(np.linalg.solve(sigma_after, sigma_before)) / sigma_before.shape[0])
 
 
+def taught_class_spread(stats: Dict[str, Any], features: np.ndarray, reference_d2: float) -> float:
+    """v of a class taught from `features` (raw, ≥ 2 photos) under `stats` (the taught head's): tr(Σ⁻¹ S_c) / (n − 1)
+    over `reference_d2`; the engine's taughtClassSpread (src/engine/model/teach.ts), docs/model-contract.md."""
+    x = l2_normalize(np.asarray(features, dtype=np.float64))
+    if len(x) < 2:
+        raise DomainError("a spread needs at least 2 photos")
+    centred = x - x.mean(axis=0)
+    counts = stats["class_counts"]
+    cov = shrunk_covariance(np.asarray(stats["scatter"], dtype=np.float64), sum(counts) - len(counts), stats["shrinkage"])
+    d2 = np.einsum("ij,ij->i", centred @ precision_of(cov), centred)
+    return float(d2.sum() / (len(x) - 1) / reference_d2)
+
+
+def taught_class_scale(photos: int, spread: float = 1.0) -> float:
+    """(1 + 1/n)·max(1, v): what a taught class's d² is divided by (open_set.class_scale; teach.ts taughtClassScale)."""
+    return (1 + 1 / photos) * max(1.0, spread)
+
+
 def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
     z = np.asarray(logits, dtype=np.float64) / temperature
     z = z - z.max(axis=-1, keepdims=True)
@@ -160,15 +178,18 @@ def fit_domain(train_features: np.ndarray, train_labels: np.ndarray, val_feature
                   "scatter": scatter.tolist(), "shrinkage": round(float(shrinkage), 6)}
     val_scores = open_set_scores(statistics, val_features, score)
     threshold = threshold_at_refusal(val_scores, val_refusal)
+    # How far in-domain photos the statistics never saw lie from their nearest class (plain d²): the yardstick of a
+    # class taught on the phone (its spread, docs/model-contract.md).
+    reference_d2 = float(np.mean(open_set_scores(statistics, val_features, "mahalanobis")))
     accepted = val_scores <= threshold
     temperature = fit_temperature(val_logits, val_labels)
     calibrated = softmax(val_logits, temperature)
     min_probability, sure = fit_min_probability(calibrated, np.asarray(val_labels), accepted, precision_target, share_target)
     fields = {"statistics": statistics, "calibration": {"temperature": round(temperature, 6)},
-              "open_set": {"score": score, "threshold": float(threshold)},
+              "open_set": {"score": score, "threshold": float(threshold), "reference_d2": reference_d2},
               "confidence": {"min_probability": min_probability}}
     report = {"train_photos": int(counts.sum()), "val_photos": int(len(val_labels)), "shrinkage": shrinkage,
-              "temperature": temperature, "threshold": threshold, "val_refused": float(1 - accepted.mean()),
+              "temperature": temperature, "threshold": threshold, "reference_d2": reference_d2, "val_refused": float(1 - accepted.mean()),
               "ece_before": expected_calibration_error(softmax(val_logits), np.asarray(val_labels)),
               "ece_after": expected_calibration_error(calibrated, np.asarray(val_labels)),
               "nll_before": nll(val_logits, np.asarray(val_labels)), "nll_after": nll(val_logits, np.asarray(val_labels), temperature),
@@ -243,5 +264,8 @@ def validate_domain_fields(head: Dict[str, Any]) -> None:
         if scale is not None and (not isinstance(scale, list) or len(scale) != len(stats["class_counts"]) or not all(
                 isinstance(v, (int, float)) and math.isfinite(v) and v > 0 for v in scale)):
             raise DomainError(f"open_set.class_scale must be {len(stats['class_counts'])} finite positive numbers (one per class)")
+        ref = open_set.get("reference_d2")
+        if ref is not None and (not isinstance(ref, (int, float)) or isinstance(ref, bool) or not math.isfinite(ref) or ref <= 0):
+            raise DomainError("open_set.reference_d2 must be a finite positive number")
         if open_set["score"] == "relative_mahalanobis":
             open_set_scores(stats, np.zeros((1, features)) + 1.0, "relative_mahalanobis")

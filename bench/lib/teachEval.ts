@@ -4,7 +4,7 @@
 // have them) or samples drawn from the known classes' Gaussians (what a phone could do).
 import { cholesky, classStatisticsOf, l2Normalize, openSetScorer, type FeatureStatistics, type OpenSetRule } from '../../src/engine/model/domain';
 import {
-  applyHead, euclideanNorm, ldaHead, openSetThresholdScale, taughtClassScale, sampleClass, seededNormal, seededUniform, sharedCovariance, softmaxRegression,
+  applyHead, euclideanNorm, ldaHead, openSetThresholdScale, taughtClassScaleOf, sampleClass, seededNormal, seededUniform, sharedCovariance, softmaxRegression,
   teachRuleHead, withClass, type LinearHead, type PriorRule, type TeachRule,
 } from '../../src/engine/model/teach';
 import { expectedCalibrationError } from './teachSelect';
@@ -37,6 +37,8 @@ export interface TeachEvalOptions {
   methods: TeachMethod[];
   /** The shipped head's open-set rule, if any: refusal of the held-out class before and after teaching. */
   openSet?: OpenSetRule;
+  /** The base head's open_set.reference_d2: with it, a taught class's spread enters its scale, as on the phone. */
+  referenceD2?: number;
   /** The rule of method 'rule'. */
   rule: TeachRule;
   /** Raw features of out-of-domain photos (non-leaf, other crops): their refusal before and after, report only. */
@@ -174,11 +176,12 @@ export function evaluateHeldOut(train: readonly Sample[], val: readonly Sample[]
         }
         if (options.openSet && (method === 'lda' || method === 'rule')) {
           const stats = method === 'rule' ? teachRuleHead(base, picked, options.rule, true).stats : withClass(base, picked);
-          // The app's rule divides the taught class's d² by 1 + 1/k (taughtClassScale) and scales the threshold
-          // (openSetThresholdScale); the earlier rule did neither.
-          const scorer = openSetScorer(stats, method === 'rule' ? { ...options.openSet, classScale: [...knownClasses.map(() => 1), taughtClassScale(k)] } : options.openSet);
-          // The app's rule scales the threshold with the statistics (openSetThresholdScale); the earlier rule kept it.
-          const limit = method === 'rule' ? threshold * openSetThresholdScale(base, stats) : threshold;
+          // The app's rule divides the taught class's d² by (1 + 1/k)·max(1, its spread) (taughtClassScaleOf) and scales
+          // the threshold and the reference d² with the statistics (openSetThresholdScale); the earlier rule did neither.
+          const r = openSetThresholdScale(base, stats);
+          const taughtScale = taughtClassScaleOf(stats, picked, options.referenceD2 !== undefined ? options.referenceD2 * r : undefined);
+          const scorer = openSetScorer(stats, method === 'rule' ? { ...options.openSet, classScale: [...knownClasses.map(() => 1), taughtScale] } : options.openSet);
+          const limit = method === 'rule' ? threshold * r : threshold;
           refused.push(refusedShare(scorer, valTaught, limit));
           knownRefused.push(refusedShare(scorer, valKnown, limit));
           if (ood.length > 0) oodRefused.push(refusedShare(scorer, ood, limit));

@@ -6,7 +6,7 @@
 // compared on those scores; the selected rule's cross-validated logits then fit the taught heads' temperature.
 import { expectedCalibrationError as sharedEce } from './domainMetrics';
 import { calibratedSoftmax, classStatisticsOf, l2Normalize, openSetScorer, type FeatureStatistics, type OpenSetRule } from '../../src/engine/model/domain';
-import { applyHead, fitTemperature, openSetThresholdScale, ruleRows, taughtClassScale, teachRuleHead, type TeachRule } from '../../src/engine/model/teach';
+import { applyHead, fitTemperature, openSetThresholdScale, ruleRows, taughtClassScaleOf, teachRuleHead, type TeachRule } from '../../src/engine/model/teach';
 import { drawIndices, type Sample } from './teachEval';
 
 export interface TeachCandidate { priorWeight: number; scatterWeight: number }
@@ -21,6 +21,8 @@ export interface SelectionOptions {
   /** Known-class accuracy may drop at most this much (fraction) at k ≥ 10: the issue's budget. */
   maxDrop: number;
   openSet?: OpenSetRule;
+  /** The base head's open_set.reference_d2 (see TeachEvalOptions). */
+  referenceD2?: number;
 }
 
 export interface CandidateScore extends TeachCandidate {
@@ -110,10 +112,11 @@ export function selectTeachRule(train: readonly Sample[], classes: number, optio
           const picked = drawIndices(pool.length, k, options.seed * 7919 + h * 997 + f * 101 + k * 13 + d).map((j) => train[pool[j]!]!.features);
           for (const gamma of scatterWeights) {
             const { stats } = teachRuleHead(base, picked, { priorWeight: 0, scatterWeight: gamma, temperature: 1 }, true);
-            // As the app does: the taught class's d² divided by 1 + 1/k (taughtClassScale).
-            const scorer = options.openSet ? openSetScorer(stats, { ...options.openSet, classScale: [...known.map(() => 1), taughtClassScale(k)] }) : null;
-            // As the app does: the threshold follows the statistics (openSetThresholdScale), from the base head's.
-            const limit = options.openSet ? options.openSet.threshold * openSetThresholdScale(base, stats) : Infinity;
+            // As the app does: the threshold and the reference d² follow the statistics (openSetThresholdScale), from the
+            // base head's; the taught class's d² is divided by (1 + 1/k)·max(1, its spread) (taughtClassScaleOf).
+            const r = options.openSet ? openSetThresholdScale(base, stats) : 1;
+            const scorer = options.openSet ? openSetScorer(stats, { ...options.openSet, classScale: [...known.map(() => 1), taughtClassScaleOf(stats, picked, options.referenceD2 !== undefined ? options.referenceD2 * r : undefined)] }) : null;
+            const limit = options.openSet ? options.openSet.threshold * r : Infinity;
             const accepted = test.map((i) => !scorer || scorer.score(train[i]!.features) <= limit);
             for (const cand of options.candidates.filter((c) => c.scatterWeight === gamma)) {
               const head = ruleRows(stats, { priorWeight: cand.priorWeight, scatterWeight: gamma, temperature: 1 });

@@ -12,7 +12,7 @@ import pytest
 
 from model.domain import (DomainError, class_statistics, expected_calibration_error, fit_domain, fit_temperature,
                           l2_normalize, ledoit_wolf_shrinkage, nll, open_set_scores, open_set_threshold_scale, round_fields, shrunk_covariance,
-                          softmax, threshold_at_refusal, validate_domain_fields)
+                          softmax, taught_class_scale, taught_class_spread, threshold_at_refusal, validate_domain_fields)
 
 C, F = 3, 6
 
@@ -91,6 +91,9 @@ def test_fit_domain_refuses_far_points_and_keeps_its_own():
     assert report["val_refused"] <= 0.05
     far = np.random.default_rng(6).normal(0, 1, (50, F)) - 3
     assert (open_set_scores(fields["statistics"], far, "mahalanobis") > fields["open_set"]["threshold"]).mean() > 0.9
+    # The reference d² is the val photos' mean plain score, from the same statistics.
+    val_d2 = open_set_scores(fields["statistics"], va_x, "mahalanobis")
+    assert fields["open_set"]["reference_d2"] == pytest.approx(val_d2.mean(), rel=1e-12)
     assert 0 < fields["confidence"]["min_probability"] <= 1
     assert report["sure"]["favoured"] == "precision"
     if report["sure"]["sure"]:
@@ -147,6 +150,9 @@ def test_class_scale_is_validated():
     for bad in ([1, 1, 1], [1, 1, 1, 0], [1, 1, 1, float("nan")], "1.1"):
         with pytest.raises(DomainError, match="class_scale"):
             validate_domain_fields({**taught, "open_set": {**taught["open_set"], "class_scale": bad}})
+    for bad in (0, -1.0, float("nan"), "3", True):
+        with pytest.raises(DomainError, match="reference_d2"):
+            validate_domain_fields({**taught, "open_set": {**taught["open_set"], "reference_d2": bad}})
 
 
 def test_taught_head_threshold_follows_the_contract_rule():
@@ -163,11 +169,16 @@ def test_taught_head_threshold_follows_the_contract_rule():
     assert taught["open_set"]["score"] == base["open_set"]["score"]
     assert taught["open_set"]["threshold"] == pytest.approx(base["open_set"]["threshold"] * r, rel=1e-6)
     assert open_set_threshold_scale(base["statistics"], base["statistics"]) == pytest.approx(1.0, rel=1e-12)
-    # The taught class's d² is divided by 1 + 1/n (its photos), the known classes' by 1; the engine's scores of the
+    # The reference d² moves with the threshold; the taught class's d² is divided by (1 + 1/n)·max(1, v), v its
+    # spread measured on its photos under the taught head, the known classes' by 1; the engine's scores of the
     # probes under the taught head are what numpy gets with that rule.
     counts = taught["statistics"]["class_counts"]
     assert "class_scale" not in base["open_set"]
-    assert taught["open_set"]["class_scale"] == pytest.approx([1, 1, 1, 1 + 1 / counts[3]], rel=1e-7)
+    assert taught["open_set"]["reference_d2"] == pytest.approx(base["open_set"]["reference_d2"] * r, rel=1e-6)
+    spread = taught_class_spread(taught["statistics"], np.asarray(pair["taught_photos"]), taught["open_set"]["reference_d2"])
+    assert spread > 1.2  # the fixture's taught class varies more than the known ones
+    assert taught["open_set"]["class_scale"] == pytest.approx([1, 1, 1, taught_class_scale(counts[3], spread)], rel=1e-6)
+    assert taught_class_scale(counts[3], 0.5) == pytest.approx(1 + 1 / counts[3])  # never stricter than 1 + 1/n
     probes = np.asarray(pair["probes"])
     got = open_set_scores(taught["statistics"], probes, "mahalanobis", taught["open_set"]["class_scale"])
     assert got == pytest.approx(pair["taught_scores"], rel=1e-6)

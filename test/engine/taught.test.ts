@@ -5,7 +5,7 @@ import { describe, expect, test } from 'vitest';
 import { statisticsJson, type FeatureStatistics } from '../../src/engine/model/domain';
 import { validateHead } from '../../src/engine/model/head';
 import { classNameProblem, cleanClassName } from '../../src/engine/model/labels';
-import { applyHead, ldaHead, openSetThresholdScale, seededNormal, TEACH_RULE, withClass, withExample, withTaughtClass } from '../../src/engine/model/teach';
+import { applyHead, ldaHead, openSetThresholdScale, seededNormal, taughtClassScale, taughtClassSpread, TEACH_RULE, withClass, withExample, withTaughtClass } from '../../src/engine/model/teach';
 import {
   addExample, headFileText, localExampleCount, readHeadFile, renamedHead, taughtClassesOf, teachClass, type BackboneId, type HeadJson,
 } from '../../src/engine/model/taught';
@@ -122,24 +122,61 @@ describe('teaching a class', () => {
     expect(threshold(pair.taught) / threshold(pair.base)).toBeCloseTo(openSetThresholdScale(before, after), 6);
   });
 
-  test('the taught class\'s distance is divided by 1 + 1/k in the open-set score; corrections follow its count', () => {
-    const pair = JSON.parse(readFileSync('test/fixtures/teach/threshold-pair.json', 'utf8')) as { base: HeadJson; taught: HeadJson; probes: number[][]; taught_scores: number[] };
+  test('the taught class\'s distance is divided by (1 + 1/k)·max(1, its spread); corrections keep the spread and follow the count', () => {
+    const pair = JSON.parse(readFileSync('test/fixtures/teach/threshold-pair.json', 'utf8')) as { base: HeadJson; taught: HeadJson; taught_photos: number[][]; probes: number[][]; taught_scores: number[] };
     const m = { name: 'test-fixture-backbone', features: 8, backbone_sha256: 'b'.repeat(64) };
+    const backbone = { name: m.name, sha256: m.backbone_sha256, features: 8 };
     const counts = (pair.taught.statistics as { class_counts: number[] }).class_counts;
-    expect((pair.taught.open_set as { class_scale: number[] }).class_scale).toEqual([1, 1, 1, Number((1 + 1 / counts[3]!).toPrecision(8))]);
+    const before = validateHead(pair.base, m).statistics!;
+    const after = validateHead(pair.taught, m).statistics!;
+    const r = openSetThresholdScale(before, after);
+    const openSet = (h: HeadJson) => h.open_set as { class_scale: number[]; reference_d2: number };
+    // The reference d² moves with the threshold; the spread is measured on the taught photos under the taught head.
+    expect(openSet(pair.taught).reference_d2).toBeCloseTo(openSet(pair.base).reference_d2 * r, 5);
+    const spread = taughtClassSpread(after, pair.taught_photos, openSet(pair.taught).reference_d2);
+    expect(spread).toBeGreaterThan(1.2); // the fixture's taught class varies more than the known ones
+    const scale = (1 + 1 / counts[3]!) * spread;
+    expect(openSet(pair.taught).class_scale.slice(0, 3)).toEqual([1, 1, 1]);
+    expect(openSet(pair.taught).class_scale[3]).toBeCloseTo(scale, 5);
     const scaled = validateHead(pair.taught, m).domain.openSet!;
     const { class_scale: _s, ...plainRule } = pair.taught.open_set as Record<string, unknown>;
     const plain = validateHead({ ...pair.taught, open_set: plainRule }, m).domain.openSet!;
-    // Photos of the taught class (probes 0, 1): their nearest class is the taught one, so the score is d² / (1 + 1/k).
-    for (const x of pair.probes.slice(0, 2)) expect(scaled.score(x)).toBeCloseTo(plain.score(x) / (1 + 1 / counts[3]!), 5);
+    // Photos of the taught class (probes 0, 1): their nearest class is the taught one, so the score is d² / scale.
+    for (const x of pair.probes.slice(0, 2)) expect(scaled.score(x)).toBeCloseTo(plain.score(x) / scale, 4);
     // A photo of a known class: its own class is nearest either way; nothing changes.
     expect(scaled.score(pair.probes[2]!)).toBeCloseTo(plain.score(pair.probes[2]!), 9);
-    pair.probes.forEach((x, i) => expect(scaled.score(x)).toBeCloseTo(pair.taught_scores[i]!, 6));
-    // A correction of the taught class: its scale follows its count; one of a known class keeps theirs at 1.
-    const corrected = addExample(pair.taught, { name: m.name, sha256: m.backbone_sha256, features: 8 }, 3, pair.probes[0]!);
-    expect((corrected.open_set as { class_scale: number[] }).class_scale).toEqual([1, 1, 1, Number((1 + 1 / (counts[3]! + 1)).toPrecision(8))]);
-    const known = addExample(pair.taught, { name: m.name, sha256: m.backbone_sha256, features: 8 }, 0, pair.probes[2]!);
-    expect((known.open_set as { class_scale: number[] }).class_scale.slice(0, 3)).toEqual([1, 1, 1]);
+    pair.probes.forEach((x, i) => expect(scaled.score(x)).toBeCloseTo(pair.taught_scores[i]!, 5));
+    // A correction of the taught class: the spread stays, the count grows; one of a known class keeps theirs at 1.
+    const corrected = addExample(pair.taught, backbone, 3, pair.probes[0]!);
+    expect(openSet(corrected).class_scale[3]).toBeCloseTo((1 + 1 / (counts[3]! + 1)) * spread, 5);
+    const known = addExample(pair.taught, backbone, 0, pair.probes[2]!);
+    expect(openSet(known).class_scale.slice(0, 3)).toEqual([1, 1, 1]);
+    expect(openSet(known).class_scale[3]).toBeCloseTo(scale, 5);
+    // Without a reference (an older head) or from one photo, the spread is not measured: 1 + 1/k as before.
+    const { reference_d2: _ref, ...noReference } = pair.base.open_set as Record<string, unknown>;
+    const old = teachClass({ ...pair.base, open_set: noReference }, backbone, { label: 'Mosaico', features: pair.taught_photos });
+    expect(openSet(old).class_scale[3]).toBeCloseTo(1 + 1 / counts[3]!, 6);
+    expect(openSet(old).reference_d2).toBeUndefined();
+    const single = teachClass(pair.base, backbone, { label: 'Mosaico', features: pair.taught_photos.slice(0, 1) });
+    expect(openSet(single).class_scale[3]).toBeCloseTo(2, 6);
+  });
+
+  test('a class that varies less than the known ones is not made stricter; reference_d2 must be a positive number', () => {
+    const pair = JSON.parse(readFileSync('test/fixtures/teach/threshold-pair.json', 'utf8')) as { base: HeadJson; taught_photos: number[][] };
+    const m = { name: 'test-fixture-backbone', features: 8, backbone_sha256: 'b'.repeat(64) };
+    const backbone = { name: m.name, sha256: m.backbone_sha256, features: 8 };
+    // The same photos pulled halfway to their mean vary a quarter as much: spread < 1, scale stays 1 + 1/k.
+    const mean = pair.taught_photos[0]!.map((_, f) => pair.taught_photos.reduce((s, x) => s + x[f]!, 0) / pair.taught_photos.length);
+    const tight = pair.taught_photos.map((x) => x.map((v, f) => 0.5 * v + 0.5 * mean[f]!));
+    const head = teachClass(pair.base, backbone, { label: 'Mosaico', features: tight });
+    const stats = validateHead(head, m).statistics!;
+    expect(taughtClassSpread(stats, tight, (head.open_set as { reference_d2: number }).reference_d2)).toBeLessThan(1);
+    expect((head.open_set as { class_scale: number[] }).class_scale[3]).toBeCloseTo(1 + 1 / tight.length, 6);
+    expect(() => taughtClassScale(5, 0)).toThrow(/spread/);
+    expect(() => taughtClassSpread(stats, tight.slice(0, 1), 1)).toThrow(/2 photos/);
+    for (const bad of [0, -1, Number.NaN, '3']) {
+      expect(() => validateHead({ ...pair.base, open_set: { ...(pair.base.open_set as object), reference_d2: bad } }, m)).toThrow(expect.objectContaining({ code: 'head-invalid', detail: expect.stringMatching(/reference_d2/) }));
+    }
   });
 
   test('open_set.class_scale must be one finite positive number per class', () => {

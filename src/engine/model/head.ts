@@ -193,6 +193,10 @@ function parseDomainFields(json: Record<string, unknown>, classes: number, featu
       }
       classScale = v as number[];
     }
+    // Only teaching reads it (taught.ts): how far in-domain photos the head never saw lie from their nearest class.
+    if (o.reference_d2 !== undefined && !(isFiniteNumber(o.reference_d2) && o.reference_d2 > 0)) {
+      throw invalid('open_set.reference_d2 must be a finite positive number');
+    }
     try {
       domain.openSet = openSetScorer(statistics, { score: o.score as OpenSetScoreName, threshold: o.threshold, ...(classScale ? { classScale } : {}) });
     } catch (error) {

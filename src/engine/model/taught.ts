@@ -5,7 +5,7 @@ import { EngineError, describeError } from '../errors';
 import { statisticsJson } from './domain';
 import { validateHead, type Head } from './head';
 import { classNameProblem, cleanClassName, taughtLabelsOf } from './labels';
-import { euclideanNorm, openSetThresholdScale, ruleRows, taughtClassScale, TEACH_RULE, withExample, withTaughtClass, type FeatureStatistics } from './teach';
+import { euclideanNorm, openSetThresholdScale, ruleRows, taughtClassScale, taughtClassScaleOf, TEACH_RULE, withExample, withTaughtClass, type FeatureStatistics } from './teach';
 import { CONTRACT } from './contract';
 import { addLayerPhotos, layerStatisticsJson } from './layers';
 
@@ -93,8 +93,10 @@ function withLayerPhoto(head: Head, layerFeatures: ArrayLike<number> | undefined
 }
 
 /** A head.json whose rows are the closed-form LDA rows of `stats` (the statistics of `base` were `before`), its
- * open-set threshold scaled by openSetThresholdScale(before, stats), everything else from `base`. */
-function rebuilt(base: Record<string, unknown>, labels: string[], before: FeatureStatistics, stats: FeatureStatistics, taught: TaughtInfo, extra: Record<string, unknown>): HeadJson {
+ * open-set threshold (and reference d²) scaled by openSetThresholdScale(before, stats), everything else from `base`.
+ * `newClass`: the class being taught now and its photos' features (its spread is measured on them). */
+function rebuilt(base: Record<string, unknown>, labels: string[], before: FeatureStatistics, stats: FeatureStatistics, taught: TaughtInfo, extra: Record<string, unknown>,
+  newClass?: { label: string; features: readonly ArrayLike<number>[] }): HeadJson {
   const lda = ruleRows(stats, TEACH_RULE, stats.classCounts, taught.input_scale);
   const F = stats.classMeans[0]!.length;
   const round = (v: number) => Number(v.toPrecision(8));
@@ -116,11 +118,30 @@ function rebuilt(base: Record<string, unknown>, labels: string[], before: Featur
   json.calibration = { temperature: TEACH_RULE.temperature };
   // The known classes keep the refusal rate the threshold was fitted for: a wider Σ shrinks every distance.
   if (isRecord(base.open_set) && typeof base.open_set.threshold === 'number') {
-    // A taught class's mean comes from few photos: its d² is divided by 1 + 1/n (taughtClassScale); the others' by 1.
+    const r = openSetThresholdScale(before, stats);
+    const reference = typeof base.open_set.reference_d2 === 'number' ? base.open_set.reference_d2 * r : undefined;
+    // A taught class's d² is divided by (1 + 1/n)·max(1, v) (taughtClassScale): n its photos, v its spread, measured
+    // on its photos when it is taught and kept through later changes (v = previous scale / (1 + 1/previous n)).
     const taughtLabels = new Set(taught.classes.map((c) => c.label));
-    const scale = labels.map((label, c) => (taughtLabels.has(label) ? round(taughtClassScale(stats.classCounts[c]!)) : 1));
-    const { class_scale: _previous, ...rule } = base.open_set;
-    json.open_set = { ...rule, threshold: round(base.open_set.threshold * openSetThresholdScale(before, stats)), ...(scale.some((v) => v !== 1) ? { class_scale: scale } : {}) };
+    const previousScale = Array.isArray(base.open_set.class_scale) ? base.open_set.class_scale as number[] : [];
+    const baseLabels = Array.isArray(base.labels) ? base.labels as string[] : [];
+    const previousSpread = (label: string): number => {
+      const c = baseLabels.indexOf(label);
+      return c >= 0 && previousScale[c] !== undefined ? previousScale[c]! / (1 + 1 / before.classCounts[c]!) : 1;
+    };
+    const scaleOf = (label: string, c: number): number => {
+      if (!taughtLabels.has(label)) return 1;
+      if (newClass && label === newClass.label) return taughtClassScaleOf(stats, newClass.features, reference);
+      return taughtClassScale(stats.classCounts[c]!, previousSpread(label));
+    };
+    const scale = labels.map((label, c) => round(scaleOf(label, c)));
+    const { class_scale: _previous, reference_d2: _reference, ...rule } = base.open_set;
+    json.open_set = {
+      ...rule,
+      threshold: round(base.open_set.threshold * r),
+      ...(reference !== undefined ? { reference_d2: round(reference) } : {}),
+      ...(scale.some((v) => v !== 1) ? { class_scale: scale } : {}),
+    };
   }
   return json;
 }
@@ -172,7 +193,7 @@ export function teachClass(baseJson: unknown, backbone: BackboneId, request: Tea
     name: request.name?.trim() || `${baseName} + ${label}`,
     backbone_name: backbone.name,
     trained_on: { dataset: `${typeof json.name === 'string' ? json.name : 'the model\u2019s own head'} + photos taught on a phone`, images: extended.classCounts.reduce((a, b) => a + b, 0) },
-  });
+  }, { label, features: request.features });
 }
 
 /** The head with one more photo (raw features) in class `classIndex`: a corrected example, counted in

@@ -7,7 +7,7 @@
 // Softmax regression (trained here, in plain TS) is the alternative that scripts/eval-teach.ts compares.
 // Everything is float64 inside; heads come out as float32. The statistics themselves (parsing, adding a class,
 // the shrunk covariance, Cholesky) live in ./domain.ts, shared with the open-set check.
-import { addClassStatistics, cholesky, classStatisticsOf, featureCount, l2Normalize, shrunkCovariance, type FeatureStatistics } from './domain';
+import { addClassStatistics, cholesky, classStatisticsOf, featureCount, l2Normalize, mahalanobisViaCholesky, shrunkCovariance, type FeatureStatistics } from './domain';
 import { seededUniform } from '../seededRandom';
 
 export type { FeatureStatistics };
@@ -129,7 +129,7 @@ export interface TeachRule {
 
 /** The rule the app teaches with: selected by npm run eval:teach's cross-validation on the shipped backbone's
  * TRAIN features (docs/benchmarks.md, eval:teach; test/engine/teachRule.test.ts checks it equals the report). */
-export const TEACH_RULE: TeachRule = { priorWeight: 0, scatterWeight: 0.5, temperature: 8.634666 };
+export const TEACH_RULE: TeachRule = { priorWeight: 0, scatterWeight: 0, temperature: 9.999904 };
 
 /** ω of the rule for a class of `k` photos added to classes of `counts` photos. */
 export function taughtScatterWeight(counts: readonly number[], k: number, rule: TeachRule): number {
@@ -173,14 +173,45 @@ export function openSetThresholdScale(before: FeatureStatistics, after: FeatureS
   return total / F;
 }
 
-/** How much a class's squared distance is divided by in the open-set score (head.json `open_set.class_scale`): 1 + 1/n
- * for a class whose mean comes from n photos. A new photo x of the class differs from the estimated mean μ̂ by
- * (x − μ) − (μ̂ − μ), of covariance Σ·(1 + 1/n), so E[d²(x, μ̂; Σ)] is (1 + 1/n) times what the threshold was fitted
- * for. Negligible for the shipped classes (n ≈ 340), large for a class taught from a few photos (2 at k = 1,
- * 1.1 at k = 10); only taught classes carry it (docs/model-contract.md). */
-export function taughtClassScale(photos: number): number {
+/** How much a class's squared distance is divided by in the open-set score (head.json `open_set.class_scale`):
+ * (1 + 1/n)·max(1, v) for a class whose mean comes from n photos and whose spread is v (taughtClassSpread; 1 when
+ * unknown). A new photo x of the class differs from the estimated mean μ̂ by (x − μ) − (μ̂ − μ), of covariance
+ * Σ_c·(1 + 1/n), so E[d²(x, μ̂; Σ)] is (1 + 1/n)·v times what the threshold was fitted for. Negligible for the
+ * shipped classes (n ≈ 340, v = 1 by construction); large for a class taught from a few photos (2 at k = 1,
+ * 1.1 at k = 10) or one that varies more than the shipped classes do. Only taught classes carry it
+ * (docs/model-contract.md); a class that varies less is not made stricter (photos taught in one sitting understate
+ * how a class varies in a field). */
+export function taughtClassScale(photos: number, spread = 1): number {
   if (!Number.isInteger(photos) || photos < 1) throw new Error(`a class needs a positive number of photos (got ${photos})`);
-  return 1 + 1 / photos;
+  if (!(spread > 0) || !Number.isFinite(spread)) throw new Error(`a class spread must be a positive number (got ${spread})`);
+  return (1 + 1 / photos) * Math.max(1, spread);
+}
+
+/** v of a class taught from `rawFeatures` (normalised here; at least 2 photos): its expected d² for a new photo
+ * about its true mean, tr(Σ⁻¹·S_c)/(n − 1) with S_c the photos' own scatter (unbiased: the leave-one-out d² of the
+ * photos, n/(n−1)·(x_i − μ̂)), over `referenceD2`, the mean d² of in-domain photos the head never saw to their
+ * nearest class (head.json `open_set.reference_d2`, on the scale of `stats`). 1 means the class varies as the
+ * shipped classes do. With 192 features the estimate is tight even from 5 photos. */
+export function taughtClassSpread(stats: FeatureStatistics, rawFeatures: readonly ArrayLike<number>[], referenceD2: number): number {
+  const F = featureCount(stats);
+  if (rawFeatures.length < 2) throw new Error('a spread needs at least 2 photos');
+  if (!(referenceD2 > 0) || !Number.isFinite(referenceD2)) throw new Error(`reference d² must be a positive number (got ${referenceD2})`);
+  const { mean } = classStatisticsOf([...rawFeatures]);
+  const l = cholesky(sharedCovariance(stats), F);
+  let total = 0;
+  for (const x of rawFeatures) {
+    if (x.length !== F) throw new Error(`a photo has ${x.length} features, expected ${F}`);
+    total += mahalanobisViaCholesky(l2Normalize(x), mean, l, F);
+  }
+  return total / (rawFeatures.length - 1) / referenceD2;
+}
+
+/** open_set.class_scale of a class taught now from `rawFeatures` into statistics `after`: (1 + 1/k)·max(1, v), v its
+ * spread when `referenceD2` (the head's reference d², already on the scale of `after`) is known and k ≥ 2, else 1.
+ * What teachClass writes (taught.ts) and what eval:teach scores taught heads with. */
+export function taughtClassScaleOf(after: FeatureStatistics, rawFeatures: readonly ArrayLike<number>[], referenceD2?: number): number {
+  const spread = referenceD2 !== undefined && rawFeatures.length >= 2 ? taughtClassSpread(after, rawFeatures, referenceD2) : 1;
+  return taughtClassScale(rawFeatures.length, spread);
 }
 
 /** Statistics + the head of `rule` for `base` with one class taught from `taught` (raw features; none = the
