@@ -172,7 +172,12 @@ describe('teaching a class', () => {
     const stats = validateHead(head, m).statistics!;
     expect(taughtClassSpread(stats, tight, (head.open_set as { reference_d2: number }).reference_d2)).toBeLessThan(1);
     expect((head.open_set as { class_scale: number[] }).class_scale[3]).toBeCloseTo(1 + 1 / tight.length, 6);
-    expect(() => taughtClassScale(5, 0)).toThrow(/spread/);
+    expect(() => taughtClassScale(5, -1)).toThrow(/spread/);
+    expect(() => taughtClassScale(5, Number.NaN)).toThrow(/spread/);
+    // Five copies of one photo: no spread at all; the class is still taught, with the room of 1 + 1/k.
+    const copies = Array.from({ length: 5 }, () => pair.taught_photos[0]!);
+    const fromCopies = teachClass(pair.base, backbone, { label: 'Mosaico', features: copies });
+    expect((fromCopies.open_set as { class_scale: number[] }).class_scale[3]).toBeCloseTo(1.2, 6);
     expect(() => taughtClassSpread(stats, tight.slice(0, 1), 1)).toThrow(/2 photos/);
     for (const bad of [0, -1, Number.NaN, '3']) {
       expect(() => validateHead({ ...pair.base, open_set: { ...(pair.base.open_set as object), reference_d2: bad } }, m)).toThrow(expect.objectContaining({ code: 'head-invalid', detail: expect.stringMatching(/reference_d2/) }));

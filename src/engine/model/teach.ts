@@ -183,7 +183,8 @@ export function openSetThresholdScale(before: FeatureStatistics, after: FeatureS
  * how a class varies in a field). */
 export function taughtClassScale(photos: number, spread = 1): number {
   if (!Number.isInteger(photos) || photos < 1) throw new Error(`a class needs a positive number of photos (got ${photos})`);
-  if (!(spread > 0) || !Number.isFinite(spread)) throw new Error(`a class spread must be a positive number (got ${spread})`);
+  // 0 is a class taught from copies of one photo: it still gets the room of a class that varies as the shipped ones.
+  if (!(spread >= 0) || !Number.isFinite(spread)) throw new Error(`a class spread must be a finite number ≥ 0 (got ${spread})`);
   return (1 + 1 / photos) * Math.max(1, spread);
 }
 
