@@ -37,6 +37,12 @@ def class_statistics(features: np.ndarray, labels: np.ndarray, classes: int) -> 
     return np.stack(means), np.asarray(counts), scatter
 
 
+def statistics_covariance(stats: Dict[str, Any]) -> np.ndarray:
+    """Σ of head.json `statistics`: the shrunk pooled covariance (1−λ)·S/(n−C) + λ·(tr/F)·I (domain.ts sharedCovariance)."""
+    counts = stats["class_counts"]
+    return shrunk_covariance(np.asarray(stats["scatter"], dtype=np.float64), sum(counts) - len(counts), float(stats["shrinkage"]))
+
+
 def open_set_scores(stats: Dict[str, Any], features: np.ndarray, score: str, class_scale: Any = None) -> np.ndarray:
     """The engine's scores (src/engine/model/domain.ts) for a batch of raw features. `class_scale` (head.json
     `open_set.class_scale`, one number per class; None = all 1): each class's d² is divided by it before the minimum."""
@@ -44,9 +50,9 @@ def open_set_scores(stats: Dict[str, Any], features: np.ndarray, score: str, cla
     counts = np.asarray(stats["class_counts"], dtype=np.float64)
     scatter = np.asarray(stats["scatter"], dtype=np.float64)
     lam = float(stats["shrinkage"])
-    n, classes = counts.sum(), len(counts)
+    n = counts.sum()
     x = l2_normalize(features)
-    precision = precision_of(shrunk_covariance(scatter, n - classes, lam))
+    precision = precision_of(statistics_covariance(stats))
     d = x[:, None, :] - means[None, :, :]
     per_class = np.einsum("bcf,fg,bcg->bc", d, precision, d)
     if class_scale is not None:
@@ -67,10 +73,7 @@ def open_set_threshold_scale(before: Dict[str, Any], after: Dict[str, Any]) -> f
     """r = tr(Σ_after⁻¹ Σ_before) / F: a taught or corrected head's open-set threshold is the previous one × r
     (docs/model-contract.md, "The open-set threshold of a taught or corrected head"; the engine computes it in
     src/engine/model/teach.ts openSetThresholdScale). Σ the shrunk covariance of each statistics."""
-    def covariance(stats: Dict[str, Any]) -> np.ndarray:
-        counts = stats["class_counts"]
-        return shrunk_covariance(np.asarray(stats["scatter"], dtype=np.float64), sum(counts) - len(counts), float(stats["shrinkage"]))
-    sigma_before, sigma_after = covariance(before), covariance(after)
+    sigma_before, sigma_after = statistics_covariance(before), statistics_covariance(after)
     return float(np.trace(np.linalg.solve(sigma_after, sigma_before)) / sigma_before.shape[0])
 
 
@@ -81,9 +84,7 @@ def taught_class_spread(stats: Dict[str, Any], features: np.ndarray, reference_d
     if len(x) < 2:
         raise DomainError("a spread needs at least 2 photos")
     centred = x - x.mean(axis=0)
-    counts = stats["class_counts"]
-    cov = shrunk_covariance(np.asarray(stats["scatter"], dtype=np.float64), sum(counts) - len(counts), stats["shrinkage"])
-    d2 = np.einsum("ij,ij->i", centred @ precision_of(cov), centred)
+    d2 = np.einsum("ij,ij->i", centred @ precision_of(statistics_covariance(stats)), centred)
     return float(d2.sum() / (len(x) - 1) / reference_d2)
 
 
