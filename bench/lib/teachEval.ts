@@ -4,10 +4,10 @@
 // have them) or samples drawn from the known classes' Gaussians (what a phone could do).
 import { cholesky, classStatisticsOf, l2Normalize, openSetScorer, type FeatureStatistics, type OpenSetRule } from '../../src/engine/model/domain';
 import {
-  applyHead, euclideanNorm, ldaHead, openSetThresholdScale, taughtClassScaleOf, sampleClass, seededNormal, seededUniform, sharedCovariance, softmaxRegression,
+  applyHead, euclideanNorm, ldaHead, sampleClass, seededNormal, seededUniform, sharedCovariance, softmaxRegression,
   teachRuleHead, withClass, type LinearHead, type PriorRule, type TeachRule,
 } from '../../src/engine/model/teach';
-import { expectedCalibrationError } from './teachSelect';
+import { expectedCalibrationError, taughtOpenSet } from './teachSelect';
 
 /** Mean ± sample standard deviation, with the range. */
 export interface Spread { n: number; mean: number; sd: number; min: number; max: number }
@@ -176,12 +176,9 @@ export function evaluateHeldOut(train: readonly Sample[], val: readonly Sample[]
         }
         if (options.openSet && (method === 'lda' || method === 'rule')) {
           const stats = method === 'rule' ? teachRuleHead(base, picked, options.rule, true).stats : withClass(base, picked);
-          // The app's rule divides the taught class's d² by (1 + 1/k)·max(1, its spread) (taughtClassScaleOf) and scales
-          // the threshold and the reference d² with the statistics (openSetThresholdScale); the earlier rule did neither.
-          const r = openSetThresholdScale(base, stats);
-          const taughtScale = taughtClassScaleOf(stats, picked, options.referenceD2 !== undefined ? options.referenceD2 * r : undefined);
-          const scorer = openSetScorer(stats, method === 'rule' ? { ...options.openSet, classScale: [...knownClasses.map(() => 1), taughtScale] } : options.openSet);
-          const limit = method === 'rule' ? threshold * r : threshold;
+          // The app's rule scales the threshold and the taught class's d² as the phone does (taughtOpenSet); the earlier
+          // rule did neither.
+          const { scorer, limit } = method === 'rule' ? taughtOpenSet(base, stats, picked, options.openSet, options.referenceD2) : { scorer: openSetScorer(stats, options.openSet), limit: threshold };
           refused.push(refusedShare(scorer, valTaught, limit));
           knownRefused.push(refusedShare(scorer, valKnown, limit));
           if (ood.length > 0) oodRefused.push(refusedShare(scorer, ood, limit));

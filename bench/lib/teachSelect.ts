@@ -9,6 +9,16 @@ import { calibratedSoftmax, classStatisticsOf, l2Normalize, openSetScorer, type 
 import { applyHead, fitTemperature, openSetThresholdScale, ruleRows, taughtClassScaleOf, teachRuleHead, type TeachRule } from '../../src/engine/model/teach';
 import { drawIndices, type Sample } from './teachEval';
 
+/** The open-set check of a head taught from `taught` (raw features; the class appended last) as the app builds it
+ * (taught.ts): the base head's threshold and reference d² × r = openSetThresholdScale(base, stats), the taught
+ * class's d² divided by (1 + 1/k)·max(1, its spread) (taughtClassScaleOf), every other class's by 1. */
+export function taughtOpenSet(base: FeatureStatistics, stats: FeatureStatistics, taught: readonly ArrayLike<number>[], openSet: OpenSetRule, referenceD2?: number) {
+  const r = openSetThresholdScale(base, stats);
+  const taughtScale = taughtClassScaleOf(stats, taught, referenceD2 !== undefined ? referenceD2 * r : undefined);
+  const classScale = [...base.classMeans.map(() => 1), taughtScale];
+  return { scorer: openSetScorer(stats, { ...openSet, classScale }), limit: openSet.threshold * r };
+}
+
 export interface TeachCandidate { priorWeight: number; scatterWeight: number }
 
 export interface SelectionOptions {
@@ -112,11 +122,7 @@ export function selectTeachRule(train: readonly Sample[], classes: number, optio
           const picked = drawIndices(pool.length, k, options.seed * 7919 + h * 997 + f * 101 + k * 13 + d).map((j) => train[pool[j]!]!.features);
           for (const gamma of scatterWeights) {
             const { stats } = teachRuleHead(base, picked, { priorWeight: 0, scatterWeight: gamma, temperature: 1 }, true);
-            // As the app does: the threshold and the reference d² follow the statistics (openSetThresholdScale), from the
-            // base head's; the taught class's d² is divided by (1 + 1/k)·max(1, its spread) (taughtClassScaleOf).
-            const r = options.openSet ? openSetThresholdScale(base, stats) : 1;
-            const scorer = options.openSet ? openSetScorer(stats, { ...options.openSet, classScale: [...known.map(() => 1), taughtClassScaleOf(stats, picked, options.referenceD2 !== undefined ? options.referenceD2 * r : undefined)] }) : null;
-            const limit = options.openSet ? options.openSet.threshold * r : Infinity;
+            const { scorer, limit } = options.openSet ? taughtOpenSet(base, stats, picked, options.openSet, options.referenceD2) : { scorer: null, limit: Infinity };
             const accepted = test.map((i) => !scorer || scorer.score(train[i]!.features) <= limit);
             for (const cand of options.candidates.filter((c) => c.scatterWeight === gamma)) {
               const head = ruleRows(stats, { priorWeight: cand.priorWeight, scatterWeight: gamma, temperature: 1 });
