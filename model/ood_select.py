@@ -29,7 +29,7 @@ from typing import Callable, Dict, List
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from model.layers import fit_layer_statistics, layer_scores  # noqa: E402
+from model.layers import fit_layer_statistics, layer_scores, log_normal_sf, row_distances  # noqa: E402
 from model.domain import (class_statistics, ledoit_wolf_shrinkage, l2_normalize, open_set_scores,  # noqa: E402
                           threshold_at_refusal)
 
@@ -45,6 +45,15 @@ LAYER_CANDIDATES = {
     "fisher: CLS 9-11 only": [9, 10, 11],
     "fisher: patch 3-8": [LAYERS + b for b in range(3, 9)],
     "fisher: all 24 rows": list(range(2 * LAYERS)),
+}
+# Second round (2026-12-01, written before the rebuilt dev set was scored): the lead rows joined with the
+# class-conditional CLS distance (the `mahalanobis` score, whose own Gaussians are per class), and Tippett's
+# combination (the smallest p-value) in place of Fisher's sum, which lets one strongly foreign block decide.
+LEAD_ROWS = LAYER_CANDIDATES["fisher: lead (patch 5-6, CLS 9-11)"]
+JOINT_CANDIDATES = {
+    "fisher: lead + class CLS": ("fisher", LEAD_ROWS, True),
+    "tippett: lead": ("tippett", LEAD_ROWS, False),
+    "tippett: lead + class CLS": ("tippett", LEAD_ROWS, True),
 }
 MARK_BEGIN, MARK_END = "<!-- ood:selection -->", "<!-- /ood:selection -->"
 
@@ -98,6 +107,33 @@ def layer_candidates(train_layers: np.ndarray) -> Dict[str, Callable[[np.ndarray
     return out
 
 
+def joint_candidates(train: np.ndarray, labels: np.ndarray, train_layers: np.ndarray
+                     ) -> Dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]]:
+    """JOINT_CANDIDATES as scores of (features, layer_features): each term a log p-value from the normal fit of its
+    log d² on the train photos (the class CLS term's d² is the `mahalanobis` score: the nearest class)."""
+    cls_score = candidates(train, labels)["mahalanobis"]
+    cls_log = np.log(np.maximum(cls_score(train), 1e-12))
+    cls_fit = (float(cls_log.mean()), float(cls_log.std(ddof=1)))
+    stats = fit_layer_statistics(train_layers, LEAD_ROWS, LAYERS)
+    m = np.asarray([e["log_d2_mean"] for e in stats["rows"]])
+    s = np.asarray([e["log_d2_sd"] for e in stats["rows"]])
+
+    def log_p(features: np.ndarray, layers: np.ndarray, with_cls: bool) -> np.ndarray:
+        z = (np.log(np.maximum(row_distances(stats, layers), 1e-12)) - m) / s
+        if with_cls:
+            z_cls = (np.log(np.maximum(cls_score(features), 1e-12)) - cls_fit[0]) / cls_fit[1]
+            z = np.concatenate([z, z_cls[:, None]], axis=1)
+        return log_normal_sf(z)
+
+    out = {}
+    for name, (method, _, with_cls) in JOINT_CANDIDATES.items():
+        if method == "fisher":
+            out[name] = (lambda c: lambda f, l: -2.0 * log_p(f, l, c).sum(axis=1))(with_cls)
+        else:
+            out[name] = (lambda c: lambda f, l: -log_p(f, l, c).min(axis=1))(with_cls)
+    return out
+
+
 def select(main: Dict[str, np.ndarray], dev: Dict[str, np.ndarray]) -> Dict[str, object]:
     scorers = candidates(main["train"], main["train_labels"])
     rows = []
@@ -105,9 +141,16 @@ def select(main: Dict[str, np.ndarray], dev: Dict[str, np.ndarray]) -> Dict[str,
     jobs = [(name, score, "") for name, score in scorers.items()]
     if "train_layers" in main and all(f"{k}_layers" in dev for k in sets_of.values()):
         jobs += [(name, score, "_layers") for name, score in layer_candidates(main["train_layers"]).items()]
+    if "train_layers" in main and all(f"{k}_layers" in dev for k in sets_of.values()):
+        joint = joint_candidates(main["train"], main["train_labels"], main["train_layers"])
+        jobs += [(name, score, "joint") for name, score in joint.items()]
     for name, score, suffix in jobs:
-        val = score(main["val" + suffix])
-        sets = {label: score(dev[key + suffix]) for label, key in sets_of.items()}
+        if suffix == "joint":
+            val = score(main["val"], main["val_layers"])
+            sets = {label: score(dev[key], dev[key + "_layers"]) for label, key in sets_of.items()}
+        else:
+            val = score(main["val" + suffix])
+            sets = {label: score(dev[key + suffix]) for label, key in sets_of.items()}
         for rate in REFUSAL_SWEEP:
             threshold = threshold_at_refusal(val, rate)
             rows.append({"score": name, "val_refusal_setting": rate, "val_refused": float((val > threshold).mean()),
@@ -121,6 +164,9 @@ RULE = {"val_refusal_setting": 0.04, "min_dev_non_leaf_refused": 0.95, "max_dev_
 
 
 def row_count(name: str) -> int:
+    if name in JOINT_CANDIDATES:
+        _, rows, with_cls = JOINT_CANDIDATES[name]
+        return len(rows) + int(with_cls)
     return len(LAYER_CANDIDATES.get(name, [])) or 1
 
 

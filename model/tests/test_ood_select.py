@@ -53,3 +53,31 @@ def test_the_pre_registered_rule_picks_the_most_other_leaves_among_eligible_rows
     assert choose(rows + [row("fisher: all 24 rows", 0.04, 0.97, low_res=0.2)]) == lead     # refuses small photos
     assert choose([row(lead, 0.04, 0.9), row(patches, 0.04, 0.9)]) == patches              # a tie: fewer rows
     assert choose([row(lead, 0.04, 0.99, non_leaf=0.5)]) == "mahalanobis"                  # none eligible
+
+
+def test_joint_candidates_add_the_class_cls_term_to_the_layer_rows() -> None:
+    """A photo typical in every block but lying between the classes' CLS means: only the joint scores see it."""
+    from model.ood_select import JOINT_CANDIDATES, LAYER_WIDTH, LAYERS
+
+    rng = np.random.default_rng(1)
+    f = 8
+    centres = [np.eye(f)[c] for c in range(3)]
+
+    def layers(n):  # class-agnostic block outputs: one Gaussian for every photo
+        return 1.0 + 0.05 * rng.standard_normal((n, 2 * LAYERS, LAYER_WIDTH))
+
+    train = np.concatenate([_features(rng, c, 80) for c in centres])
+    main = {"train": train, "train_labels": np.repeat(np.arange(3), 80), "train_layers": layers(240),
+            "val": np.concatenate([_features(rng, c, 30) for c in centres]), "val_layers": layers(90)}
+    between = _features(rng, (centres[0] + centres[1]) / 2, 20)
+    dev = {"val": main["val"][:30], "val_layers": layers(30), "non-leaf": _features(rng, np.eye(f)[5], 12),
+           "non-leaf_layers": layers(12) * np.where(np.arange(LAYER_WIDTH) % 2, 1.0, -1.0), "other-leaf": between, "other-leaf_layers": layers(20)}
+    rows = select(main, dev)["rows"]
+    assert {r["score"] for r in rows} >= set(JOINT_CANDIDATES)
+    at = {r["score"]: r for r in rows if r["val_refusal_setting"] == 0.04}
+    for name in JOINT_CANDIDATES:
+        assert at[name]["val_refused"] <= 0.04 + 1e-9
+    assert at["fisher: lead (patch 5-6, CLS 9-11)"]["refused"]["dev other-leaf"] < 0.5
+    assert at["fisher: lead + class CLS"]["refused"]["dev other-leaf"] == 1.0
+    assert at["tippett: lead + class CLS"]["refused"]["dev other-leaf"] == 1.0
+    assert at["tippett: lead"]["refused"]["dev non-leaf"] == 1.0
