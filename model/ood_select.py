@@ -2,7 +2,8 @@
 
     npm run eval:domain -- --dump .work/domain/features.json --splits train,val
     npm run eval:domain -- --dump .work/domain/dev.json --ood .work/devood --data .work/lowres --splits val,ood
-    bash scripts/python.sh model/ood_select.py .work/domain/features.json .work/domain/dev.json
+    npm run eval:domain -- --dump .work/domain/test.json --splits val,ood
+    bash scripts/python.sh model/ood_select.py .work/domain/features.json .work/domain/dev.json --test .work/domain/test.json
 
 The dev dump holds out-of-domain photos from other sources than the test set (its folder must have non-leaf/ and
 other-leaf/) and, as its "val" split, copies of the val photos downscaled to at most 200 px: out-of-domain previews
@@ -14,7 +15,8 @@ With layer_features in both dumps (graphs with that output), Fisher combinations
 (model/layers.py, LAYER_CANDIDATES) are compared too. The rule that picks among them was written down before
 the dev set was scored (RULE): at the 4 % val refusal setting, among candidates refusing ≥ 95 % of the dev
 non-leaf photos and ≤ 10 % of the low-res val copies, the one refusing the most dev other leaves; a tie keeps the
-candidate with fewer rows (a smaller head), then the shipped CLS score. The test set is scored once, afterwards.
+candidate with fewer rows (a smaller head), then the shipped CLS score. The test set is scored once, afterwards
+(--test), for the chosen and the shipped rule.
 The dev set is rebuilt by model/devood.py. Writes docs/bench/ood-selection.json and the table between the `ood:selection`
 markers of docs/benchmarks.md."""
 from __future__ import annotations
@@ -55,6 +57,8 @@ JOINT_CANDIDATES = {
     "tippett: lead": ("tippett", LEAD_ROWS, False),
     "tippett: lead + class CLS": ("tippett", LEAD_ROWS, True),
 }
+# The rule the shipped head carries (public/models/*/head.json layer_statistics rows 17, 18, 9, 10, 11).
+SHIPPED = "fisher: lead (patch 5-6, CLS 9-11)"
 MARK_BEGIN, MARK_END = "<!-- ood:selection -->", "<!-- /ood:selection -->"
 
 
@@ -134,23 +138,29 @@ def joint_candidates(train: np.ndarray, labels: np.ndarray, train_layers: np.nda
     return out
 
 
+Scorer = Callable[[np.ndarray, np.ndarray], np.ndarray]  # (features, layer_features or None) → scores
+
+
+def all_candidates(main: Dict[str, np.ndarray], with_layers: bool) -> Dict[str, Scorer]:
+    """Every candidate, fitted on main's train photos, as a score of (features, layer_features)."""
+    out: Dict[str, Scorer] = {name: (lambda sc: lambda f, _l: sc(f))(score)
+                              for name, score in candidates(main["train"], main["train_labels"]).items()}
+    if with_layers and "train_layers" in main:
+        out.update({name: (lambda sc: lambda _f, l: sc(l))(score) for name, score in layer_candidates(main["train_layers"]).items()})
+        out.update(joint_candidates(main["train"], main["train_labels"], main["train_layers"]))
+    return out
+
+
+def scored(scorer: Scorer, records: Dict[str, np.ndarray], key: str) -> np.ndarray:
+    return scorer(records[key], records.get(key + "_layers"))
+
+
 def select(main: Dict[str, np.ndarray], dev: Dict[str, np.ndarray]) -> Dict[str, object]:
-    scorers = candidates(main["train"], main["train_labels"])
-    rows = []
     sets_of = {"dev low-res val": "val", "dev non-leaf": "non-leaf", "dev other-leaf": "other-leaf"}
-    jobs = [(name, score, "") for name, score in scorers.items()]
-    if "train_layers" in main and all(f"{k}_layers" in dev for k in sets_of.values()):
-        jobs += [(name, score, "_layers") for name, score in layer_candidates(main["train_layers"]).items()]
-    if "train_layers" in main and all(f"{k}_layers" in dev for k in sets_of.values()):
-        joint = joint_candidates(main["train"], main["train_labels"], main["train_layers"])
-        jobs += [(name, score, "joint") for name, score in joint.items()]
-    for name, score, suffix in jobs:
-        if suffix == "joint":
-            val = score(main["val"], main["val_layers"])
-            sets = {label: score(dev[key], dev[key + "_layers"]) for label, key in sets_of.items()}
-        else:
-            val = score(main["val" + suffix])
-            sets = {label: score(dev[key + suffix]) for label, key in sets_of.items()}
+    rows = []
+    for name, score in all_candidates(main, all(f"{k}_layers" in dev for k in sets_of.values())).items():
+        val = scored(score, main, "val")
+        sets = {label: scored(score, dev, key) for label, key in sets_of.items()}
         for rate in REFUSAL_SWEEP:
             threshold = threshold_at_refusal(val, rate)
             rows.append({"score": name, "val_refusal_setting": rate, "val_refused": float((val > threshold).mean()),
@@ -158,6 +168,16 @@ def select(main: Dict[str, np.ndarray], dev: Dict[str, np.ndarray]) -> Dict[str,
                          "auroc": {k: auroc(val, v) for k, v in sets.items() if k != "dev low-res val"}})
     return {"photos": {"train": int(len(main["train"])), "val": int(len(main["val"])),
                        **{f"dev {k}": int(len(dev[k])) for k in ("val", "non-leaf", "other-leaf")}}, "rows": rows}
+
+
+def score_test_once(main: Dict[str, np.ndarray], test: Dict[str, np.ndarray], names: List[str]) -> Dict[str, dict]:
+    """The committed test set (test/fixtures/ood), scored after the choice: refusal at RULE's val setting."""
+    scorers = all_candidates(main, "non-leaf_layers" in test)
+    out = {}
+    for name in dict.fromkeys(names):
+        threshold = threshold_at_refusal(scored(scorers[name], main, "val"), RULE["val_refusal_setting"])
+        out[name] = {k: float((scored(scorers[name], test, k) > threshold).mean()) for k in ("non-leaf", "other-leaf")}
+    return out
 
 
 RULE = {"val_refusal_setting": 0.04, "min_dev_non_leaf_refused": 0.95, "max_dev_low_res_val_refused": 0.10}
@@ -196,6 +216,10 @@ def table(report: Dict[str, object]) -> str:
     if report.get("chosen"):
         lines += ["", f"Chosen by the pre-registered rule (4 % val refusal; dev non-leaf ≥ 95 %, low-res val ≤ 10 %; most dev "
                       f"other leaves, ties to fewer rows): **{report['chosen']}**."]
+    if report.get("test_once"):
+        scored_once = "; ".join(f"{name}: non-leaf {pct(v['non-leaf'])}, other leaves {pct(v['other-leaf'])}"
+                                for name, v in report["test_once"].items())
+        lines += ["", f"The committed test set (test/fixtures/ood), scored once after the choice, at the same val setting: {scored_once}."]
     lines += ["", f"Written by `model/ood_select.py` ({report['created'][:10]})."]
     return "\n".join(lines)
 
@@ -217,9 +241,14 @@ def main(argv: List[str] | None = None) -> None:
     p.add_argument("--json", default="docs/bench/ood-selection.json")
     p.add_argument("--docs", default="docs/benchmarks.md")
     p.add_argument("--no-docs", action="store_true")
+    p.add_argument("--test", help="eval:domain --dump of the committed test set (--splits val,ood): scored once, after "
+                   "the choice, for the chosen and the shipped rule")
     args = p.parse_args(argv)
-    report = select(load(args.records), load(args.dev))
+    main_records = load(args.records)
+    report = select(main_records, load(args.dev))
     report["chosen"] = choose(report["rows"])
+    if args.test:
+        report["test_once"] = score_test_once(main_records, load(args.test), [report["chosen"], SHIPPED])
     report = {"kind": "ood-selection", "created": datetime.now(timezone.utc).isoformat(), **report}
     with open(args.json, "w", encoding="utf-8") as f:
         json.dump(report, f, indent=2)

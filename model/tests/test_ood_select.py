@@ -81,3 +81,10 @@ def test_joint_candidates_add_the_class_cls_term_to_the_layer_rows() -> None:
     assert at["fisher: lead + class CLS"]["refused"]["dev other-leaf"] == 1.0
     assert at["tippett: lead + class CLS"]["refused"]["dev other-leaf"] == 1.0
     assert at["tippett: lead"]["refused"]["dev non-leaf"] == 1.0
+
+    # The test set is scored once, for the named rules only, at the val setting of the pre-registered rule.
+    from model.ood_select import score_test_once
+    once = score_test_once(main, dev, ["fisher: lead + class CLS", "fisher: lead (patch 5-6, CLS 9-11)"])
+    assert list(once) == ["fisher: lead + class CLS", "fisher: lead (patch 5-6, CLS 9-11)"]
+    assert once["fisher: lead + class CLS"]["other-leaf"] == 1.0
+    assert once["fisher: lead (patch 5-6, CLS 9-11)"]["other-leaf"] < 0.5
