@@ -103,6 +103,14 @@ export function formatPercent(value: number, language: string, digits = 0): stri
   return numberFormat(language, 'percent', digits).format(value);
 }
 
+/** A model's probability as the farmer reads it. Rounded to whole percents, 0.996 would read "100 %": a certainty
+ * no model has (the shipped one is wrong on 1 val photo in 11). So the ends read "<1 %" and ">99 %". */
+export function formatProbability(p: number, language: string): string {
+  if (p < 0.005) return `<${formatPercent(0.01, language)}`;
+  if (p >= 0.995) return `>${formatPercent(0.99, language)}`;
+  return formatPercent(p, language);
+}
+
 export function formatNumber(value: number, language: string, digits = 2): string {
   return numberFormat(language, 'decimal', digits).format(value);
 }

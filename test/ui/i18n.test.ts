@@ -5,7 +5,7 @@ import { EngineError } from '../../src/engine/errors';
 import { ADVICE, ADVICE_SOURCES } from '../../src/i18n/advice';
 import { en } from '../../src/i18n/en';
 import { es } from '../../src/i18n/es';
-import { changeLanguage, className, createI18n, formatPercent, loadAllLanguages, pickLanguage } from '../../src/i18n/index';
+import { changeLanguage, className, createI18n, formatPercent, formatProbability, loadAllLanguages, pickLanguage } from '../../src/i18n/index';
 import { sw } from '../../src/i18n/sw';
 import { toUiError } from '../../src/store/errors';
 import { errorText } from '../../src/ui/components/ErrorMessage';
@@ -79,6 +79,17 @@ describe('language choice and formatting', () => {
   test('numbers follow the language', () => {
     expect(formatPercent(0.5, 'en')).toBe('50%');
     expect(formatPercent(0.5, 'es')).toMatch(/^50\s%$/);
+  });
+
+  test('a probability never reads as certain: the ends are <1 % and >99 %', () => {
+    expect(formatProbability(0.9968, 'en')).toBe('>99%');
+    expect(formatProbability(0.995, 'en')).toBe('>99%');
+    expect(formatProbability(0.994, 'en')).toBe('99%');
+    expect(formatProbability(0.42, 'en')).toBe('42%');
+    expect(formatProbability(0.006, 'en')).toBe('1%');
+    expect(formatProbability(0.004, 'en')).toBe('<1%');
+    expect(formatProbability(0, 'es')).toMatch(/^<1\s%$/);
+    expect(formatProbability(1, 'sw')).toMatch(/^>99\s?%$/);
   });
 
   test('plural forms in every language', async () => {

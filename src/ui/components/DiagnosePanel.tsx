@@ -3,7 +3,7 @@
 import { useEffect, useState, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { HistoryEntry } from '../../history/types';
-import { className, formatDate, formatPercent } from '../../i18n/index';
+import { className, formatDate, formatProbability } from '../../i18n/index';
 import { modelQuality, qualityMarkKey } from '../../store/modelQuality';
 import { WarningIcon } from './Icons';
 import { retrySave } from '../../store/actions';
@@ -120,7 +120,7 @@ function ResultLine() {
     const name = className(i18n, diagnosis.labels[diagnosis.top] ?? '');
     const topProbability = diagnosis.probabilities[diagnosis.top] ?? 0;
     if (diagnosis.outcome === 'not-bean-leaf') text = t('outcome.notLeafShort');
-    else text = diagnosis.outcome !== 'sure' ? `${t('diagnosis.unsureTitle')} (${name}?)` : `${name} · ${t('diagnosis.confidence', { percent: formatPercent(topProbability, i18n.language) })}`;
+    else text = diagnosis.outcome !== 'sure' ? `${t('diagnosis.unsureTitle')} (${name}?)` : `${name} · ${t('diagnosis.confidence', { percent: formatProbability(topProbability, i18n.language) })}`;
   } else if (photoStatus === 'decoding' || photoStatus === 'ready') {
     text = t('diagnosis.working');
   }

@@ -3,7 +3,7 @@
 // not a bean leaf gets its own screen: no disease name, no advice, a retake guide, and (for experts) the
 // model's guess on request, marked out of domain.
 import { useTranslation } from 'react-i18next';
-import { className, formatPercent } from '../../i18n/index';
+import { className, formatPercent, formatProbability } from '../../i18n/index';
 import type { ModelQuality } from '../../store/modelQuality';
 import { decideOutcome, type DiagnosisOutcome, type PhotoQualityIssue } from '../../engine/index';
 import { WarningIcon } from './Icons';
@@ -51,7 +51,7 @@ export function DiagnosisCard({
   const unsure = resolved !== 'sure';
   const topId = labels[top] ?? '';
   const topName = className(i18n, topId);
-  const percent = formatPercent(probabilities[top] ?? 0, i18n.language);
+  const percent = formatProbability(probabilities[top] ?? 0, i18n.language);
   const banners = (
     <>
       {quality.kind === 'untrained' && <UntrainedBanner />}

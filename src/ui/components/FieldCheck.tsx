@@ -3,7 +3,7 @@
 import { useId, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { MAX_GROUP_LEAVES, type GroupResult } from '../../engine/index';
-import { className, formatPercent } from '../../i18n/index';
+import { className, formatProbability } from '../../i18n/index';
 import { addGroupPhotos, clearFieldCheck, openGroupLeaf, removeGroupLeaf } from '../../store/fieldCheck';
 import { useAppStore } from '../../store/index';
 import { modelQuality } from '../../store/modelQuality';
@@ -98,7 +98,7 @@ function GroupAnswer({ leaves }: { leaves: FieldLeaf[] }) {
   const answered = result.top >= 0;
   const topId = answered ? labels[result.top] ?? '' : '';
   const topName = className(i18n, topId);
-  const percent = answered ? formatPercent(result.probabilities[result.top] ?? 0, i18n.language) : '';
+  const percent = answered ? formatProbability(result.probabilities[result.top] ?? 0, i18n.language) : '';
   const quality = modelQuality(model.trained, model.valAccuracy);
   return (
     <>

@@ -1,7 +1,7 @@
 // The list of every class with its probability as a bar, most likely first: one component for a single leaf's
 // answer and a field check's combined answer.
 import { useTranslation } from 'react-i18next';
-import { className, formatPercent } from '../../i18n/index';
+import { className, formatProbability } from '../../i18n/index';
 
 interface ProbabilityBarsProps {
   labels: readonly string[];
@@ -18,7 +18,7 @@ export function ProbabilityBars({ labels, probabilities, top }: ProbabilityBarsP
       {order.map((i) => {
         const p = probabilities[i] ?? 0;
         const name = className(i18n, labels[i] ?? '');
-        const text = formatPercent(p, i18n.language);
+        const text = formatProbability(p, i18n.language);
         return (
           <li key={labels[i]} className={i === top ? 'top' : ''}>
             <span className="bar-label">{name}</span>

@@ -6,7 +6,7 @@ import { useWindowVirtualizer } from '@tanstack/react-virtual';
 import { memo, useEffect, useId, useLayoutEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { HistoryQuery, HistoryRow } from '../../../history/types';
-import { className, formatDate, formatPercent } from '../../../i18n/index';
+import { className, formatDate, formatProbability } from '../../../i18n/index';
 import { deleteEntry, historyPage, historyThumbnail, reopenEntry, updateField, updateNote } from '../../../store/actions';
 import { toUiError } from '../../../store/errors';
 import { useAppStore } from '../../../store/index';
@@ -99,7 +99,7 @@ function HistoryItem({ entry, fieldListId }: { entry: HistoryRow; fieldListId: s
         {thumbnail ? <img src={thumbnail} alt="" width={72} height={72} decoding="async" /> : <span className="thumb-placeholder" aria-hidden="true" />}
         <span>
           <strong>{category === entry.labels[entry.top] ? name : `${categoryName(t, i18n, category)} (${name}?)`}</strong>{' '}
-          {formatPercent(entry.probabilities[entry.top] ?? 0, i18n.language)}
+          {formatProbability(entry.probabilities[entry.top] ?? 0, i18n.language)}
           <small>{date}{qualityKey ? ` · ${t(qualityKey)}` : ''}{entry.field ? ` · ${entry.field}` : ''}</small>
           {entry.group && <small>{t('history.group', { count: entry.group.leafCount })}</small>}
           {entry.groupId && !entry.group && <small>{t('history.groupLeaf')}</small>}
