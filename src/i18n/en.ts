@@ -34,6 +34,10 @@ export const en = {
       quality: 'Left out: {{issues}}.',
       error: 'Could not be opened.',
     },
+    keptStatus: {
+      'not-leaf': 'Does not look like a bean leaf; used because you chose to.',
+      quality: 'Used although: {{issues}}.',
+    },
     issues: { 'too-dark': 'too dark', overexposed: 'too bright', blurred: 'blurred', 'leaf-too-small': 'leaf too small in the photo' },
     keepAnyway: 'Use it anyway',
     remove: 'Remove',

@@ -36,6 +36,10 @@ export const es: Strings = {
       quality: 'Se deja fuera: {{issues}}.',
       error: 'No se pudo abrir.',
     },
+    keptStatus: {
+      'not-leaf': 'No parece una hoja de frijol; se usa porque así lo eligió.',
+      quality: 'Se usa aunque: {{issues}}.',
+    },
     issues: { 'too-dark': 'muy oscura', overexposed: 'muy clara', blurred: 'borrosa', 'leaf-too-small': 'hoja muy pequeña en la foto' },
     keepAnyway: 'Usarla de todos modos',
     remove: 'Quitar',

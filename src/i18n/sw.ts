@@ -36,6 +36,10 @@ export const sw: Strings = {
       quality: 'Imeachwa: {{issues}}.',
       error: 'Haikuweza kufunguliwa.',
     },
+    keptStatus: {
+      'not-leaf': 'Haionekani kama jani la maharagwe; inatumika kwa sababu umechagua hivyo.',
+      quality: 'Inatumika ingawa: {{issues}}.',
+    },
     issues: { 'too-dark': 'ina giza sana', overexposed: 'ina mwanga mwingi sana', blurred: 'haiko wazi', 'leaf-too-small': 'jani ni dogo mno kwenye picha' },
     keepAnyway: 'Itumie hata hivyo',
     remove: 'Ondoa',

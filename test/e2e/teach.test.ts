@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startBrowserHarness, type BrowserHarness } from '../browser/harness';
 import { es } from '../../src/i18n/es';
-import { appErrors, BEANS, diagnoseFile, shippedAppUrl, SLOW, tempDir, VAL_PHOTOS, waitForModel } from './helpers';
+import { appErrors, BEANS, diagnoseFile, screenshotPath, shippedAppUrl, SLOW, tempDir, VAL_PHOTOS, waitForModel } from './helpers';
 import type { Page } from 'playwright-core';
 
 const FIXTURE_HEAD = join(process.cwd(), 'test', 'fixtures', 'teach', 'two-class-head.json');
@@ -93,8 +93,12 @@ describe('teach a new disease on the phone', () => {
     // The user knows these leaves show the disease: keep them anyway.
     for (const box of await page.locator('[data-testid=teach-keep]').all()) await box.check();
     expect(Number(await page.locator('[data-testid=teach-progress]').getAttribute('data-kept'))).toBe(5);
+    await page.evaluate(() => { document.querySelector('[data-testid=teach-progress]')!.scrollIntoView({ block: 'start' }); window.scrollBy(0, -72); });
+    await page.screenshot({ path: screenshotPath('phone-360x740-teach.png') });
     expect(await save(page)).toBe('taught');
     expect(await activeClasses(page)).toContain(TAUGHT);
+    await page.locator('[data-testid=heads]').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: screenshotPath('phone-360x740-heads.png') });
 
     const taught = await answers(page);
     expect(taught).toEqual({
@@ -105,6 +109,8 @@ describe('teach a new disease on the phone', () => {
     // The teacher's note is shown as theirs on a result of the taught class.
     expect(await diagnoseFile(page, VAL_PHOTOS.angular_leaf_spot)).toBe(TAUGHT);
     await expect(page.locator('[data-testid=teacher-note]').textContent()).resolves.toBe(NOTE);
+    await page.evaluate(() => { document.querySelector('[data-testid=diagnosis]')!.scrollIntoView({ block: 'start' }); window.scrollBy(0, -72); });
+    await page.screenshot({ path: screenshotPath('phone-360x740-taught-diagnosis.png') });
 
     // Share as one file.
     await openTeach(page);

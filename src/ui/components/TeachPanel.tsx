@@ -121,9 +121,11 @@ function TeachClassCard() {
 
 function TeachPhotoItem({ photo }: { photo: TeachPhoto }) {
   const { t } = useTranslation();
+  // A photo left out by a check but kept by the farmer says so, instead of still reading "left out".
+  const texts = photo.keep && (photo.status === 'not-leaf' || photo.status === 'quality') ? 'teach.keptStatus' : 'teach.photoStatus';
   const statusText = photo.status === 'quality'
-    ? t('teach.photoStatus.quality', { issues: (photo.issues ?? []).map((i) => t(`teach.issues.${i}`)).join(', ') })
-    : t(`teach.photoStatus.${photo.status}`);
+    ? t(`${texts}.quality`, { issues: (photo.issues ?? []).map((i) => t(`teach.issues.${i}`)).join(', ') })
+    : t(`${texts}.${photo.status}`);
   return (
     <li className={`teach-photo ${photo.status}`} data-testid="teach-photo" data-status={photo.status} data-keep={photo.keep ? 'true' : 'false'}>
       {photo.previewUrl ? <img src={photo.previewUrl} alt="" width={56} height={56} /> : <span className="teach-photo-blank" />}
