@@ -7,11 +7,12 @@ threshold is chosen on the calibrated val probabilities. The maths mirrors src/e
 from __future__ import annotations
 
 import math
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from model.gaussian import DomainError, l2_normalize, ledoit_wolf_shrinkage, precision_of, shrunk_covariance  # noqa: F401
+from model.gaussian import (DomainError, l2_normalize, ledoit_wolf_shrinkage, precision_of, shrunk_covariance,  # noqa: F401
+                            validate_teach_margin)
 from model.layers import decode as decode_layer_statistics
 
 FEATURE_NORM = "l2"
@@ -138,6 +139,50 @@ def threshold_at_refusal(scores: np.ndarray, rate: float) -> float:
     return float(ordered[index])
 
 
+# A class taught on the phone is, by design, one the head does not know: its photos score a little beyond the
+# threshold. At most this share of such photos may be refused when they are offered for teaching.
+TEACH_MAX_REFUSED = 0.10
+
+
+def fit_teach_margin(held_out_scores: Callable[[int], Tuple[np.ndarray, np.ndarray]], classes: int, val_refusal: float,
+                     max_refused: float = TEACH_MAX_REFUSED) -> Tuple[float, Dict[str, Any]]:
+    """`teach_margin` of an open-set rule with positive scores (docs/model-contract.md): each class in turn plays the
+    new disease. held_out_scores(h) gives, under statistics fitted on the TRAIN photos of every class but h, the scores
+    of the other classes' val photos and of class h's val photos; the threshold is set on the former as fit_domain
+    sets it, and the margin is the smallest m ≥ 1 with at most `max_refused` of every left-out class's photos above
+    m × threshold. Bean photos only: no out-of-domain photo is used."""
+    margin, per_class = 1.0, []
+    for h in range(classes):
+        known, held = (np.asarray(a, dtype=np.float64) for a in held_out_scores(h))
+        threshold = threshold_at_refusal(known, val_refusal)
+        if not threshold > 0:
+            raise DomainError("a teach margin needs a positive threshold (a score that is positive, like mahalanobis)")
+        ratio = held / threshold
+        margin = max(margin, threshold_at_refusal(ratio, max_refused))
+        per_class.append({"class": h, "photos": int(len(held)), "ratios": ratio})
+    report = {"margin": margin, "max_refused": max_refused,
+              "left_out": [{"class": e["class"], "photos": e["photos"], "refused_at_threshold": float((e["ratios"] > 1).mean()),
+                            "refused_at_margin": float((e["ratios"] > margin).mean())} for e in per_class]}
+    return float(margin), report
+
+
+def cls_held_out_scores(train_features: np.ndarray, train_labels: np.ndarray, val_features: np.ndarray,
+                        val_labels: np.ndarray) -> Callable[[int], Tuple[np.ndarray, np.ndarray]]:
+    """held_out_scores of fit_teach_margin for the `mahalanobis` rule: class statistics of the other classes."""
+    train_labels, val_labels = np.asarray(train_labels), np.asarray(val_labels)
+
+    def scores(h: int) -> Tuple[np.ndarray, np.ndarray]:
+        keep = train_labels != h
+        labels = train_labels[keep] - (train_labels[keep] > h)
+        classes = int(labels.max()) + 1
+        means, counts, scatter = class_statistics(train_features[keep], labels, classes)
+        lam = ledoit_wolf_shrinkage(l2_normalize(train_features[keep]) - means[labels])
+        stats = {"class_means": means, "class_counts": counts, "scatter": scatter, "shrinkage": lam}
+        return (open_set_scores(stats, val_features[val_labels != h], "mahalanobis"),
+                open_set_scores(stats, val_features[val_labels == h], "mahalanobis"))
+    return scores
+
+
 def fit_min_probability(probabilities: np.ndarray, labels: np.ndarray, accepted: np.ndarray,
                         precision_target: float, share_target: float) -> Tuple[float, Dict[str, Any]]:
     """The lowest calibrated top-probability bar whose 'sure' answers (accepted photos at or above it) are right at
@@ -186,15 +231,20 @@ def fit_domain(train_features: np.ndarray, train_labels: np.ndarray, val_feature
     temperature = fit_temperature(val_logits, val_labels)
     calibrated = softmax(val_logits, temperature)
     min_probability, sure = fit_min_probability(calibrated, np.asarray(val_labels), accepted, precision_target, share_target)
+    open_set = {"score": score, "threshold": float(threshold), "reference_d2": reference_d2}
+    teach = None
+    if score == "mahalanobis" and classes > 2:  # a multiplicative margin needs positive scores and ≥ 2 classes left
+        margin, teach = fit_teach_margin(cls_held_out_scores(train_features, train_labels, val_features, val_labels),
+                                         classes, val_refusal)
+        open_set["teach_margin"] = round(margin, 6)
     fields = {"statistics": statistics, "calibration": {"temperature": round(temperature, 6)},
-              "open_set": {"score": score, "threshold": float(threshold), "reference_d2": reference_d2},
-              "confidence": {"min_probability": min_probability}}
+              "open_set": open_set, "confidence": {"min_probability": min_probability}}
     report = {"train_photos": int(counts.sum()), "val_photos": int(len(val_labels)), "shrinkage": shrinkage,
               "temperature": temperature, "threshold": threshold, "reference_d2": reference_d2, "val_refused": float(1 - accepted.mean()),
               "ece_before": expected_calibration_error(softmax(val_logits), np.asarray(val_labels)),
               "ece_after": expected_calibration_error(calibrated, np.asarray(val_labels)),
               "nll_before": nll(val_logits, np.asarray(val_labels)), "nll_after": nll(val_logits, np.asarray(val_labels), temperature),
-              "sure": sure}
+              "sure": sure, **({"teach_margin": teach} if teach else {})}
     return fields, report
 
 
@@ -268,5 +318,6 @@ def validate_domain_fields(head: Dict[str, Any]) -> None:
         ref = open_set.get("reference_d2")
         if ref is not None and (not isinstance(ref, (int, float)) or isinstance(ref, bool) or not math.isfinite(ref) or ref <= 0):
             raise DomainError("open_set.reference_d2 must be a finite positive number")
+        validate_teach_margin(open_set, "open_set")
         if open_set["score"] == "relative_mahalanobis":
             open_set_scores(stats, np.zeros((1, features)) + 1.0, "relative_mahalanobis")

@@ -354,6 +354,7 @@ def fit_domain_from_records(records_path: str, model_dir: str, *, score: str = "
     for key in ("statistics", "calibration", "open_set", "confidence", "layer_statistics"):
         head.pop(key, None)
     head.update(round_fields(fields))
+    report["labels"] = list(head["labels"])
     if layer_rows:
         report["layers"] = fit_layer_fields(head, records, manifest, list(layer_rows), val_logits, val_y, val_refusal)
     validate_domain_fields(head)
@@ -366,13 +367,26 @@ def fit_domain_from_records(records_path: str, model_dir: str, *, score: str = "
     return report
 
 
+def write_fit_report(path: str, report: Dict[str, Any]) -> None:
+    """The numbers behind the fitted fields that the docs show (eval:domain reads the teach margins)."""
+    margins = {}
+    if "teach_margin" in report:
+        margins["open_set"] = report["teach_margin"]
+    if "teach_margin" in report.get("layers", {}):
+        margins["layer_statistics"] = report["layers"]["teach_margin"]
+    out = {"kind": "domain-fit", "labels": report["labels"], "train_photos": report["train_photos"], "val_photos": report["val_photos"],
+           "teach_margin": {rule: {**m, "left_out": [{"label": report["labels"][e["class"]], **{k: v for k, v in e.items() if k != "class"}}
+                                                      for e in m["left_out"]]} for rule, m in margins.items()}}
+    write_json(path, out)
+
+
 def fit_layer_fields(head: Dict[str, Any], records: Dict[str, Any], manifest: Dict[str, Any], rows: List[int],
                      val_logits: Any, val_labels: Any, val_refusal: float) -> Dict[str, Any]:
     """Adds `layer_statistics` (model/layers.py: Gaussians of the chosen layer_features rows on the train photos,
     Fisher threshold on val) and re-fits `confidence` on the val photos this rule accepts."""
     import numpy as np
-    from model.domain import fit_min_probability, softmax, threshold_at_refusal
-    from model.layers import encode, fit_layer_statistics, layer_scores
+    from model.domain import fit_min_probability, fit_teach_margin, softmax, threshold_at_refusal
+    from model.layers import encode, fit_layer_statistics, held_out_scores as layer_held_out_scores, layer_scores
 
     def layers_of(split: str) -> Any:
         rows_ = [r for r in records["photos"] if r["split"] == split]
@@ -384,12 +398,15 @@ def fit_layer_fields(head: Dict[str, Any], records: Dict[str, Any], manifest: Di
     stats = fit_layer_statistics(train, rows, manifest["layers"])
     val_scores = layer_scores(stats, val)
     threshold = threshold_at_refusal(val_scores, val_refusal)
-    head["layer_statistics"] = encode(stats, threshold)
+    train_y = np.asarray([r["label"] for r in records["photos"] if r["split"] == "train"])
+    margin, teach = fit_teach_margin(layer_held_out_scores(train, train_y, val, np.asarray(val_labels), rows, manifest["layers"]),
+                                     len(head["labels"]), val_refusal)
+    head["layer_statistics"] = encode(stats, threshold, margin)
     accepted = val_scores <= threshold
     calibrated = softmax(val_logits, head["calibration"]["temperature"])
     min_probability, sure = fit_min_probability(calibrated, np.asarray(val_labels), accepted, 0.98, 0.85)
     head["confidence"] = {"min_probability": min_probability}
-    return {"rows": rows, "threshold": threshold, "val_refused": float(1 - accepted.mean()), "sure": sure}
+    return {"rows": rows, "threshold": threshold, "val_refused": float(1 - accepted.mean()), "sure": sure, "teach_margin": teach}
 
 
 def _same_backbone(files: Dict[str, bytes], weights_path: str) -> bool:
@@ -443,6 +460,8 @@ def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
     p.add_argument("--open-set-score", default="mahalanobis", choices=["mahalanobis", "relative_mahalanobis"])
     p.add_argument("--layer-rows", help="with --fit-domain: comma-separated rows of layer_features for the layer "
                    "open-set score (model/ood_select.py chose 17,18,9,10,11 for deit-tiny-beans: patch 5-6, CLS 9-11)")
+    p.add_argument("--fit-report", metavar="FILE", help="with --fit-domain: write how the fields were set as JSON "
+                   "(docs/bench/domain-fit.json; eval:domain shows its teach margins)")
     p.add_argument("--val-refusal", type=float, default=DEFAULT_VAL_REFUSAL,
                    help="share of the val photos the open-set threshold may refuse (target: ≤ 0.05 on unseen photos)")
     p.add_argument("--add-layer-features", action="store_true", help="add the optional layer_features output to "
@@ -458,6 +477,8 @@ def run(args: argparse.Namespace) -> str:
         rows = [int(v) for v in args.layer_rows.split(",")] if args.layer_rows else None
         r = fit_domain_from_records(args.fit_domain, args.out, score=args.open_set_score, val_refusal=args.val_refusal,
                                     layer_rows=rows)
+        if args.fit_report:
+            write_fit_report(args.fit_report, r)
         sure = r["layers"]["sure"] if "layers" in r else r["sure"]
         if "layers" in r:
             r["threshold"], r["val_refused"] = r["layers"]["threshold"], r["layers"]["val_refused"]

@@ -1,7 +1,10 @@
 """The Gaussian pieces shared by the open-set rules on the final features (model/domain.py) and on the
-intermediate blocks (model/layers.py): normalisation, shrinkage, precision. Its own module so that neither imports
+intermediate blocks (model/layers.py): normalisation, shrinkage, precision, the teach margin's rule. Its own module so that neither imports
 the other's internals in a cycle. The maths mirrors src/engine/model/domain.ts."""
 from __future__ import annotations
+
+import math
+from typing import Any, Dict
 
 import numpy as np
 
@@ -39,3 +42,14 @@ def precision_of(cov: np.ndarray) -> np.ndarray:
         raise DomainError(f"covariance not positive definite ({err})") from err
     inv = np.linalg.inv(chol)
     return inv.T @ inv
+
+
+def validate_teach_margin(rule: Dict[str, Any], what: str) -> None:
+    """`teach_margin`, when present: a finite number ≥ 1, on a rule whose threshold is positive."""
+    margin = rule.get("teach_margin")
+    if margin is None:
+        return
+    threshold = rule.get("threshold")
+    if (not isinstance(margin, (int, float)) or isinstance(margin, bool) or not math.isfinite(margin) or margin < 1
+            or not isinstance(threshold, (int, float)) or not threshold > 0):
+        raise DomainError(f"{what}.teach_margin must be a number ≥ 1, on a positive threshold")

@@ -17,7 +17,8 @@ if __package__ in (None, ""):  # run as a script (python model/layers.py): make 
     import sys as _sys
     _sys.path.insert(0, _os.path.dirname(_os.path.dirname(_os.path.abspath(__file__))))
 
-from model.gaussian import DomainError, ledoit_wolf_shrinkage, l2_normalize, precision_of, shrunk_covariance  # noqa: E402
+from model.gaussian import (DomainError, ledoit_wolf_shrinkage, l2_normalize, precision_of, shrunk_covariance,  # noqa: E402
+                            validate_teach_margin)
 
 LAYER_SCORE = "layer_fisher"
 
@@ -72,6 +73,18 @@ def fit_layer_statistics(train_layer_features: np.ndarray, rows: Sequence[int], 
     return stats
 
 
+def held_out_scores(train_layer_features: np.ndarray, train_labels: np.ndarray, val_layer_features: np.ndarray,
+                    val_labels: np.ndarray, rows: Sequence[int], layers: int):
+    """held_out_scores of model/domain.py fit_teach_margin for this rule: the Gaussians of every class's train photos
+    but class h's; the other classes' val scores and class h's."""
+    train_labels, val_labels = np.asarray(train_labels), np.asarray(val_labels)
+
+    def scores(h: int):
+        stats = fit_layer_statistics(train_layer_features[train_labels != h], rows, layers)
+        return layer_scores(stats, val_layer_features[val_labels != h]), layer_scores(stats, val_layer_features[val_labels == h])
+    return scores
+
+
 def row_distances(stats: Dict[str, Any], layer_features: np.ndarray) -> np.ndarray:
     """Squared Mahalanobis distance of each photo to each row's Gaussian: [n, K]."""
     rows = [e["row"] for e in stats["rows"]]
@@ -112,7 +125,7 @@ def _unb64(text: str, count: int, what: str) -> np.ndarray:
     return out
 
 
-def encode(stats: Dict[str, Any], threshold: float) -> Dict[str, Any]:
+def encode(stats: Dict[str, Any], threshold: float, teach_margin: Optional[float] = None) -> Dict[str, Any]:
     """The head's `layer_statistics` field (docs/model-contract.md)."""
     rows = []
     for e in stats["rows"]:
@@ -121,7 +134,10 @@ def encode(stats: Dict[str, Any], threshold: float) -> Dict[str, Any]:
         rows.append({"row": e["row"], "count": e["count"], "shrinkage": e["shrinkage"], "mean": _b64(e["mean"]),
                      "scatter_upper": _b64(upper), "log_d2_mean": round(e["log_d2_mean"], 6),
                      "log_d2_sd": round(e["log_d2_sd"], 6)})
-    return {"feature_norm": "l2", "layers": stats["layers"], "score": LAYER_SCORE, "threshold": float(threshold), "rows": rows}
+    field = {"feature_norm": "l2", "layers": stats["layers"], "score": LAYER_SCORE, "threshold": float(threshold), "rows": rows}
+    if teach_margin is not None:
+        field["teach_margin"] = round(float(teach_margin), 6)
+    return field
 
 
 def decode(field: Dict[str, Any], embed_dim: Optional[int] = None) -> Dict[str, Any]:
@@ -134,6 +150,7 @@ def decode(field: Dict[str, Any], embed_dim: Optional[int] = None) -> Dict[str, 
     th = field.get("threshold")
     if not isinstance(th, (int, float)) or not math.isfinite(th):
         raise DomainError("layer_statistics.threshold must be a finite number")
+    validate_teach_margin(field, "layer_statistics")
     entries = field.get("rows")
     if not isinstance(entries, list) or not entries:
         raise DomainError("layer_statistics.rows must be a non-empty list")
@@ -168,7 +185,10 @@ def decode(field: Dict[str, Any], embed_dim: Optional[int] = None) -> Dict[str, 
         precision_of(shrunk_covariance(scatter, count - 1, lam))  # positive definite, or DomainError
         rows.append({"row": row, "count": count, "shrinkage": float(lam), "mean": _unb64(e.get("mean", ""), embed_dim, f"{what}.mean"),
                      "scatter": scatter, "log_d2_mean": float(e["log_d2_mean"]), "log_d2_sd": float(sd)})
-    return {"feature_norm": "l2", "layers": layers, "rows": rows, "threshold": float(th)}
+    out = {"feature_norm": "l2", "layers": layers, "rows": rows, "threshold": float(th)}
+    if "teach_margin" in field:
+        out["teach_margin"] = float(field["teach_margin"])
+    return out
 
 
 # ---- a small shared reference for the TypeScript side (test/engine/layers.test.ts) ------------------------

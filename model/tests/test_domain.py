@@ -10,7 +10,8 @@ import os
 import numpy as np
 import pytest
 
-from model.domain import (DomainError, class_statistics, expected_calibration_error, fit_domain, fit_temperature,
+from model.domain import (DomainError, class_statistics, cls_held_out_scores, expected_calibration_error, fit_domain,
+                          fit_teach_margin, fit_temperature,
                           l2_normalize, ledoit_wolf_shrinkage, nll, open_set_scores, open_set_threshold_scale, round_fields, shrunk_covariance,
                           softmax, taught_class_scale, taught_class_spread, threshold_at_refusal, validate_domain_fields)
 
@@ -100,6 +101,30 @@ def test_fit_domain_refuses_far_points_and_keeps_its_own():
         assert report["sure"]["precision"] >= 0.98
 
 
+def test_teach_margin_lets_a_class_the_statistics_never_saw_be_taught():
+    """Each class left out in turn plays the new disease: most of its photos lie beyond the threshold the other
+    classes' val photos set, and the margin brings them back to at most 10 % refused, for every class."""
+    tr_x, _, tr_y = synthetic(60, 11)
+    va_x, va_logits, va_y = synthetic(40, 12)
+    margin, report = fit_teach_margin(cls_held_out_scores(tr_x, tr_y, va_x, va_y), C, 0.04)
+    assert margin > 1
+    for entry in report["left_out"]:
+        assert entry["refused_at_threshold"] > 0.5
+        assert entry["refused_at_margin"] <= 0.10
+    # The smallest such margin: a little less refuses more than 10 % of some class.
+    _, tighter = fit_teach_margin(cls_held_out_scores(tr_x, tr_y, va_x, va_y), C, 0.04, max_refused=0.0)
+    assert tighter["margin"] >= margin
+    fields, fit_report = fit_domain(tr_x, tr_y, va_x, va_logits, va_y, C, score="mahalanobis", val_refusal=0.04)
+    assert fields["open_set"]["teach_margin"] == pytest.approx(margin, rel=1e-6)
+    assert fit_report["teach_margin"]["margin"] == pytest.approx(margin)
+    validate_domain_fields(head_with(round_fields(fields)))
+    # relative_mahalanobis scores can be negative: no multiplicative margin for them.
+    relative, _ = fit_domain(tr_x, tr_y, va_x, va_logits, va_y, C, score="relative_mahalanobis")
+    assert "teach_margin" not in relative["open_set"]
+    with pytest.raises(DomainError, match="positive threshold"):
+        fit_teach_margin(lambda h: (np.array([-2.0, -1.0]), np.array([0.5])), 2, 0.04)
+
+
 def test_rounded_scatter_stays_symmetric():
     tr_x, _, tr_y = synthetic(40, 7)
     va_x, va_logits, va_y = synthetic(10, 8)
@@ -111,7 +136,9 @@ def test_rounded_scatter_stays_symmetric():
 def _valid_fields():
     tr_x, _, tr_y = synthetic(40, 9)
     va_x, va_logits, va_y = synthetic(10, 10)
-    return round_fields(fit_domain(tr_x, tr_y, va_x, va_logits, va_y, C)[0])
+    fields = round_fields(fit_domain(tr_x, tr_y, va_x, va_logits, va_y, C, score="mahalanobis")[0])
+    assert fields["open_set"]["teach_margin"] >= 1
+    return fields
 
 
 BROKEN = {
@@ -127,6 +154,10 @@ BROKEN = {
     "an infinite threshold": lambda h: h["open_set"].__setitem__("threshold", math.inf),
     "open_set without statistics": lambda h: h.pop("statistics"),
     "min_probability above 1": lambda h: h.__setitem__("confidence", {"min_probability": 1.5}),
+    "a teach margin below 1": lambda h: h["open_set"].__setitem__("teach_margin", 0.9),
+    "a NaN teach margin": lambda h: h["open_set"].__setitem__("teach_margin", math.nan),
+    "a teach margin as text": lambda h: h["open_set"].__setitem__("teach_margin", "2"),
+    "a teach margin on a negative threshold": lambda h: h["open_set"].__setitem__("threshold", -1.0),
 }
 
 

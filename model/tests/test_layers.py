@@ -106,10 +106,11 @@ def test_layer_score_is_fisher_over_rows_and_survives_the_head_encoding() -> Non
     assert np.allclose(scores, direct, rtol=1e-6)
     assert scores[5:].min() > scores[:5].max()  # shifted photos score higher
     # Through the head (float32 base64, upper triangle) the scores stay within float32 rounding.
-    field = encode(stats, threshold=12.5)
+    field = encode(stats, threshold=12.5, teach_margin=2.25)
     assert field["score"] == LAYER_SCORE and field["threshold"] == 12.5
     again = decode(json.loads(json.dumps(field)), embed_dim=8)
     assert np.allclose(layer_scores(again, photos), scores, rtol=1e-4)
+    assert again["teach_margin"] == 2.25 and "teach_margin" not in decode(encode(stats, threshold=12.5), embed_dim=8)
 
 
 def test_decode_refuses_broken_layer_statistics() -> None:
@@ -124,6 +125,9 @@ def test_decode_refuses_broken_layer_statistics() -> None:
         {**field, "rows": [{**field["rows"][0], "log_d2_sd": 0}]},
         {**field, "rows": [{**field["rows"][0], "shrinkage": 1.5}]},
         {**field, "rows": [{**field["rows"][0], "shrinkage": 0}]},
+        {**field, "teach_margin": 0.5},
+        {**field, "teach_margin": float("inf")},
+        {**field, "threshold": -1.0, "teach_margin": 2.0},
     ]
     for bad in broken:
         with pytest.raises(DomainError):
@@ -202,6 +206,15 @@ def test_fit_domain_with_layer_rows_writes_a_valid_head(exported_micro: str, tmp
     val = np.asarray([p["layerFeatures"] for p in photos if p["split"] == "val"]).reshape(-1, 2 * layers, width)
     assert np.isclose((layer_scores(stats, val) > stats["threshold"]).mean(), report["layers"]["val_refused"])
     assert 0 < head["confidence"]["min_probability"] <= 1
+    # The teach margins (each class left out in turn) go into both rules and into the fit report.
+    assert stats["teach_margin"] == pytest.approx(report["layers"]["teach_margin"]["margin"], rel=1e-6)
+    assert head["open_set"]["teach_margin"] >= 1
+    from model.export import write_fit_report
+    write_fit_report(str(tmp_path / "fit.json"), report)
+    with open(tmp_path / "fit.json", encoding="utf-8") as f:
+        fit = json.load(f)
+    assert set(fit["teach_margin"]) == {"open_set", "layer_statistics"}
+    assert [e["label"] for e in fit["teach_margin"]["layer_statistics"]["left_out"]] == ["angular_leaf_spot", "bean_rust", "healthy"]
     with open(os.path.join(folder, "manifest.json"), encoding="utf-8") as f:
         entry = next(e for e in json.load(f)["files"] if e["path"] == "head.json")
     assert entry["sha256"] == sha256_file(os.path.join(folder, "head.json"))

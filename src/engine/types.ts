@@ -93,9 +93,11 @@ export interface Heatmap {
 export type DiagnosisOutcome = 'sure' | 'unsure' | 'not-bean-leaf';
 
 /** The open-set check behind `not-bean-leaf`: score > threshold means the photo does not look like the
- * photos the head was trained on. Unchecked when the head has no statistics. */
+ * photos the head was trained on. Unchecked when the head has no statistics. `teachThreshold` (≥ threshold) is the
+ * limit for a photo offered to TEACH a class: a disease the head does not know is, by design, a little foreign to
+ * it, so teaching refuses only what lies beyond the head's teach margin (docs/model-contract.md). */
 export type DomainCheck =
-  | { checked: true; score: number; threshold: number; inDomain: boolean }
+  | { checked: true; score: number; threshold: number; teachThreshold: number; inDomain: boolean }
   | { checked: false };
 
 export type PhotoQualityIssue = 'too-dark' | 'overexposed' | 'blurred' | 'leaf-too-small';

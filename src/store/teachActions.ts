@@ -82,7 +82,10 @@ export async function addTeachPhotos(files: readonly File[]): Promise<void> {
       const photo = await engine.loadPhoto(file);
       try {
         const e = await engine.embed(photo);
-        if (e.outcome === 'not-bean-leaf') update({ status: 'not-leaf', features: e.features, keep: false });
+        // Teaching has its own, wider limit: the photos of a disease the head does not know yet lie a little outside
+        // what it knows (NaN scores are refused).
+        const refused = e.domain.checked && !(e.domain.score <= e.domain.teachThreshold);
+        if (refused) update({ status: 'not-leaf', features: e.features, keep: false });
         else if (e.quality.issues.length > 0) update({ status: 'quality', features: e.features, issues: e.quality.issues, keep: false });
         else update({ status: 'ok', features: e.features, keep: true });
       } finally {

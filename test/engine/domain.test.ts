@@ -183,7 +183,9 @@ describe('calibration and outcome', () => {
     const logits = [0.1, 4, 0.2];
     expect(judgeDiagnosis({ temperature: 1 }, logits, groups[1]![0]!).domain).toEqual({ checked: false });
     const inside = judgeDiagnosis({ temperature: 2, minProbability: 0.5, openSet: scorer }, logits, groups[1]![0]!);
-    expect(inside.domain).toMatchObject({ checked: true, threshold: 30, inDomain: true });
+    expect(inside.domain).toMatchObject({ checked: true, threshold: 30, teachThreshold: 30, inDomain: true });
+    const margined = openSetScorer(statisticsOf(groups), { score: 'mahalanobis', threshold: 30, teachMargin: 2.5 });
+    expect(judgeDiagnosis({ temperature: 2, openSet: margined }, logits, groups[1]![0]!).domain).toMatchObject({ threshold: 30, teachThreshold: 75 });
     expect(inside.outcome).toBe('sure');
     expect(inside.probabilities[1]).toBeCloseTo(calibratedSoftmax(logits, 2)[1]!, 7);
     const outside = judgeDiagnosis({ temperature: 2, openSet: scorer }, logits, [-1, -1, 4, -2, 0, 3, -3, 1]);

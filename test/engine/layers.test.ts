@@ -58,6 +58,11 @@ describe('layer open-set score', () => {
     reference.photos.forEach((photo) => {
       expect(relativeError(layerScorer(again).score(photo), layerScorer(stats).score(photo))).toBeLessThan(1e-5);
     });
+    expect(again.teachMargin).toBeUndefined();
+    // The teach margin travels with the statistics (a correction re-encodes them).
+    const withMargin = parseLayerStatistics({ ...reference.layer_statistics, teach_margin: 2.5 }, reference.layers, reference.width);
+    expect(layerScorer(withMargin).teachMargin).toBe(2.5);
+    expect(layerStatisticsJson(addLayerPhotos(withMargin, reference.added)).teach_margin).toBe(2.5);
   });
 
   test('broken layer_statistics are refused with the rule they break', () => {
@@ -74,6 +79,10 @@ describe('layer open-set score', () => {
       [{ ...field, rows: [{ ...rows[0], log_d2_sd: 0 }] }, /log_d2_sd/],
       [{ ...field, rows: [{ ...rows[0], count: 1 }] }, /count/],
       [{ ...field, rows: [{ ...rows[0], shrinkage: 0 }] }, /shrinkage/],
+      [{ ...field, teach_margin: 0.5 }, /teach_margin/],
+      [{ ...field, teach_margin: '2' }, /teach_margin/],
+      [{ ...field, teach_margin: Number.POSITIVE_INFINITY }, /teach_margin/],
+      [{ ...field, threshold: -1, teach_margin: 2 }, /teach_margin/],
     ];
     for (const [bad, message] of cases) expect(() => parseLayerStatistics(bad, reference.layers, reference.width)).toThrow(message);
     expect(() => parseLayerStatistics(field, reference.layers + 1, reference.width)).toThrow(/layers/);
@@ -112,5 +121,22 @@ describe('heads with and without layer statistics', () => {
     expect(layered.outcome).toBe('not-bean-leaf');
     // Without layer_features (an old graph), the same head falls back to the CLS rule.
     expect(judgeDiagnosis(head.domain, logits, features, 0).domain).toMatchObject({ checked: true, threshold: clsThreshold });
+  });
+
+  test('the shipped head lets teaching accept photos up to its teach margins beyond each rule\'s threshold', () => {
+    const head = validateHead(shipped, manifest);
+    const layerMargin = (shipped.layer_statistics as { teach_margin: number }).teach_margin;
+    const clsMargin = (shipped.open_set as { teach_margin: number }).teach_margin;
+    expect(layerMargin).toBeGreaterThan(1);
+    expect(clsMargin).toBeGreaterThan(1);
+    const features = new Float32Array(manifest.features).fill(0.1);
+    const layered = judgeDiagnosis(head.domain, [2, 0, 0], features, 0, new Float32Array(2 * manifest.layers * manifest.embed_dim).fill(1));
+    expect(layered.domain).toMatchObject({ checked: true, teachThreshold: head.domain.layers!.threshold * layerMargin });
+    const cls = judgeDiagnosis(head.domain, [2, 0, 0], features, 0);
+    expect(cls.domain).toMatchObject({ checked: true, teachThreshold: (shipped.open_set as { threshold: number }).threshold * clsMargin });
+    for (const bad of [0.99, Number.NaN, '2']) {
+      expect(() => validateHead({ ...shipped, open_set: { ...(shipped.open_set as object), teach_margin: bad } }, manifest))
+        .toThrow(expect.objectContaining({ code: 'head-invalid', detail: expect.stringMatching(/teach_margin/) }));
+    }
   });
 });

@@ -106,6 +106,11 @@ describe('teaching a class', () => {
     const x = photos(1, 1)[0]!;
     const corrected = addExample(once, BACKBONE, 1, x);
     expect(threshold(corrected) / threshold(once)).toBeCloseTo(openSetThresholdScale(onceStats, withExample(onceStats, 1, x)), 5);
+    // The teach margin is a multiple of the threshold: it stays as it is through teaching and corrections.
+    const margined = { ...base, open_set: { ...(base.open_set as object), teach_margin: 2.2 } };
+    const taughtOnce = teachClass(margined, BACKBONE, { label: 'Mosaico', features });
+    expect((taughtOnce.open_set as { teach_margin: number }).teach_margin).toBe(2.2);
+    expect((addExample(taughtOnce, BACKBONE, 1, x).open_set as { teach_margin: number }).teach_margin).toBe(2.2);
     // A head without an open-set rule gets none.
     const { open_set: _o, ...unchecked } = base;
     expect(teachClass(unchecked, BACKBONE, { label: 'Mosaico', features }).open_set).toBeUndefined();

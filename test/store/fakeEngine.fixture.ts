@@ -98,6 +98,8 @@ export class FakeEngine implements Engine {
   }
 
   embedCalls = 0;
+  /** When set, embed reports this open-set verdict (score above threshold: not-bean-leaf), as a head with statistics. */
+  domainVerdict?: { score: number; threshold: number; teachThreshold: number };
 
   /** Features depend on the photo's width (a 192-d ramp), probabilities as in diagnose. */
   async embed(photo: PhotoHandle): Promise<PhotoEmbedding> {
@@ -107,7 +109,11 @@ export class FakeEngine implements Engine {
     probabilities.forEach((p, i) => { if (p > (probabilities[top] ?? 0)) top = i; });
     const features = Float32Array.from({ length: 192 }, (_, i) => Math.sin(photo.width * 0.01 + i * 0.1));
     return {
-      labels: this.model.labels, features, logits: probabilities.map(Math.log), probabilities, top, outcome: 'sure', domain: { checked: false },
+      labels: this.model.labels, features, logits: probabilities.map(Math.log), probabilities, top,
+      ...(this.domainVerdict
+        ? { outcome: this.domainVerdict.score <= this.domainVerdict.threshold ? 'sure' as const : 'not-bean-leaf' as const,
+          domain: { checked: true as const, ...this.domainVerdict, inDomain: this.domainVerdict.score <= this.domainVerdict.threshold } }
+        : { outcome: 'sure' as const, domain: { checked: false as const } }),
       quality: { issues: [...this.qualityIssues], brightLuma: 0.7, clippedShare: 0, sharpness: 0.3, leafShare: 0.6 },
       backend: this.backend, preprocessMs: 0, modelMs: 0,
     };

@@ -100,6 +100,21 @@ describe('teaching a class', () => {
     expect(engine.setHeadCalls).toBe(0);
   });
 
+  test('a photo a little beyond the threshold is taught (a new disease is new to the head); far beyond it, or NaN, is refused', async () => {
+    for (const score of [45, 90, Number.NaN]) {
+      engine.domainVerdict = { score, threshold: 30, teachThreshold: 60 };
+      await addTeachPhotos(photos([200]));
+    }
+    const [near, far, broken] = useAppStore.getState().teachPhotos;
+    expect([near!.status, near!.keep]).toEqual(['ok', true]);
+    expect([far!.status, far!.keep]).toEqual(['not-leaf', false]);
+    expect([broken!.status, broken!.keep]).toEqual(['not-leaf', false]);
+    // A head without a teach margin (teachThreshold = threshold) refuses what the diagnosis refuses, as before.
+    engine.domainVerdict = { score: 45, threshold: 30, teachThreshold: 30 };
+    await addTeachPhotos(photos([201]));
+    expect(useAppStore.getState().teachPhotos[3]!.status).toBe('not-leaf');
+  });
+
   test('a full storage quota changes nothing and keeps the photos; the next try teaches', async () => {
     await addTeachPhotos(photos([201, 202, 203, 204, 205, 206]));
     quotaFull = true;

@@ -24,6 +24,8 @@ export interface OpenSetRule {
   /** Per class (label order), the class's d² is divided by this before the minimum (head.json `open_set.class_scale`):
    * 1 + 1/k for a class taught from k photos, whose mean is itself uncertain (docs/model-contract.md). Absent = all 1. */
   classScale?: readonly number[];
+  /** head.json `open_set.teach_margin` (≥ 1): a photo offered for teaching is refused above threshold × this. */
+  teachMargin?: number;
 }
 
 /** The outcome rule's fallback when a head carries no `confidence`: the app's earlier rule (top probability
@@ -289,12 +291,13 @@ export function judgeDiagnosis(domain: DomainModel, logits: ArrayLike<number>, f
   if (domain.layers && layerFeatures) {
     // The intermediate-block rule (model/ood_select.py chose it on a development set) replaces the CLS rule.
     const score = domain.layers.score(layerFeatures);
-    verdict = { checked: true, score, threshold: domain.layers.threshold, inDomain: score <= domain.layers.threshold };
+    const { threshold, teachMargin } = domain.layers;
+    verdict = { checked: true, score, threshold, teachThreshold: threshold * (teachMargin ?? 1), inDomain: score <= threshold };
   } else if (domain.openSet) {
     const score = domain.openSet.score(features);
     const threshold = domain.openSet.rule.threshold;
     // NaN features (a broken run) must never pass as in-domain.
-    verdict = { checked: true, score, threshold, inDomain: score <= threshold };
+    verdict = { checked: true, score, threshold, teachThreshold: threshold * (domain.openSet.rule.teachMargin ?? 1), inDomain: score <= threshold };
   }
   const inDomain = !verdict.checked || verdict.inDomain;
   return { probabilities, domain: verdict, outcome: decideOutcome({ probabilities, inDomain, minProbability: domain.minProbability, qualityIssues }) };

@@ -197,8 +197,12 @@ function parseDomainFields(json: Record<string, unknown>, classes: number, featu
     if (o.reference_d2 !== undefined && !(isFiniteNumber(o.reference_d2) && o.reference_d2 > 0)) {
       throw invalid('open_set.reference_d2 must be a finite positive number');
     }
+    if (o.teach_margin !== undefined && !(isFiniteNumber(o.teach_margin) && o.teach_margin >= 1 && o.threshold > 0)) {
+      throw invalid('open_set.teach_margin must be a number ≥ 1, on a positive threshold');
+    }
+    const teachMargin = o.teach_margin as number | undefined;
     try {
-      domain.openSet = openSetScorer(statistics, { score: o.score as OpenSetScoreName, threshold: o.threshold, ...(classScale ? { classScale } : {}) });
+      domain.openSet = openSetScorer(statistics, { score: o.score as OpenSetScoreName, threshold: o.threshold, ...(classScale ? { classScale } : {}), ...(teachMargin !== undefined ? { teachMargin } : {}) });
     } catch (error) {
       throw invalid(`statistics: the covariance is not positive definite (${error instanceof Error ? error.message : String(error)})`);
     }

@@ -28,6 +28,8 @@ export interface LayerStatistics {
   rows: LayerRowStatistics[];
   /** S above this → not in domain. */
   threshold: number;
+  /** `teach_margin` (≥ 1): a photo offered for teaching is refused above threshold × this (absent: × 1). */
+  teachMargin?: number;
 }
 
 export const LAYER_SCORE = 'layer_fisher';
@@ -61,6 +63,7 @@ function rowOf(layerFeatures: ArrayLike<number>, row: number, width: number): Fl
 
 export interface LayerScorer {
   threshold: number;
+  teachMargin?: number;
   /** Fisher's S for one photo's layer_features [2L·D]. */
   score(layerFeatures: ArrayLike<number>): number;
 }
@@ -73,6 +76,7 @@ export function layerScorer(stats: LayerStatistics): LayerScorer {
   let factors: Float64Array[] | undefined;
   return {
     threshold: stats.threshold,
+    ...(stats.teachMargin !== undefined ? { teachMargin: stats.teachMargin } : {}),
     score(layerFeatures) {
       factors ??= stats.rows.map((r) => cholesky(shrunkCovariance(r.scatter, width, r.count - 1, r.shrinkage), width));
       if (layerFeatures.length !== 2 * stats.layers * width) {
@@ -155,6 +159,9 @@ export function parseLayerStatistics(json: unknown, layers: number, width: numbe
   if (s.feature_norm !== 'l2' || s.score !== LAYER_SCORE) throw new Error(`layer_statistics needs feature_norm "l2" and score "${LAYER_SCORE}"`);
   if (s.layers !== layers) throw new Error(`layer_statistics.layers is ${String(s.layers)}, the model has ${layers}`);
   if (!isNumber(s.threshold)) throw new Error('layer_statistics.threshold must be a finite number');
+  if (s.teach_margin !== undefined && !(isNumber(s.teach_margin) && s.teach_margin >= 1 && s.threshold > 0)) {
+    throw new Error('layer_statistics.teach_margin must be a number ≥ 1, on a positive threshold');
+  }
   if (!Array.isArray(s.rows) || s.rows.length === 0) throw new Error('layer_statistics.rows must be a non-empty list');
   const seen = new Set<number>();
   const rows = s.rows.map((entry: unknown, i): LayerRowStatistics => {
@@ -185,7 +192,7 @@ export function parseLayerStatistics(json: unknown, layers: number, width: numbe
     return { row: row as number, count: e.count as number, shrinkage: e.shrinkage, mean: decodeFloats(e.mean, width, `${what}.mean`),
       scatter, logD2Mean: e.log_d2_mean, logD2Sd: e.log_d2_sd };
   });
-  return { layers, width, rows, threshold: s.threshold };
+  return { layers, width, rows, threshold: s.threshold, ...(s.teach_margin !== undefined ? { teachMargin: s.teach_margin as number } : {}) };
 }
 
 /** Statistics → head.json `layer_statistics` (float32, as the exporter writes). */
@@ -193,6 +200,7 @@ export function layerStatisticsJson(stats: LayerStatistics): Record<string, unkn
   const { width } = stats;
   return {
     feature_norm: 'l2', layers: stats.layers, score: LAYER_SCORE, threshold: stats.threshold,
+    ...(stats.teachMargin !== undefined ? { teach_margin: stats.teachMargin } : {}),
     rows: stats.rows.map((r) => {
       const upper = new Float64Array((width * (width + 1)) / 2);
       let k = 0;
