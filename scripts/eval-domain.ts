@@ -37,6 +37,8 @@ const { values: args } = parseArgs({
     json: { type: 'string', default: 'docs/bench/eval-domain.json' },
     'no-docs': { type: 'boolean', default: false },
     'table-only': { type: 'boolean', default: false },
+    // The head fit's report (model/export.py --fit-domain … --fit-report FILE): how the teach margins were set.
+    'fit-report': { type: 'string', default: 'docs/bench/domain-fit.json' },
   },
 });
 const log = (line: string): void => console.log(`[eval:domain] ${line.replace(/^\[bench\] /, '')}`);
@@ -177,6 +179,9 @@ function report(modelDir: string, run: Awaited<ReturnType<typeof runPhotos>>, du
 
   const labelOf = (r: PhotoResult) => r.label;
   const refused = (rs: PhotoResult[]) => (rs.length ? rs.filter((r) => r.outcome === 'not-bean-leaf').length / rs.length : null);
+  // A photo offered to teach a class is refused only beyond threshold × the head's teach margin (store/teachActions.ts).
+  const teachMargin = head.domain.layers ? head.domain.layers.teachMargin : head.domain.openSet?.rule.teachMargin;
+  const teachRefused = (rs: PhotoResult[]) => (rs.length ? rs.filter((r) => r.domain.checked && !(r.domain.score <= r.domain.teachThreshold)).length / rs.length : null);
   const rawProbabilities = val.map((r) => Array.from(calibratedSoftmax(r.logits, 1)));
   const calProbabilities = val.map((r) => r.probabilities);
   const splitRecords = (rs: PhotoResult[]) => rs.map((r) => ({ outcome: r.outcome, top: argmax(r.probabilities), label: r.label }));
@@ -200,6 +205,9 @@ function report(modelDir: string, run: Awaited<ReturnType<typeof runPhotos>>, du
     photos: { val: val.length, 'non-leaf': ood['non-leaf'].length, 'other-leaf': ood['other-leaf'].length },
     accuracy_val: val.length ? val.filter((r) => argmax(r.logits) === r.label).length / val.length : null,
     refusal: { val: refused(val), 'non-leaf': refused(ood['non-leaf']), 'other-leaf': refused(ood['other-leaf']) },
+    teach_margin: teachMargin ?? null,
+    teach_refusal: teachMargin !== undefined ? { val: teachRefused(val), 'non-leaf': teachRefused(ood['non-leaf']), 'other-leaf': teachRefused(ood['other-leaf']) } : null,
+    teach_margin_fit: readFitReport(),
     auroc: rule ? Object.fromEntries(OOD_KINDS.map((k) => [k, auroc(val.map((r) => (r.domain.checked ? r.domain.score : NaN)), ood[k].map((r) => (r.domain.checked ? r.domain.score : NaN)))])) : null,
     calibration: {
       ece_before: expectedCalibrationError(rawProbabilities, val.map(labelOf)),
@@ -226,6 +234,26 @@ function report(modelDir: string, run: Awaited<ReturnType<typeof runPhotos>>, du
 
 type DomainReport = ReturnType<typeof report>;
 
+/** What model/export.py --fit-domain --fit-report wrote about the teach margins (bean photos only), if anything. */
+interface TeachMarginFit { margin: number; max_refused: number; left_out: { label: string; photos: number; refused_at_threshold: number; refused_at_margin: number }[] }
+function readFitReport(): Record<string, TeachMarginFit> | null {
+  const path = args['fit-report'];
+  if (!path || !existsSync(path)) return null;
+  const fit = JSON.parse(readFileSync(path, 'utf8')) as { teach_margin?: Record<string, TeachMarginFit> };
+  return fit.teach_margin ?? null;
+}
+
+function teachMarginLines(r: DomainReport): string[] {
+  const fit = r.teach_margin_fit;
+  if (!fit) return [];
+  const rule = fit[r.head.open_set?.score === LAYER_SCORE ? 'layer_statistics' : 'open_set'];
+  if (!rule) return [];
+  return ['', `How the teach margin was set (${args['fit-report']}): each class in turn left out of the statistics, as the disease a farmer teaches is; ` +
+    `the margin is the smallest multiple of the threshold that refuses at most ${pct(rule.max_refused)} of every left-out class's val photos.`, '',
+    '| left-out class (val photos) | refused as not a bean leaf | refused when offered to teach |', '| --- | ---: | ---: |',
+    ...rule.left_out.map((c) => `| ${c.label} (${c.photos}) | ${pct(c.refused_at_threshold)} | ${pct(c.refused_at_margin)} |`)];
+}
+
 function domainTableMarkdown(r: DomainReport): string {
   const t = r.targets;
   const mark = (ok: boolean | null) => (ok === null ? '' : ok ? ' ✓' : ' ✗');
@@ -240,11 +268,13 @@ function domainTableMarkdown(r: DomainReport): string {
     '| measure | val (bean leaves) | non-leaf | other leaves | target |',
     '| --- | --- | --- | --- | --- |',
     `| refused as not a bean leaf | ${pct(r.refusal.val)}${mark(le(r.refusal.val, t.in_domain_refusal_max))} | ${pct(r.refusal['non-leaf'])}${mark(ge(r.refusal['non-leaf'], t.non_leaf_refusal_min))} | ${pct(r.refusal['other-leaf'])}${mark(ge(r.refusal['other-leaf'], t.other_leaf_refusal_min))} | ≤ 5 % / ≥ 95 % / ≥ 90 % |`,
+    ...(r.teach_refusal ? [`| refused when offered to teach a class (above ${num(r.teach_margin, 2)} × the threshold) | ${pct(r.teach_refusal.val)} | ${pct(r.teach_refusal['non-leaf'])} | ${pct(r.teach_refusal['other-leaf'])} | |`] : []),
     `| AUROC of the head's score (vs val) | – | ${num(r.auroc?.['non-leaf'])} | ${num(r.auroc?.['other-leaf'])} | |`,
     `| answered sure | ${r.sure_val.sure}/${r.sure_val.photos} = ${pct(r.sure_val.share)}${mark(ge(r.sure_val.share, t.sure_share_min))} | ${r.outcomes['non-leaf']!.sure} | ${r.outcomes['other-leaf']!.sure} | val ≥ 85 % |`,
     `| right among "sure" (val) | ${r.sure_val.right}/${r.sure_val.sure} = ${pct(r.sure_val.precision)}${mark(ge(r.sure_val.precision, t.sure_precision_min))} | | | ≥ 98 % |`,
     `| ECE (10 bins), before → after temperature | ${num(r.calibration.ece_before)} → ${num(r.calibration.ece_after)} | | | lower |`,
     `| NLL, before → after temperature | ${num(r.calibration.nll_before)} → ${num(r.calibration.nll_after)} | | | lower |`,
+    ...teachMarginLines(r),
     '',
     'Candidate open-set scores on the same photos (threshold for the false-accept rate: 5 % of val refused):',
     '',
