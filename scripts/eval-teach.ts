@@ -201,7 +201,7 @@ async function main(): Promise<void> {
     await harness?.close();
   }
   const head = JSON.parse(readFileSync(join(modelDir, manifest.default_head), 'utf8')) as Record<string, unknown> & {
-    labels: string[]; weight: number[][]; bias: number[]; statistics?: { shrinkage: number }; open_set?: OpenSetRule & { reference_d2?: number };
+    labels: string[]; weight: number[][]; bias: number[]; statistics?: { shrinkage: number }; open_set?: OpenSetRule & { reference_d2?: number }; confidence?: { min_probability: number };
   };
   const labels = head.labels;
   const ood = args['timing-only'] || args['two-class-fixture'] ? [] : await oodFeatures(modelDir, manifest.backbone_sha256, manifest.name);
@@ -230,7 +230,7 @@ async function main(): Promise<void> {
     log(`WARNING: src/engine/model/teach.ts TEACH_RULE ${JSON.stringify(TEACH_RULE)} differs from this selection; the app would not use what is reported. Update TEACH_RULE.`);
   }
   // 2) Val, reported only.
-  const options = { ks: [1, 3, 5, 10, 20], draws, softmaxDraws: Number(args['softmax-draws']), seed: Number(args.seed), shrinkage, methods: TEACH_METHODS, openSet: head.open_set, referenceD2: head.open_set?.reference_d2, rule: selection.selected, ood: ood.map((p) => p.features) };
+  const options = { ks: [1, 3, 5, 10, 20], draws, softmaxDraws: Number(args['softmax-draws']), seed: Number(args.seed), shrinkage, methods: TEACH_METHODS, openSet: head.open_set, referenceD2: head.open_set?.reference_d2, rule: selection.selected, ood: ood.map((p) => p.features), minProbability: head.confidence?.min_probability };
   const cells: TeachCell[] = [];
   for (let c = 0; c < labels.length; c++) {
     const t1 = Date.now();

@@ -2,7 +2,8 @@
 // npm run eval:teach). Methods: closed-form LDA from the statistics (what the app does), and softmax regression
 // trained on features, either the real training features of the known classes (not on a phone: it does not
 // have them) or samples drawn from the known classes' Gaussians (what a phone could do).
-import { cholesky, classStatisticsOf, l2Normalize, openSetScorer, type FeatureStatistics, type OpenSetRule } from '../../src/engine/model/domain';
+import { calibratedSoftmax, cholesky, classStatisticsOf, decideOutcome, l2Normalize, openSetScorer, type FeatureStatistics, type OpenSetRule } from '../../src/engine/model/domain';
+import { argmax } from '../../src/engine/model/logits';
 import {
   applyHead, euclideanNorm, ldaHead, sampleClass, seededNormal, seededUniform, sharedCovariance, softmaxRegression,
   teachRuleHead, withClass, type LinearHead, type PriorRule, type TeachRule,
@@ -43,6 +44,8 @@ export interface TeachEvalOptions {
   rule: TeachRule;
   /** Raw features of out-of-domain photos (non-leaf, other crops): their refusal before and after, report only. */
   ood?: number[][];
+  /** The base head's confidence.min_probability, which a taught head keeps: how often the app's rule is sure, and right. */
+  minProbability?: number;
 }
 
 /** Statistics of the classes in `classes` (label order given), from raw features. */
@@ -129,6 +132,10 @@ export interface TeachCell {
   /** Expected calibration error of the taught heads on all val photos: softmax at T = 1 and at the rule's T. */
   ece_t1?: Spread;
   ece_rule_t?: Spread;
+  /** The app's rule only: val photos answered sure (accepted by the open-set check, calibrated top probability ≥ the
+   * base head's min_probability), and the share of those that are right. */
+  sure_share?: Spread;
+  sure_precision?: Spread;
   /** Time to build the head from the features (Node, float64). */
   build_ms: Spread;
 }
@@ -157,7 +164,7 @@ export function evaluateHeldOut(train: readonly Sample[], val: readonly Sample[]
     const knownBefore = valKnown.filter((s) => predict(before, s.features) === s.label).length / valKnown.length;
     for (const k of options.ks) {
       const all: number[] = [], known: number[] = [], recall: number[] = [], refused: number[] = [], knownRefused: number[] = [], oodRefused: number[] = [], oodUnscaled: number[] = [], ms: number[] = [];
-      const ece1: number[] = [], eceT: number[] = [];
+      const ece1: number[] = [], eceT: number[] = [], sureShare: number[] = [], surePrecision: number[] = [];
       const draws = method.startsWith('softmax') ? options.softmaxDraws : options.draws;
       for (let d = 0; d < draws; d++) {
         const picked = drawIndices(pool.length, k, options.seed * 1000 + heldOut * 100 + k * 7 + d).map((i) => pool[i]!);
@@ -183,6 +190,17 @@ export function evaluateHeldOut(train: readonly Sample[], val: readonly Sample[]
           knownRefused.push(refusedShare(scorer, valKnown, limit));
           if (ood.length > 0) oodRefused.push(refusedShare(scorer, ood, limit));
           if (ood.length > 0 && method === 'rule') oodUnscaled.push(refusedShare(scorer, ood, threshold));
+          if (method === 'rule' && options.minProbability !== undefined) {
+            // The outcome as the phone decides it (decideOutcome): in domain and confident enough → sure.
+            const outcomes = valRe.map((s) => {
+              const probabilities = calibratedSoftmax(applyHead(head, s.features), options.rule.temperature);
+              const outcome = decideOutcome({ probabilities, inDomain: !(scorer.score(s.features) > limit), minProbability: options.minProbability });
+              return { sure: outcome === 'sure', right: argmax(probabilities) === s.label };
+            });
+            const sure = outcomes.filter((o) => o.sure);
+            sureShare.push(sure.length / outcomes.length);
+            if (sure.length > 0) surePrecision.push(sure.filter((o) => o.right).length / sure.length);
+          }
         }
       }
       const cell: TeachCell = {
@@ -204,6 +222,10 @@ export function evaluateHeldOut(train: readonly Sample[], val: readonly Sample[]
       if (ece1.length > 0) {
         cell.ece_t1 = spread(ece1);
         cell.ece_rule_t = spread(eceT);
+      }
+      if (sureShare.length > 0) {
+        cell.sure_share = spread(sureShare);
+        if (surePrecision.length > 0) cell.sure_precision = spread(surePrecision); // no sure answer: no precision to claim
       }
       cells.push(cell);
     }
@@ -385,9 +407,10 @@ export function teachSummaryMarkdown(report: TeachReportLike, heldOut: readonly 
   if (report.selection) lines.push(`Teaching rule selected on the train photos only (5-fold cross-validation): ${ruleText(report.selection.selected)}.`, '');
   const rule = report.cells.filter((c) => c.method === 'rule');
   const ks = [...new Set(rule.map((c) => c.k))];
+  const hasSure = rule.some((c) => c.sure_share);
   lines.push('**The app\'s rule**, mean over the three held-out classes (each taught from k of its train photos, seeded draws, scored on all 130 val photos):', '',
-    '| k photos | accuracy, all val | taught class recall | known classes Δ points | taught class refused, before → after | out-of-domain refused, before → after | ECE, T = 1 → fitted T |',
-    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+    `| k photos | accuracy, all val | taught class recall | known classes Δ points | taught class refused, before → after | out-of-domain refused, before → after | ECE, T = 1 → fitted T${hasSure ? ' | answered sure, right when sure' : ''} |`,
+    `| ---: | ---: | ---: | ---: | ---: | ---: | ---:${hasSure ? ' | ---:' : ''} |`);
   for (const k of ks) {
     const cs = rule.filter((c) => c.k === k);
     const pair = (b: (c: TeachCell) => number | undefined, a: (c: TeachCell) => number | undefined, f: (v: number) => string) => {
@@ -396,7 +419,8 @@ export function teachSummaryMarkdown(report: TeachReportLike, heldOut: readonly 
     };
     lines.push(`| ${k} | ${cell(avg(cs, (c) => c.accuracy_all.mean), (v) => `${pct(v)} %`)} | ${cell(avg(cs, (c) => c.taught_recall.mean), (v) => `${pct(v)} %`)} | ` +
       `${cell(avg(cs, (c) => c.known_after.mean - c.known_before), (v) => signed(100 * v))} | ${pair((c) => c.refused_before, (c) => c.refused_after?.mean, (v) => `${pct(v)} %`)} | ` +
-      `${pair((c) => c.ood_refused_before, (c) => c.ood_refused_after?.mean, (v) => `${pct(v)} %`)} | ${pair((c) => c.ece_t1?.mean, (c) => c.ece_rule_t?.mean, (v) => v.toFixed(3))} |`);
+      `${pair((c) => c.ood_refused_before, (c) => c.ood_refused_after?.mean, (v) => `${pct(v)} %`)} | ${pair((c) => c.ece_t1?.mean, (c) => c.ece_rule_t?.mean, (v) => v.toFixed(3))}` +
+      `${hasSure ? ` | ${pair((c) => c.sure_share?.mean, (c) => c.sure_precision?.mean, (v) => `${pct(v)} %`).replace(' → ', ', ')}` : ''} |`);
   }
   const unscaled = ks.map((k) => ({ k, v: avg(rule.filter((c) => c.k === k), (c) => c.ood_refused_after_unscaled_threshold?.mean) })).filter((u) => u.v !== undefined);
   if (unscaled.length > 0) {

@@ -7,7 +7,7 @@ import { l2Normalize, openSetScorer, precisionOf, shrunkCovariance } from '../..
 import { fitTemperature, ldaHead, openSetThresholdScale, seededNormal, seededUniform, sharedCovariance, TEACH_RULE, teachRuleHead, withClass, type FeatureStatistics } from '../../src/engine/model/teach';
 import { expectedCalibrationError, selectTeachRule, stratifiedFolds } from '../../bench/lib/teachSelect';
 import { ledoitWolfShrinkage } from '../../bench/lib/teachHeldOut';
-import { statisticsOf, type Sample } from '../../bench/lib/teachEval';
+import { evaluateHeldOut, statisticsOf, type Sample } from '../../bench/lib/teachEval';
 
 const normal = seededNormal(11);
 
@@ -226,5 +226,23 @@ describe('the app\'s rule', () => {
     expect(TEACH_RULE.priorWeight).toBe(report.selection!.selected.priorWeight);
     expect(TEACH_RULE.scatterWeight).toBe(report.selection!.selected.scatterWeight);
     expect(TEACH_RULE.temperature).toBeCloseTo(report.selection!.selected.temperature, 3);
+  });
+});
+
+describe('eval:teach measures how often a taught head is sure, and how often right', () => {
+  test('sure answers follow the kept confidence bar and the open-set check; precision is among them', () => {
+    const train = threeClassTrain(60, 0.9);
+    const val = threeClassTrain(20, 0.9);
+    const at = (minProbability: number, threshold: number) => evaluateHeldOut(train, val, ['a', 'b', 'c'], 2, {
+      ks: [10], draws: 3, softmaxDraws: 1, seed: 1, shrinkage: 0.05, methods: ['rule'], rule: { priorWeight: 0, scatterWeight: 0, temperature: 1 },
+      openSet: { score: 'mahalanobis', threshold }, minProbability,
+    })[0]!;
+    const loose = at(0.5, 1e9), strict = at(0.99, 1e9), refusing = at(0.5, 0);
+    expect(loose.sure_share!.mean).toBeGreaterThan(strict.sure_share!.mean);
+    expect(loose.sure_precision!.mean).toBeGreaterThan(0.8);
+    expect(loose.sure_precision!.mean).toBeLessThanOrEqual(1);
+    // Every photo refused as not a bean leaf: none is sure, and no precision is claimed.
+    expect(refusing.sure_share!.mean).toBe(0);
+    expect(refusing.sure_precision).toBeUndefined();
   });
 });
