@@ -1,6 +1,6 @@
 """The Gaussian pieces shared by the open-set rules on the final features (model/domain.py) and on the
-intermediate blocks (model/layers.py): normalisation, shrinkage, precision, the teach margin's rule. Its own module so that neither imports
-the other's internals in a cycle. The maths mirrors src/engine/model/domain.ts."""
+intermediate blocks (model/layers.py): normalisation, shrinkage, precision, the teach margin's rule. Its own module
+so that neither imports the other's internals in a cycle. The maths mirrors src/engine/model/domain.ts."""
 from __future__ import annotations
 
 import math
