@@ -30,6 +30,7 @@ export const en = {
     photoStatus: {
       checking: 'Checking…',
       ok: 'Good photo',
+      novel: 'Good photo. Unlike anything the app knows yet: that is what teaching is for.',
       'not-leaf': 'This does not look like a bean leaf, so it is left out.',
       quality: 'Left out: {{issues}}.',
       error: 'Could not be opened.',

@@ -32,6 +32,7 @@ export const es: Strings = {
     photoStatus: {
       checking: 'Revisando…',
       ok: 'Foto buena',
+      novel: 'Foto buena. No se parece a nada que la app conozca aún: para eso sirve enseñar.',
       'not-leaf': 'No parece una hoja de frijol, así que se deja fuera.',
       quality: 'Se deja fuera: {{issues}}.',
       error: 'No se pudo abrir.',

@@ -32,6 +32,7 @@ export const sw: Strings = {
     photoStatus: {
       checking: 'Inakaguliwa…',
       ok: 'Picha nzuri',
+      novel: 'Picha nzuri. Haifanani na chochote programu inachojua bado: ndiyo sababu ya kufundisha.',
       'not-leaf': 'Hii haionekani kama jani la maharagwe, kwa hiyo imeachwa.',
       quality: 'Imeachwa: {{issues}}.',
       error: 'Haikuweza kufunguliwa.',

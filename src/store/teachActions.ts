@@ -87,7 +87,7 @@ export async function addTeachPhotos(files: readonly File[]): Promise<void> {
         const refused = e.domain.checked && !(e.domain.score <= e.domain.teachThreshold);
         if (refused) update({ status: 'not-leaf', features: e.features, keep: false });
         else if (e.quality.issues.length > 0) update({ status: 'quality', features: e.features, issues: e.quality.issues, keep: false });
-        else update({ status: 'ok', features: e.features, keep: true });
+        else update({ status: 'ok', features: e.features, keep: true, novel: e.outcome === 'not-bean-leaf' });
       } finally {
         photo.close();
       }

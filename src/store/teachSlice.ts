@@ -18,6 +18,8 @@ export interface TeachPhoto {
   error?: UiError;
   /** Used for teaching: good photos by default; refused or poor ones only when the user keeps them. */
   keep: boolean;
+  /** Accepted for teaching although a diagnosis would call it not a bean leaf: new to the head, as a new disease is. */
+  novel?: boolean;
 }
 
 /** A head kept on this phone (taught, corrected or imported), stored in IndexedDB under its name. */

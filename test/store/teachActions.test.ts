@@ -87,7 +87,7 @@ describe('teaching a class', () => {
     engine.qualityIssues = [];
     await addTeachPhotos(photos([102]));
     const [poor, good] = useAppStore.getState().teachPhotos;
-    expect([poor!.status, poor!.keep, good!.status, good!.keep]).toEqual(['quality', false, 'ok', true]);
+    expect([poor!.status, poor!.keep, good!.status, good!.keep, good!.novel]).toEqual(['quality', false, 'ok', true, false]);
 
     expect(await saveTaughtClass({ name: 'Antracnosis', note: '', reservedNames: [] })).toBe(false);
     expect(notice()).toMatchObject({ kind: 'error', key: 'tooFewPhotos', values: { count: 1, min: 5, more: 4 } });
@@ -106,7 +106,7 @@ describe('teaching a class', () => {
       await addTeachPhotos(photos([200]));
     }
     const [near, far, broken] = useAppStore.getState().teachPhotos;
-    expect([near!.status, near!.keep]).toEqual(['ok', true]);
+    expect([near!.status, near!.keep, near!.novel]).toEqual(['ok', true, true]); // shown as new to the app
     expect([far!.status, far!.keep]).toEqual(['not-leaf', false]);
     expect([broken!.status, broken!.keep]).toEqual(['not-leaf', false]);
     // A head without a teach margin (teachThreshold = threshold) refuses what the diagnosis refuses, as before.

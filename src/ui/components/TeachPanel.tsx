@@ -125,9 +125,9 @@ function TeachPhotoItem({ photo }: { photo: TeachPhoto }) {
   const texts = photo.keep && (photo.status === 'not-leaf' || photo.status === 'quality') ? 'teach.keptStatus' : 'teach.photoStatus';
   const statusText = photo.status === 'quality'
     ? t(`${texts}.quality`, { issues: (photo.issues ?? []).map((i) => t(`teach.issues.${i}`)).join(', ') })
-    : t(`${texts}.${photo.status}`);
+    : photo.status === 'ok' && photo.novel ? t('teach.photoStatus.novel') : t(`${texts}.${photo.status}`);
   return (
-    <li className={`teach-photo ${photo.status}`} data-testid="teach-photo" data-status={photo.status} data-keep={photo.keep ? 'true' : 'false'}>
+    <li className={`teach-photo ${photo.status}`} data-testid="teach-photo" data-status={photo.status} data-keep={photo.keep ? 'true' : 'false'} data-novel={photo.novel ? 'true' : 'false'}>
       {photo.previewUrl ? <img src={photo.previewUrl} alt="" width={56} height={56} /> : <span className="teach-photo-blank" />}
       <span className="teach-photo-text">
         <span className="teach-photo-name">{photo.name}</span>
