@@ -3,7 +3,7 @@
 import { describeError, probeWebGpuAdapter } from '../src/engine/index';
 import type { BackendName } from '../src/engine/index';
 import { EvalSession, type EvalConfig, type EvalInfo } from './browser/evalExplain';
-import { FieldSession, qualityOfPhoto, type LeafAnswer, type PhotoQualityResult } from './browser/field';
+import { FieldSession, qualityOfPhoto, type CopyAnswer, type LeafAnswer, type PhotoQualityResult } from './browser/field';
 import type { Degradation } from './lib/degrade';
 import { DomainSession, type DomainRecord } from './browser/evalDomain';
 import { runEndToEnd, type EndToEndConfig, type EndToEndResult } from './browser/endToEnd';
@@ -70,6 +70,10 @@ const api = {
   fieldPhoto(url: string): Promise<LeafAnswer> {
     if (!fieldSession) throw new Error('openField first');
     return withDetail(fieldSession.photo(url));
+  },
+  fieldDegradedAnswers(url: string, degradations: Degradation[], seed: number): Promise<Record<string, CopyAnswer>> {
+    if (!fieldSession) throw new Error('openField first');
+    return withDetail(fieldSession.degradedAnswers(url, degradations, seed));
   },
   closeField(): void {
     fieldSession?.close();

@@ -1,8 +1,9 @@
-// npm run eval:quality [-- --limit K --no-train --json FILE --no-docs]
+// npm run eval:quality [-- --limit K --no-train --no-model --json FILE --no-docs]
 // npm run eval:group   [-- --model DIR --draws N --size K --seed S --json FILE --no-docs]
 // Field evaluations in headless Chromium with the engine's own code:
 // - quality: photo-quality issues on the clean val photos (false alarms), on degraded copies of them
-//   (detection), and the training photos' measures (where the thresholds come from);
+//   (detection), the training photos' measures (where the thresholds come from), and, unless --no-model, the
+//   shipped model's answers to each copy (right? sure and wrong?);
 // - group: every val photo judged alone by the engine's public API (shipped model), then seeded random groups
 //   of K photos of one class combined by the engine's combineLeaves: accuracy and share answered sure,
 //   single photo vs group.
@@ -30,6 +31,7 @@ const { values: args, positionals } = parseArgs({
     data: { type: 'string', default: '../shared/data/beans' },
     limit: { type: 'string' },
     'no-train': { type: 'boolean', default: false },
+    'no-model': { type: 'boolean', default: false },
     draws: { type: 'string', default: '3000' },
     size: { type: 'string', default: '3' },
     seed: { type: 'string', default: '1' },
@@ -85,12 +87,16 @@ async function evalQuality(): Promise<void> {
   let trainAlarms = 0;
   try {
     const { page, close } = await harness.openBenchPage();
+    const labels = args['no-model'] ? null : (await page.evaluate((url) => window.leafLensBench.openField(url), `${harness.baseUrl}${MODEL_MOUNT}`)).labels;
     for (const [i, photo] of val.entries()) {
-      const result = await page.evaluate(([url, d, s]) => window.leafLensBench.qualityOfPhoto(url, d, s),
-        [`${harness.baseUrl}${DATA_MOUNT}${photo.path}`, DEGRADATIONS, seed + i] as const);
-      records.push({ path: photo.path, ...result });
+      const url = `${harness.baseUrl}${DATA_MOUNT}${photo.path}`;
+      const result = await page.evaluate(([u, d, s]) => window.leafLensBench.qualityOfPhoto(u, d, s), [url, DEGRADATIONS, seed + i] as const);
+      // The same copies (same seed), diagnosed by the app's engine.
+      const answers = labels ? await page.evaluate(([u, d, s]) => window.leafLensBench.fieldDegradedAnswers(u, d, s), [url, DEGRADATIONS, seed + i] as const) : undefined;
+      records.push({ path: photo.path, ...result, ...(labels && answers ? { label: labels.indexOf(photo.folder), answers } : {}) });
       if ((i + 1) % 10 === 0) log(`val ${i + 1}/${val.length}`);
     }
+    if (labels) await page.evaluate(() => window.leafLensBench.closeField());
     for (const [i, photo] of train.entries()) {
       const result = await page.evaluate((url) => window.leafLensBench.qualityOfPhoto(url, [], 0), `${harness.baseUrl}${DATA_MOUNT}${photo.path}`);
       trainQualities.push(result.clean);

@@ -48,6 +48,9 @@ export async function qualityOfPhoto(url: string, degradations: Degradation[], s
   }
 }
 
+/** The answer to one copy of a photo: its top class and the outcome. */
+export interface CopyAnswer { top: number; outcome: DiagnosisOutcome }
+
 export interface LeafAnswer {
   probabilities: number[];
   outcome: DiagnosisOutcome;
@@ -75,6 +78,38 @@ export class FieldSession {
       const outcome = (d as { outcome?: DiagnosisOutcome }).outcome;
       if (!outcome) throw new Error('the engine gives no outcome');
       return { probabilities: Array.from(d.probabilities), outcome, qualityIssues: d.quality.issues };
+    } finally {
+      photo.close();
+    }
+  }
+
+  /** The photo and each degraded copy of it (the same copies qualityOfPhoto measures, same seed), diagnosed as the
+   * app does: does the model still answer right, and when it does not, does the app still say "sure"? */
+  async degradedAnswers(url: string, degradations: Degradation[], seed: number): Promise<Record<string, CopyAnswer>> {
+    const blob = await (await fetch(url)).blob();
+    const out: Record<string, CopyAnswer> = { clean: await this.answer(blob) };
+    const decoded = await decodePhoto(blob);
+    try {
+      const rgba = await rgbaOf(decoded.bitmap);
+      for (const d of degradations) {
+        const copy = degrade(rgba, d, seed);
+        const canvas = new OffscreenCanvas(copy.width, copy.height);
+        canvas.getContext('2d')!.putImageData(new ImageData(new Uint8ClampedArray(copy.data), copy.width, copy.height), 0, 0);
+        out[d.name] = await this.answer(await canvas.convertToBlob({ type: 'image/png' }));
+      }
+    } finally {
+      decoded.bitmap.close();
+    }
+    return out;
+  }
+
+  private async answer(blob: Blob): Promise<CopyAnswer> {
+    const photo = await this.engine.loadPhoto(blob);
+    try {
+      const d = await this.engine.diagnose(photo, { method: 'attention' });
+      const outcome = (d as { outcome?: DiagnosisOutcome }).outcome;
+      if (!outcome) throw new Error('the engine gives no outcome');
+      return { top: d.top, outcome };
     } finally {
       photo.close();
     }

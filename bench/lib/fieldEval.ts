@@ -12,7 +12,13 @@ export interface QualityRecord {
   clean: PhotoQuality;
   /** Issues found on each degraded copy, by degradation name. */
   degraded: Record<string, PhotoQualityIssue[]>;
+  /** With the model: the photo's class index, and the app's answer to the clean photo ('clean') and to each copy. */
+  label?: number;
+  answers?: Record<string, { top: number; outcome: DiagnosisOutcome }>;
 }
+
+/** Of the copies the model answered: right, and sure but wrong (what a quality check is there to prevent). */
+export interface CopyAnswers { answered: number; right: number; sureWrong: number }
 
 export interface QualitySummary {
   photos: number;
@@ -21,7 +27,17 @@ export interface QualitySummary {
   falseAlarmRate: number;
   falseAlarmsByIssue: Record<PhotoQualityIssue, number>;
   falseAlarmPaths: string[];
-  degradations: { name: string; kind: string; expected: PhotoQualityIssue; detected: number; rate: number; anyIssue: number }[];
+  degradations: { name: string; kind: string; expected: PhotoQualityIssue; detected: number; rate: number; anyIssue: number; answers?: CopyAnswers }[];
+  /** The model's answers to the clean photos, when it ran. */
+  cleanAnswers?: CopyAnswers;
+}
+
+function copyAnswers(records: readonly QualityRecord[], name: string): CopyAnswers | undefined {
+  const answered = records.filter((r) => r.label !== undefined && r.answers?.[name] !== undefined);
+  if (answered.length === 0) return undefined;
+  const right = answered.filter((r) => r.answers![name]!.top === r.label).length;
+  const sureWrong = answered.filter((r) => r.answers![name]!.outcome === 'sure' && r.answers![name]!.top !== r.label).length;
+  return { answered: answered.length, right, sureWrong };
 }
 
 export function summariseQuality(records: readonly QualityRecord[], degradations: readonly Degradation[]): QualitySummary {
@@ -39,8 +55,10 @@ export function summariseQuality(records: readonly QualityRecord[], degradations
       const seen = records.filter((r) => r.degraded[d.name] !== undefined);
       const detected = seen.filter((r) => r.degraded[d.name]!.includes(expected)).length;
       const anyIssue = seen.filter((r) => r.degraded[d.name]!.length > 0).length;
-      return { name: d.name, kind: d.kind, expected, detected, rate: seen.length > 0 ? detected / seen.length : 0, anyIssue };
+      const answers = copyAnswers(records, d.name);
+      return { name: d.name, kind: d.kind, expected, detected, rate: seen.length > 0 ? detected / seen.length : 0, anyIssue, ...(answers ? { answers } : {}) };
     }),
+    ...(copyAnswers(records, 'clean') ? { cleanAnswers: copyAnswers(records, 'clean') } : {}),
   };
 }
 
@@ -162,14 +180,21 @@ function argmaxOf(values: readonly number[]): number {
 const pct = (x: number | null): string => (x === null ? '–' : `${(100 * x).toFixed(1)} %`);
 
 export function qualityTableMarkdown(summary: QualitySummary): string {
+  const withModel = summary.degradations.some((d) => d.answers);
+  const model = (a: CopyAnswers | undefined) => (a ? ` | ${a.right}/${a.answered} (${pct(a.right / a.answered)}) | ${a.sureWrong} |` : ' | – | – |');
   const lines = [
     `False alarms on ${summary.photos} clean val photos: **${summary.falseAlarms} (${pct(summary.falseAlarmRate)})**` +
       ` — ${QUALITY_ISSUES.map((i) => `${i} ${summary.falseAlarmsByIssue[i]}`).join(', ')}.`,
     '',
-    '| degraded copy of each val photo | expected issue | detected | any issue raised |',
-    '| --- | --- | ---: | ---: |',
-    ...summary.degradations.map((d) => `| ${d.name} | ${d.expected} | ${d.detected}/${summary.photos} (${pct(d.rate)}) | ${d.anyIssue}/${summary.photos} |`),
+    `| degraded copy of each val photo | expected issue | detected | any issue raised${withModel ? ' | diagnosed right | sure and wrong' : ''} |`,
+    `| --- | --- | ---: | ---:${withModel ? ' | ---: | ---:' : ''} |`,
+    ...(withModel && summary.cleanAnswers ? [`| (the clean photos) | – | – | ${summary.falseAlarms}/${summary.photos}${model(summary.cleanAnswers)}`] : []),
+    ...summary.degradations.map((d) => `| ${d.name} | ${d.expected} | ${d.detected}/${summary.photos} (${pct(d.rate)}) | ${d.anyIssue}/${summary.photos}${withModel ? model(d.answers) : ' |'}`),
   ];
+  if (withModel) {
+    lines.push('', 'Diagnosed by the shipped model through the app\'s engine (WASM). Any quality issue makes a sure answer unsure, ' +
+      'so "sure and wrong" counts the confident mistakes the checks let through.');
+  }
   return lines.join('\n');
 }
 

@@ -61,6 +61,26 @@ describe('summaries', () => {
     expect(qualityTableMarkdown(summary)).toContain('| darkened 3 stops | too-dark | 2/2 (100.0 %) | 2/2 |');
   });
 
+  test('quality with the model: right answers and sure-but-wrong ones per copy, the clean photos as reference', () => {
+    const base = { brightLuma: 0.7, clippedShare: 0, sharpness: 0.3, leafShare: 0.6, issues: [] };
+    const d = DEGRADATIONS.filter((x) => x.name === 'darkened 3 stops');
+    const summary = summariseQuality([
+      { path: 'a', clean: base, degraded: { 'darkened 3 stops': ['too-dark'] }, label: 1,
+        answers: { clean: { top: 1, outcome: 'sure' }, 'darkened 3 stops': { top: 0, outcome: 'unsure' } } },
+      { path: 'b', clean: base, degraded: { 'darkened 3 stops': [] }, label: 2,
+        answers: { clean: { top: 2, outcome: 'sure' }, 'darkened 3 stops': { top: 1, outcome: 'sure' } } },
+      { path: 'c', clean: base, degraded: { 'darkened 3 stops': [] }, label: 0,
+        answers: { clean: { top: 1, outcome: 'unsure' }, 'darkened 3 stops': { top: 0, outcome: 'not-bean-leaf' } } },
+    ], d);
+    expect(summary.cleanAnswers).toEqual({ answered: 3, right: 2, sureWrong: 0 });
+    expect(summary.degradations[0]!.answers).toEqual({ answered: 3, right: 1, sureWrong: 1 });
+    const table = qualityTableMarkdown(summary);
+    expect(table).toContain('| (the clean photos) | – | – | 0/3 | 2/3 (66.7 %) | 0 |');
+    expect(table).toContain('| darkened 3 stops | too-dark | 1/3 (33.3 %) | 1/3 | 1/3 (33.3 %) | 1 |');
+    // Without answers the table keeps its four columns.
+    expect(qualityTableMarkdown(summariseQuality([{ path: 'a', clean: base, degraded: { 'darkened 3 stops': [] } }], d))).not.toContain('sure and wrong');
+  });
+
   test('groups: seeded, one class per group, combined by the engine; sure leaves that agree stay right', () => {
     const records: LeafRecord[] = [];
     for (let label = 0; label < 3; label++) {
