@@ -3,7 +3,7 @@
 // by `npm run eval:teach -- --two-class-fixture …` from the training photos of the other two classes), then a
 // sixth photo is diagnosed; the known classes still are; the head is shared as a file, the app data cleared,
 // the file imported and the answers compared. Bad input along the way: each a message, nothing replaced.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startBrowserHarness, type BrowserHarness } from '../browser/harness';
@@ -150,6 +150,28 @@ describe('teach a new disease on the phone', () => {
     expect(appErrors(fresh.errors)).toEqual([]);
     await fresh.context.close();
   }, SLOW * 6);
+
+  test('teaching with the shipped head: its wider limit takes photos the diagnosis would refuse, and still refuses a portrait', async () => {
+    const { page, context, errors } = await harness.newPage({ viewport: { width: 360, height: 740 } });
+    await page.goto(shippedAppUrl(harness.baseUrl));
+    await waitForModel(page);
+    await openTeach(page);
+    // Other crops' leaves (test/fixtures/ood): as foreign to the head as a disease it does not know. The diagnosis
+    // refuses most of them; teaching takes those within its margin and marks them new to the app.
+    const dir = join(process.cwd(), 'test', 'fixtures', 'ood', 'other-leaf');
+    const leaves = readdirSync(dir).filter((f) => f.endsWith('.jpg')).sort().map((f) => join(dir, f));
+    const portrait = join(process.cwd(), 'test', 'fixtures', 'ood', 'non-leaf', 'skimage-astronaut.jpg');
+    await page.setInputFiles('[data-testid=teach-photos]', [...leaves, portrait]);
+    await page.waitForFunction((n) => document.querySelectorAll('[data-testid=teach-photo]').length === n
+      && document.querySelectorAll('[data-testid=teach-photo][data-status=checking]').length === 0, leaves.length + 1, { timeout: SLOW });
+    const states = await page.locator('[data-testid=teach-photo]').evaluateAll((els) => els.map((e) => `${e.getAttribute('data-status')}/${e.getAttribute('data-novel')}`));
+    expect(states.at(-1)).toBe('not-leaf/false');
+    expect(states.filter((s) => s === 'ok/true').length, states.join(' ')).toBeGreaterThan(0);
+    expect(states.filter((s) => s === 'not-leaf/false').length, states.join(' ')).toBeGreaterThan(1);
+    await expect(page.locator('[data-testid=teach-photo][data-novel=true]').first().textContent()).resolves.toMatch(/Unlike anything the app knows yet/);
+    expect(appErrors(errors)).toEqual([]);
+    await context.close();
+  }, SLOW * 2);
 
   test('"This is actually …" adds the photo to a local copy, counted, with undo; the shipped head is unchanged', async () => {
     const { page, context, errors } = await harness.newPage({ viewport: { width: 1280, height: 800 } });
