@@ -72,22 +72,16 @@ export class FieldSession {
 
   /** One photo judged alone, as the app does (the forward-only method: the answer does not depend on it). */
   async photo(url: string): Promise<LeafAnswer> {
-    const photo = await this.engine.loadPhoto(await (await fetch(url)).blob());
-    try {
-      const d = await this.engine.diagnose(photo, { method: 'attention' });
-      const outcome = (d as { outcome?: DiagnosisOutcome }).outcome;
-      if (!outcome) throw new Error('the engine gives no outcome');
-      return { probabilities: Array.from(d.probabilities), outcome, qualityIssues: d.quality.issues };
-    } finally {
-      photo.close();
-    }
+    const { probabilities, outcome, qualityIssues } = await this.judge(await (await fetch(url)).blob());
+    return { probabilities, outcome, qualityIssues };
   }
 
   /** The photo and each degraded copy of it (the same copies qualityOfPhoto measures, same seed), diagnosed as the
    * app does: does the model still answer right, and when it does not, does the app still say "sure"? */
   async degradedAnswers(url: string, degradations: Degradation[], seed: number): Promise<Record<string, CopyAnswer>> {
     const blob = await (await fetch(url)).blob();
-    const out: Record<string, CopyAnswer> = { clean: await this.answer(blob) };
+    const answer = async (b: Blob): Promise<CopyAnswer> => { const { top, outcome } = await this.judge(b); return { top, outcome }; };
+    const out: Record<string, CopyAnswer> = { clean: await answer(blob) };
     const decoded = await decodePhoto(blob);
     try {
       const rgba = await rgbaOf(decoded.bitmap);
@@ -95,7 +89,7 @@ export class FieldSession {
         const copy = degrade(rgba, d, seed);
         const canvas = new OffscreenCanvas(copy.width, copy.height);
         canvas.getContext('2d')!.putImageData(new ImageData(new Uint8ClampedArray(copy.data), copy.width, copy.height), 0, 0);
-        out[d.name] = await this.answer(await canvas.convertToBlob({ type: 'image/png' }));
+        out[d.name] = await answer(await canvas.convertToBlob({ type: 'image/png' }));
       }
     } finally {
       decoded.bitmap.close();
@@ -103,13 +97,14 @@ export class FieldSession {
     return out;
   }
 
-  private async answer(blob: Blob): Promise<CopyAnswer> {
+  /** One photo judged as the app does (the forward-only method: the answer does not depend on it). */
+  private async judge(blob: Blob): Promise<LeafAnswer & CopyAnswer> {
     const photo = await this.engine.loadPhoto(blob);
     try {
       const d = await this.engine.diagnose(photo, { method: 'attention' });
       const outcome = (d as { outcome?: DiagnosisOutcome }).outcome;
       if (!outcome) throw new Error('the engine gives no outcome');
-      return { top: d.top, outcome };
+      return { probabilities: Array.from(d.probabilities), outcome, qualityIssues: d.quality.issues, top: d.top };
     } finally {
       photo.close();
     }
