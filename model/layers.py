@@ -97,13 +97,17 @@ def row_distances(stats: Dict[str, Any], layer_features: np.ndarray) -> np.ndarr
     return out
 
 
-def layer_scores(stats: Dict[str, Any], layer_features: np.ndarray) -> np.ndarray:
-    """Fisher's combination S = −2·Σ_r log p_r, p_r = P(Z > (log d²_r − m_r)/s_r)."""
+def row_log_p(stats: Dict[str, Any], layer_features: np.ndarray) -> np.ndarray:
+    """log p_r per photo and row: p_r = P(Z > (log d²_r − m_r)/s_r), [n, K]."""
     d2 = row_distances(stats, layer_features)
     m = np.asarray([e["log_d2_mean"] for e in stats["rows"]])
     s = np.asarray([e["log_d2_sd"] for e in stats["rows"]])
-    z = (np.log(np.maximum(d2, 1e-12)) - m) / s
-    return -2.0 * log_normal_sf(z).sum(axis=1)
+    return log_normal_sf((np.log(np.maximum(d2, 1e-12)) - m) / s)
+
+
+def layer_scores(stats: Dict[str, Any], layer_features: np.ndarray) -> np.ndarray:
+    """Fisher's combination S = −2·Σ_r log p_r."""
+    return -2.0 * row_log_p(stats, layer_features).sum(axis=1)
 
 
 # ---- head encoding: float32 little-endian, base64 (upper triangle for the symmetric scatter) -----------------

@@ -31,7 +31,7 @@ from typing import Callable, Dict, List
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from model.layers import fit_layer_statistics, layer_scores, log_normal_sf, row_distances  # noqa: E402
+from model.layers import fit_layer_statistics, layer_scores, log_normal_sf, row_log_p  # noqa: E402
 from model.domain import (class_statistics, ledoit_wolf_shrinkage, l2_normalize, open_set_scores,  # noqa: E402
                           threshold_at_refusal)
 
@@ -119,15 +119,13 @@ def joint_candidates(train: np.ndarray, labels: np.ndarray, train_layers: np.nda
     cls_log = np.log(np.maximum(cls_score(train), 1e-12))
     cls_fit = (float(cls_log.mean()), float(cls_log.std(ddof=1)))
     stats = fit_layer_statistics(train_layers, LEAD_ROWS, LAYERS)
-    m = np.asarray([e["log_d2_mean"] for e in stats["rows"]])
-    s = np.asarray([e["log_d2_sd"] for e in stats["rows"]])
 
     def log_p(features: np.ndarray, layers: np.ndarray, with_cls: bool) -> np.ndarray:
-        z = (np.log(np.maximum(row_distances(stats, layers), 1e-12)) - m) / s
-        if with_cls:
-            z_cls = (np.log(np.maximum(cls_score(features), 1e-12)) - cls_fit[0]) / cls_fit[1]
-            z = np.concatenate([z, z_cls[:, None]], axis=1)
-        return log_normal_sf(z)
+        rows = row_log_p(stats, layers)
+        if not with_cls:
+            return rows
+        z_cls = (np.log(np.maximum(cls_score(features), 1e-12)) - cls_fit[0]) / cls_fit[1]
+        return np.concatenate([rows, log_normal_sf(z_cls)[:, None]], axis=1)
 
     out = {}
     for name, (method, _, with_cls) in JOINT_CANDIDATES.items():
