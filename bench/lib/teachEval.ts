@@ -175,11 +175,11 @@ export function evaluateHeldOut(train: readonly Sample[], val: readonly Sample[]
         all.push(valRe.filter((s) => predict(head, s.features) === s.label).length / valRe.length);
         known.push(valKnown.filter((s) => predict(head, s.features) === s.label).length / valKnown.length);
         recall.push(valTaught.filter((s) => predict(head, s.features) === s.label).length / valTaught.length);
+        const ruleLogits = method === 'rule' ? valRe.map((s) => applyHead(head, s.features)) : [];
         if (method === 'rule') {
-          const logits = valRe.map((s) => applyHead(head, s.features));
           const labelsVal = valRe.map((s) => s.label);
-          ece1.push(expectedCalibrationError(logits, labelsVal, 1));
-          eceT.push(expectedCalibrationError(logits, labelsVal, options.rule.temperature));
+          ece1.push(expectedCalibrationError(ruleLogits, labelsVal, 1));
+          eceT.push(expectedCalibrationError(ruleLogits, labelsVal, options.rule.temperature));
         }
         if (options.openSet && (method === 'lda' || method === 'rule')) {
           const stats = method === 'rule' ? teachRuleHead(base, picked, options.rule, true).stats : withClass(base, picked);
@@ -192,8 +192,8 @@ export function evaluateHeldOut(train: readonly Sample[], val: readonly Sample[]
           if (ood.length > 0 && method === 'rule') oodUnscaled.push(refusedShare(scorer, ood, threshold));
           if (method === 'rule' && options.minProbability !== undefined) {
             // The outcome as the phone decides it (decideOutcome): in domain and confident enough → sure.
-            const outcomes = valRe.map((s) => {
-              const probabilities = calibratedSoftmax(applyHead(head, s.features), options.rule.temperature);
+            const outcomes = valRe.map((s, i) => {
+              const probabilities = calibratedSoftmax(ruleLogits[i]!, options.rule.temperature);
               const outcome = decideOutcome({ probabilities, inDomain: !(scorer.score(s.features) > limit), minProbability: options.minProbability });
               return { sure: outcome === 'sure', right: argmax(probabilities) === s.label };
             });
