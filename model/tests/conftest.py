@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -12,6 +13,11 @@ if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
 import torch  # noqa: E402  (after the path fix on purpose)
+
+BEAN_LABELS = ("angular_leaf_spot", "bean_rust", "healthy")
+# Six views of each 256 px sample photo (PIL crop boxes; the last two mirrored): four train, two val.
+SAMPLE_VIEWS = ((0, 0, 192, 192), (64, 64, 256, 256), (0, 64, 192, 256), (32, 32, 224, 224),
+                (0, 0, 256, 256), (64, 0, 256, 192))
 
 
 @pytest.fixture(autouse=True)
@@ -22,6 +28,29 @@ def _seeded() -> None:
 @pytest.fixture(scope="session")
 def repo_root() -> str:
     return ROOT
+
+
+@pytest.fixture()
+def beans_sample(tmp_path: Path) -> Path:
+    """A tiny image-folder data set (4 train and 2 val photos per class, 96×96 JPEGs) cut from the app's three
+    sample photos (public/samples, iBean val photos, one per class), so that the loader and training smoke tests
+    run in seconds without ../shared/data/beans and the repository holds no second copy of bean photos.
+    Not for measuring accuracy: the views of one class share one leaf."""
+    from PIL import Image, ImageOps
+
+    root = tmp_path / "beans"
+    for label in BEAN_LABELS:
+        with Image.open(os.path.join(ROOT, "public", "samples", f"{label}.jpg")) as photo:
+            photo = photo.convert("RGB")
+        for i, box in enumerate(SAMPLE_VIEWS):
+            split = "train" if i < 4 else "val"
+            view = photo.crop(box).resize((96, 96), Image.BILINEAR)
+            if i >= 4:
+                view = ImageOps.mirror(view)
+            folder = root / split / label
+            folder.mkdir(parents=True, exist_ok=True)
+            view.save(folder / f"{label}_{i}.jpg", quality=90)
+    return root
 
 
 @pytest.fixture(scope="session")

@@ -13,15 +13,13 @@ from PIL import Image
 from model.augment import AugmentConfig, GpuAugment, affine_theta, eval_view, one_hot_smooth, rotate_hue
 from model.data import DatasetError, SkippedFilesWarning, decode_image, load_dataset, load_split
 
-FIXTURE = Path(__file__).parent / 'fixtures' / 'beans_sample'
 CLASSES = ['angular_leaf_spot', 'bean_rust', 'healthy']
 
 
 @pytest.fixture()
-def dataset(tmp_path: Path) -> Path:
-    """A copy of the fixture dataset plus one truncated JPEG and one text file among the train images."""
-    root = tmp_path / 'beans'
-    shutil.copytree(FIXTURE, root)
+def dataset(beans_sample: Path) -> Path:
+    """The small sample data set plus one truncated JPEG and one text file among the train images."""
+    root = beans_sample
     good = next((root / 'train' / 'healthy').glob('*.jpg')).read_bytes()
     (root / 'train' / 'healthy' / 'truncated.jpg').write_bytes(good[: len(good) // 3])
     (root / 'train' / 'bean_rust' / 'notes.txt').write_text('not an image\n')

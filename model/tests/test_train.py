@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import warnings
 from pathlib import Path
 from typing import List
@@ -17,7 +16,6 @@ from model.teacher import build_teacher
 from model.train import (DropPathBlock, FitOptions, FusedAttention, TrainError, distillation_loss, label_id, lr_at,
                          main, parse_args, prepare_for_training, restore_plain_classes, run)
 
-FIXTURE = Path(__file__).parent / 'fixtures' / 'beans_sample'
 LABELS = ['angular_leaf_spot', 'bean_rust', 'healthy']
 # micro-distilled: 64 px images, 18 tokens; quick even with a teacher on 2 CPU cores.
 FAST = ['--preset', 'micro-distilled', '--source-size', '64', '--batch-size', '6', '--eval-every', '1',
@@ -25,9 +23,8 @@ FAST = ['--preset', 'micro-distilled', '--source-size', '64', '--batch-size', '6
 
 
 @pytest.fixture()
-def dataset(tmp_path: Path) -> Path:
-    root = tmp_path / 'beans'
-    shutil.copytree(FIXTURE, root)
+def dataset(beans_sample: Path) -> Path:
+    root = beans_sample
     (root / 'train' / 'healthy' / 'corrupt.jpg').write_bytes(b'\xff\xd8\xff\xe0 not really a jpeg')
     (root / 'val' / 'bean_rust' / 'labels.txt').write_text('a text file among the photos\n')
     return root
