@@ -14,10 +14,9 @@ if ROOT not in sys.path:
 
 import torch  # noqa: E402  (after the path fix on purpose)
 
-BEAN_LABELS = ("angular_leaf_spot", "bean_rust", "healthy")
-# Six views of each 256 px sample photo (PIL crop boxes; the last two mirrored): four train, two val.
-SAMPLE_VIEWS = ((0, 0, 192, 192), (64, 64, 256, 256), (0, 64, 192, 256), (32, 32, 224, 224),
-                (0, 0, 256, 256), (64, 0, 256, 192))
+# Views of each 256 px sample photo as PIL crop boxes: four for train; two, mirrored, for val.
+TRAIN_VIEWS = ((0, 0, 192, 192), (64, 64, 256, 256), (0, 64, 192, 256), (32, 32, 224, 224))
+VAL_VIEWS = ((0, 0, 256, 256), (64, 0, 256, 192))
 
 
 @pytest.fixture(autouse=True)
@@ -38,18 +37,19 @@ def beans_sample(tmp_path: Path) -> Path:
     Not for measuring accuracy: the views of one class share one leaf."""
     from PIL import Image, ImageOps
 
+    from model.export import BEAN_LABELS
+
     root = tmp_path / "beans"
     for label in BEAN_LABELS:
         with Image.open(os.path.join(ROOT, "public", "samples", f"{label}.jpg")) as photo:
             photo = photo.convert("RGB")
-        for i, box in enumerate(SAMPLE_VIEWS):
-            split = "train" if i < 4 else "val"
-            view = photo.crop(box).resize((96, 96), Image.BILINEAR)
-            if i >= 4:
-                view = ImageOps.mirror(view)
+        for split, views in (("train", TRAIN_VIEWS), ("val", VAL_VIEWS)):
             folder = root / split / label
-            folder.mkdir(parents=True, exist_ok=True)
-            view.save(folder / f"{label}_{i}.jpg", quality=90)
+            folder.mkdir(parents=True)
+            for i, box in enumerate(views):
+                view = photo.crop(box).resize((96, 96), Image.BILINEAR)
+                view = ImageOps.mirror(view) if split == "val" else view
+                view.save(folder / f"{label}_{split}_{i}.jpg", quality=90)
     return root
 
 
